@@ -1,0 +1,93 @@
+/*
+ * Atomic, durable file replacement: write a temporary file in the same directory, fsync it,
+ * rename it over the target, fsync the directory. A failure at any point leaves the original
+ * file intact (the temporary file is removed), which is what `postconf -e` and `postmap` promise.
+ */
+import { open, rename, unlink, stat } from 'node:fs/promises';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, statSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+
+function tempName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/** Replaces `target` with `data` durably. Keeps the original file's mode when it exists. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  let fileMode = mode;
+  if (fileMode === undefined) {
+    try {
+      fileMode = (await stat(target)).mode & 0o7777;
+    } catch {
+      fileMode = 0o644;
+    }
+  }
+  const tmp = tempName(target);
+  const fh = await open(tmp, 'wx', fileMode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDir(dirname(target));
+}
+
+/** Synchronous twin of writeFileAtomic, for CLI tools that are synchronous end to end. */
+export function writeFileAtomicSync(target: string, data: string | Uint8Array, mode?: number): void {
+  let fileMode = mode;
+  if (fileMode === undefined) {
+    try {
+      fileMode = statSync(target).mode & 0o7777;
+    } catch {
+      fileMode = 0o644;
+    }
+  }
+  const tmp = tempName(target);
+  const fd = openSync(tmp, 'wx', fileMode);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, target);
+  } catch (err) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw err;
+  }
+  fsyncDirSync(dirname(target));
+}
+
+/** fsync a directory so a rename or create inside it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
