@@ -1,0 +1,124 @@
+/*
+ * The MTA's closed list of log events, each producing the exact text Postfix 3.7 logs for it
+ * (reference/postfix.md §11; fail2ban's postfix filters and pflogsumm key on these shapes).
+ * Daemon code logs through these functions only, never with ad-hoc strings, so the wire format has
+ * one home and a test can hold every event to the observed line.
+ *
+ * Client-supplied text (HELO names, addresses, non-SMTP commands) passes through logSafe() in the
+ * line formatter; nothing here logs passwords or message content.
+ */
+
+/** `name[addr]` as Postfix writes a client or relay. */
+export function hostAddr(name: string, addr: string): string {
+  return `${name}[${addr}]`;
+}
+
+/**
+ * Postfix's compact delay notation: two significant digits, at most two decimals
+ * (delay_logging_resolution_limit = 2), trailing zeros dropped: 0.02, 0.5, 1.3, 12, 0.
+ */
+export function formatDelay(seconds: number): string {
+  if (!(seconds > 0)) return '0';
+  const digits = seconds >= 10 ? 0 : seconds >= 1 ? 1 : 2;
+  const s = seconds.toFixed(digits);
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
+
+export interface CommandCounts {
+  /** Command name as Postfix counts it: ehlo, helo, starttls, auth, mail, rcpt, data, bdat, rset, noop, vrfy, etrn, quit, unknown. */
+  name: string;
+  ok: number;
+  total: number;
+}
+
+/** The tail of `disconnect from …`: `ehlo=1 mail=1/2 … commands=2/10`. */
+export function formatCommandCounts(counts: readonly CommandCounts[]): string {
+  let ok = 0;
+  let total = 0;
+  const parts = counts.map((c) => {
+    ok += c.ok;
+    total += c.total;
+    return c.ok === c.total ? `${c.name}=${c.total}` : `${c.name}=${c.ok}/${c.total}`;
+  });
+  parts.push(ok === total ? `commands=${total}` : `commands=${ok}/${total}`);
+  return parts.join(' ');
+}
+
+export type DeliveryStatus = 'sent' | 'deferred' | 'bounced' | 'expired';
+
+export interface DeliveryRecord {
+  queueId: string;
+  to: string;
+  origTo?: string;
+  /** `host[addr]:port`, `private/dovecot-lmtp`-style, or `none`. */
+  relay: string;
+  /** Total delay and the four components a/b/c/d in seconds. */
+  delay: number;
+  delays: readonly [number, number, number, number];
+  dsn: string;
+  status: DeliveryStatus;
+  /** Reply or reason, printed in parentheses. */
+  reason: string;
+}
+
+/** The log events, by the Postfix program that writes them. */
+export const mtaEvents = {
+  smtpd: {
+    connect: (client: string) => `connect from ${client}`,
+    disconnect: (client: string, counts: readonly CommandCounts[]) =>
+      `disconnect from ${client} ${formatCommandCounts(counts)}`,
+    lostConnection: (after: string, client: string) => `lost connection after ${after} from ${client}`,
+    timeout: (after: string, client: string) => `timeout after ${after} from ${client}`,
+    tooManyErrors: (after: string, client: string) => `too many errors after ${after} from ${client}`,
+    /** warning */
+    nonSmtpCommand: (client: string, line: string) => `non-SMTP command from ${client}: ${line}`,
+    /** info; fail2ban matches it */
+    improperPipelining: (after: string, client: string, rest: string) =>
+      `improper command pipelining after ${after} from ${client}: ${rest}`,
+    /** warning; fail2ban's postfix-sasl filter */
+    saslFailed: (client: string, mech: string, reason: string) =>
+      `${client}: SASL ${mech} authentication failed: ${reason}`,
+    client: (queueId: string, client: string, sasl?: { method: string; username: string }) =>
+      sasl
+        ? `${queueId}: client=${client}, sasl_method=${sasl.method}, sasl_username=${sasl.username}`
+        : `${queueId}: client=${client}`,
+    reject: (
+      queueId: string | undefined,
+      stage: string,
+      client: string,
+      reply: string,
+      env: { from?: string; to?: string; proto: string; helo?: string },
+    ) => {
+      let s = `${queueId ?? 'NOQUEUE'}: reject: ${stage} from ${client}: ${reply};`;
+      if (env.from !== undefined) s += ` from=<${env.from}>`;
+      if (env.to !== undefined) s += ` to=<${env.to}>`;
+      s += ` proto=${env.proto}`;
+      if (env.helo !== undefined) s += ` helo=<${env.helo}>`;
+      return s;
+    },
+  },
+  pickup: {
+    accepted: (queueId: string, uid: number, from: string) => `${queueId}: uid=${uid} from=<${from}>`,
+  },
+  cleanup: {
+    messageId: (queueId: string, messageId: string) => `${queueId}: message-id=${messageId}`,
+  },
+  qmgr: {
+    active: (queueId: string, from: string, size: number, nrcpt: number) =>
+      `${queueId}: from=<${from}>, size=${size}, nrcpt=${nrcpt} (queue active)`,
+    removed: (queueId: string) => `${queueId}: removed`,
+    expired: (queueId: string, from: string) => `${queueId}: from=<${from}>, status=expired, returned to sender`,
+  },
+  delivery: {
+    /** Written by the delivery agent (lmtp, smtp, discard, error …) for each recipient. */
+    outcome: (r: DeliveryRecord) =>
+      `${r.queueId}: to=<${r.to}>,${r.origTo !== undefined ? ` orig_to=<${r.origTo}>,` : ''} relay=${r.relay}, ` +
+      `delay=${formatDelay(r.delay)}, delays=${r.delays.map(formatDelay).join('/')}, dsn=${r.dsn}, ` +
+      `status=${r.status} (${r.reason})`,
+  },
+  bounce: {
+    nonDelivery: (queueId: string, bounceId: string) => `${queueId}: sender non-delivery notification: ${bounceId}`,
+    delayWarning: (queueId: string, noticeId: string) => `${queueId}: sender delay notification: ${noticeId}`,
+    success: (queueId: string, noticeId: string) => `${queueId}: sender delivery status notification: ${noticeId}`,
+  },
+} as const;

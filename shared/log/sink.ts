@@ -1,0 +1,79 @@
+/*
+ * Where formatted log lines go, on top of winston (a fixed dependency): a file opened for append
+ * (maillog_file, Dovecot's log_path / info_log_path / debug_log_path), or standard output/error
+ * ("/dev/stdout", "/dev/stderr", the container mode `postfix start-fg` uses).
+ *
+ * Lines arrive already formatted (line-format.ts); winston only carries them, so the bytes on disk are
+ * exactly the Postfix/Dovecot shapes. Syslog is not reachable from Node without a native module
+ * (datagram Unix sockets), so "syslog" and an empty path write to standard error; an administrator who
+ * keeps syslog-based tooling points maillog_file / log_path at the file those tools read (see docs).
+ */
+import winston from 'winston';
+import { Writable } from 'node:stream';
+
+export interface LogSink {
+  write(line: string): void;
+  /** Flushes and closes; safe to call twice. */
+  close(): Promise<void>;
+}
+
+const passThrough = winston.format.printf((info) => String(info.message));
+
+function streamFor(path: string): NodeJS.WritableStream | undefined {
+  if (path === '/dev/stdout') return process.stdout;
+  if (path === '' || path === 'syslog' || path === '/dev/stderr') return process.stderr;
+  return undefined;
+}
+
+/** Opens a sink for a log path. Files are created if missing and appended to. */
+export function openLogSink(path: string): LogSink {
+  const stream = streamFor(path);
+  const transport = stream
+    ? new winston.transports.Stream({ stream })
+    : new winston.transports.File({ filename: path, options: { flags: 'a' } });
+  const logger = winston.createLogger({ level: 'silly', format: passThrough, transports: [transport] });
+  let closed: Promise<void> | undefined;
+  return {
+    write(line: string): void {
+      logger.info(line);
+    },
+    close(): Promise<void> {
+      closed ??= new Promise<void>((resolve) => {
+        if (stream) {
+          resolve();
+          return;
+        }
+        transport.once('finish', () => resolve());
+        logger.end();
+      });
+      return closed;
+    },
+  };
+}
+
+/** A sink that keeps lines in memory, for tests. */
+export function memorySink(): LogSink & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    write: (line: string) => {
+      lines.push(line);
+    },
+    close: async () => undefined,
+  };
+}
+
+/** A sink writing to any Node stream (used by tests that need winston in the path). */
+export function streamSink(stream: Writable): LogSink {
+  const logger = winston.createLogger({
+    level: 'silly',
+    format: passThrough,
+    transports: [new winston.transports.Stream({ stream })],
+  });
+  return {
+    write: (line: string) => {
+      logger.info(line);
+    },
+    close: async () => undefined,
+  };
+}
