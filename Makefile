@@ -17,7 +17,7 @@ build: deps
 
 # Both daemons on the demo configuration, in the foreground (Ctrl-C stops them).
 run: build
-	$(NODE) dist/mta/cli/run-demo.js
+	$(NODE) dist/shared/cli/run-demo.js
 
 # Every test: unit, protocol and interop (interop needs the Debian packages that .ci/run installs).
 test: build
