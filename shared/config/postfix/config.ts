@@ -1,0 +1,99 @@
+/*
+ * Loads main.cf and answers "what is the value of parameter X" the way a Postfix program does:
+ * the main.cf (or -o override) value if set, else the built-in default, then fully expanded
+ * ($name, ${name?..}, relational forms) with undefined names as "".
+ *
+ * This is the API other components use (postmap, postalias, the MTA daemons):
+ *   loadPostfixConfig({ configDir, overrides }) -> PostfixConfig; splitList(value).
+ * Only loadPostfixConfig reads files; postfixConfigFromText is pure (apart from host defaults,
+ * which can be injected). Distrusts main.cf: syntax errors throw ConfigSyntaxError; a missing file
+ * throws ConfigOpenError (`open DIR/main.cf: No such file or directory`).
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigOpenError, strerror } from '../../errors/config-error.js';
+import { parseMainCf, type MainCf } from './main-cf.js';
+import { expandOrThrow } from './expand.js';
+import { builtinDefault, realHostInfo, type HostInfo } from './defaults.js';
+import { splitList, parseBool, parseTime, parseIntValue, type TimeUnit } from './values.js';
+
+export { splitList } from './values.js';
+
+export const DEFAULT_CONFIG_DIR = '/etc/postfix';
+
+export interface PostfixConfig {
+  readonly configDir: string;
+  /** Path of main.cf as used in messages. */
+  readonly mainCfPath: string;
+  readonly mainCf: MainCf;
+  /** Fully expanded value, default applied; "" for unknown names. Throws MacroExpansionError on bad syntax. */
+  get(name: string): string;
+  /** The value as written in main.cf (or given as an override), unexpanded; undefined when not set. */
+  raw(name: string): string | undefined;
+  /** The unexpanded value in effect: raw() if set, else the built-in default text. */
+  text(name: string): string | undefined;
+  getList(name: string): string[];
+  getBool(name: string): boolean;
+  getTime(name: string, defUnit?: TimeUnit): number;
+  getInt(name: string): number;
+}
+
+export interface ConfigOptions {
+  configDir: string;
+  overrides?: Record<string, string>;
+  /** Extra defaults consulted before the built-in catalogue (e.g. master.cf-derived names). */
+  extraDefaults?: (name: string) => string | undefined;
+  host?: HostInfo;
+  /** How main.cf bytes become a string: 'utf8' (default) or 'latin1' (byte-exact, for editors). */
+  encoding?: 'utf8' | 'latin1';
+}
+
+/** Builds a PostfixConfig from main.cf text (pure apart from the default host info). */
+export function postfixConfigFromText(text: string, opts: ConfigOptions & { file?: string }): PostfixConfig {
+  const file = opts.file ?? `${opts.configDir}/main.cf`;
+  const mainCf = parseMainCf(text, file);
+  const values = new Map(mainCf.params);
+  values.set('config_directory', opts.configDir);
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.set(k, v);
+  const host = opts.host ?? realHostInfo();
+  const cache = new Map<string, string>();
+
+  const lookupText = (name: string): string | undefined => {
+    const v = values.get(name);
+    if (v !== undefined) return v;
+    const extra = opts.extraDefaults?.(name);
+    if (extra !== undefined) return extra;
+    return builtinDefault(name, host, () => cfg.get('mynetworks_style'));
+  };
+  const cfg: PostfixConfig = {
+    configDir: opts.configDir,
+    mainCfPath: file,
+    mainCf,
+    raw: (name) => values.get(name),
+    text: lookupText,
+    get(name) {
+      const hit = cache.get(name);
+      if (hit !== undefined) return hit;
+      const t = lookupText(name);
+      const v = t === undefined ? '' : expandOrThrow(t, lookupText);
+      cache.set(name, v);
+      return v;
+    },
+    getList: (name) => splitList(cfg.get(name)),
+    getBool: (name) => parseBool(cfg.get(name), name),
+    getTime: (name, unit = 's') => parseTime(cfg.get(name), unit, name),
+    getInt: (name) => parseIntValue(cfg.get(name), name),
+  };
+  return cfg;
+}
+
+/** Reads `configDir/main.cf` and returns the configuration. */
+export function loadPostfixConfig(opts: ConfigOptions): PostfixConfig {
+  const file = `${opts.configDir}/main.cf`;
+  let text: string;
+  try {
+    text = readFileSync(file, opts.encoding ?? 'utf8');
+  } catch (err) {
+    throw new ConfigOpenError(file, strerror(err));
+  }
+  return postfixConfigFromText(text, { ...opts, file });
+}
