@@ -1,0 +1,123 @@
+/*
+ * The shape of a Dovecot 2.3 configuration, built from the generated catalogue: which keys exist where, their
+ * types and defaults, which sections are lists, and how list elements are named in setting paths.
+ *
+ * Paths are Dovecot's export paths (`doveconf -S`): `mail_location`, `passdb/0/driver`,
+ * `namespace/inbox/mailbox/Sent\_Messages/special_use`, `service/auth/unix_listener/auth-userdb/mode`,
+ * `plugin/quota`. Element ids of named lists are the name escaped as Dovecot's settings_section_escape() does;
+ * passdb/userdb elements (and unnamed elements of named lists) use their index.
+ */
+import { BUILTIN_SERVICES, GLOBAL_SETTINGS, SECTION_TEMPLATES, SETTING_TYPES } from './catalogue-data.js';
+import type { SettingType } from './values.js';
+
+/** Section kinds that are lists of elements. */
+export type ListKind = 'passdb' | 'userdb' | 'namespace' | 'mailbox' | 'service' | 'unix_listener' | 'fifo_listener' | 'inet_listener';
+/** Free-form `key = value` sections. */
+export type StrListKind = 'plugin' | 'dict';
+
+export const LIST_KINDS: ReadonlySet<string> = new Set<ListKind>([
+  'passdb', 'userdb', 'namespace', 'mailbox', 'service', 'unix_listener', 'fifo_listener', 'inet_listener',
+]);
+export const STRLIST_KINDS: ReadonlySet<string> = new Set<StrListKind>(['plugin', 'dict']);
+
+/** Lists whose elements are identified by name (Dovecot's SET_DEFLIST_UNIQUE). passdb/userdb are indexed. */
+export function isUniqueList(kind: string): boolean {
+  return kind !== 'passdb' && kind !== 'userdb';
+}
+
+/** The setting that holds an element's name (`name`, or `path` for unix/fifo listeners). */
+export function idKey(kind: string): string {
+  return kind === 'unix_listener' || kind === 'fifo_listener' ? 'path' : 'name';
+}
+
+/** Which list sections may appear inside which (root = top level or a filter). */
+export const CHILD_LISTS: Readonly<Record<string, readonly string[]>> = {
+  root: ['passdb', 'userdb', 'namespace', 'service', 'plugin', 'dict'],
+  namespace: ['mailbox'],
+  service: ['unix_listener', 'fifo_listener', 'inet_listener'],
+};
+
+/** Escapes a section name for use as a path element, as settings_section_escape() does. */
+export function escapeSectionName(name: string): string {
+  let out = '';
+  for (const c of name) {
+    switch (c) {
+      case '=': out += '\\e'; break;
+      case '/': out += '\\s'; break;
+      case '\\': out += '\\\\'; break;
+      case ' ': out += '\\_'; break;
+      case ',': out += '\\+'; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+export function unescapeSectionName(id: string): string {
+  return id.replace(/\\(.)/g, (_m, c: string) => ({ e: '=', s: '/', _: ' ', '+': ',', '\\': '\\' } as Record<string, string>)[c] ?? c);
+}
+
+const GLOBAL_DEFAULTS = new Map<string, string>(GLOBAL_SETTINGS.filter(([k]) => !LIST_KINDS.has(k) && !STRLIST_KINDS.has(k)));
+
+/** Top-level keys in Dovecot's definition order (lists included). */
+export const GLOBAL_ORDER: readonly string[] = GLOBAL_SETTINGS.map(([k]) => k);
+
+/** Keys of a list element kind in definition order (child lists included). */
+export function templateKeys(kind: string): readonly string[] {
+  return (SECTION_TEMPLATES[kind] ?? []).map(([k]) => k);
+}
+
+const TEMPLATE_DEFAULTS = new Map<string, Map<string, string>>(
+  Object.entries(SECTION_TEMPLATES).map(([kind, rows]) => [kind, new Map(rows.filter(([k]) => !LIST_KINDS.has(k)))]),
+);
+
+/** Built-in service defaults (path → value) and their lists (list path → ids). */
+export const BUILTIN_DEFAULTS = new Map<string, string>();
+export const BUILTIN_LISTS = new Map<string, string[]>();
+BUILTIN_LISTS.set('service', BUILTIN_SERVICES.map((s) => s.name));
+for (const s of BUILTIN_SERVICES) {
+  for (const [k, v] of s.lines) {
+    const path = `service/${s.name}/${k}`;
+    const last = k.slice(k.lastIndexOf('/') + 1);
+    if (LIST_KINDS.has(last)) BUILTIN_LISTS.set(path, v === '' ? [] : v.split(' '));
+    else BUILTIN_DEFAULTS.set(path, v);
+  }
+}
+
+export function isGlobalSetting(key: string): boolean {
+  return GLOBAL_DEFAULTS.has(key);
+}
+
+export function isSectionSetting(kind: string, key: string): boolean {
+  return TEMPLATE_DEFAULTS.get(kind)?.has(key) ?? false;
+}
+
+/** A parsed setting path: the element kind holding the key (or 'global'/strlist kind) and the key. */
+export interface PathInfo {
+  readonly kind: string;
+  readonly key: string;
+}
+
+/** Splits an export path into the kind of section that holds the setting and the setting's own key. */
+export function pathInfo(path: string): PathInfo {
+  const parts = path.split('/');
+  if (parts.length === 1) return { kind: 'global', key: path };
+  if (STRLIST_KINDS.has(parts[parts.length - 2] ?? '') && parts.length % 2 === 0) {
+    return { kind: parts[parts.length - 2] ?? '', key: parts[parts.length - 1] ?? '' };
+  }
+  return { kind: parts[parts.length - 3] ?? 'global', key: parts[parts.length - 1] ?? '' };
+}
+
+export function typeOf(path: string): SettingType {
+  const { kind, key } = pathInfo(path);
+  return (SETTING_TYPES[kind]?.[key] ?? 'str') as SettingType;
+}
+
+/** The default of a setting path: built-in service values first, then the section template or global default. */
+export function defaultOf(path: string): string {
+  const b = BUILTIN_DEFAULTS.get(path);
+  if (b !== undefined) return b;
+  const { kind, key } = pathInfo(path);
+  if (kind === 'global') return GLOBAL_DEFAULTS.get(key) ?? '';
+  return TEMPLATE_DEFAULTS.get(kind)?.get(key) ?? '';
+}
