@@ -1,0 +1,61 @@
+/*
+ * Protocol-neutral storage errors, the same kinds as Dovecot's `enum mail_error`
+ * (mail-error.h): TEMP, NOTFOUND, EXISTS, NOQUOTA, EXPUNGED, PERM, NOTPOSSIBLE, PARAMS.
+ * IMAP, POP3 and LMTP each map a kind to their reply in one place.
+ *
+ * Every error keeps two texts: `clientText` is safe to show to a client (Dovecot's wording where
+ * one exists); `logDetail` carries paths, errno and the cause for the log only. Anything we cannot
+ * classify is TEMP with Dovecot's generic text, so an unknown failure becomes "try again later"
+ * (451 / NO [SERVERBUG]), never a permanent rejection.
+ */
+
+export type StorageErrorKind = 'TEMP' | 'NOTFOUND' | 'EXISTS' | 'NOQUOTA' | 'EXPUNGED' | 'PERM' | 'NOTPOSSIBLE' | 'PARAMS';
+
+/** Dovecot's MAIL_ERRSTR_CRITICAL_MSG. */
+export const INTERNAL_ERROR_TEXT = 'Internal error occurred. Refer to server log for more information.';
+
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(
+    readonly kind: StorageErrorKind,
+    readonly clientText: string,
+    readonly logDetail: string = clientText,
+    options?: { cause?: unknown },
+  ) {
+    super(`${kind}: ${logDetail}`, options);
+  }
+}
+
+export function isStorageError(err: unknown): err is StorageError {
+  return err instanceof StorageError;
+}
+
+/**
+ * Classifies anything thrown into a StorageError. `context` (e.g. `rename(/a, /b)`) goes to the
+ * log detail only.
+ */
+export function toStorageError(err: unknown, context: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  const code = e?.code;
+  const detail = `${context}: ${e?.message ?? String(err)}`;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new StorageError('NOQUOTA', 'Not enough disk space', detail, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new StorageError('PERM', 'Permission denied', detail, { cause: err });
+    default:
+      return new StorageError('TEMP', INTERNAL_ERROR_TEXT, detail, { cause: err });
+  }
+}
+
+export function notFound(name: string): StorageError {
+  return new StorageError('NOTFOUND', `Mailbox doesn't exist: ${name}`);
+}
+
+export function params(text: string, detail?: string): StorageError {
+  return new StorageError('PARAMS', text, detail ?? text);
+}

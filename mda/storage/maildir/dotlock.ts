@@ -1,0 +1,137 @@
+/*
+ * Dot-locks as Dovecot 2.3 uses them for `dovecot-uidlist.lock`, `dovecot-keywords.lock` and
+ * `subscriptions.lock` (file-dotlock.c with dotlock_use_excl = yes):
+ * - the lock is `<file>.lock`, created with O_CREAT|O_EXCL, holding `<pid>:<hostname>`;
+ * - it is stale when not modified for `staleSecs` (120 s for the uidlist and keywords), or at once
+ *   when it names a process on this host that no longer exists; a stale lock is removed and retried;
+ * - "replace" mode writes the new content into the lock file and renames it over the target, so
+ *   the new file appears atomically and the lock is released in the same step.
+ *
+ * Distrusts: lock files left by crashed processes (handled as stale) and a lock that vanished or
+ * was replaced under us (release never removes somebody else's lock).
+ */
+import { open, stat, unlink, rename, readFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { fsyncDir } from '../../../shared/fs/atomic.js';
+import { StorageError } from '../errors.js';
+
+export interface DotlockOptions {
+  /** Seconds after which an unmodified lock is considered abandoned (Dovecot: 120). */
+  readonly staleSecs?: number;
+  /** Give up (TEMP) after this many seconds of waiting. */
+  readonly timeoutSecs?: number;
+  readonly mode?: number;
+}
+
+export interface Dotlock {
+  readonly path: string;
+  /** Writes `data` into the lock file, fsyncs it and renames it over the target (releases). */
+  replace(data: string | Uint8Array): Promise<void>;
+  /** Removes the lock if it is still ours. */
+  release(): Promise<void>;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function isStale(lockPath: string, staleSecs: number): Promise<boolean> {
+  let st;
+  try {
+    st = await stat(lockPath);
+  } catch {
+    return false;
+  }
+  if (Date.now() - st.mtimeMs > staleSecs * 1000) return true;
+  try {
+    const text = (await readFile(lockPath, 'utf8')).trim();
+    const m = /^([0-9]+):(.*)$/.exec(text);
+    if (m !== null && m[2] === hostname() && Number(m[1]) !== process.pid) return !pidAlive(Number(m[1]));
+  } catch {
+    /* unreadable or gone: let the next attempt decide */
+  }
+  return false;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Takes `<target>.lock`; waits (polling) while someone else holds a fresh lock. */
+export async function acquireDotlock(target: string, opts: DotlockOptions = {}): Promise<Dotlock> {
+  const lockPath = `${target}.lock`;
+  const staleSecs = opts.staleSecs ?? 120;
+  const deadline = Date.now() + (opts.timeoutSecs ?? 120) * 1000;
+  let delay = 5;
+  let fh: FileHandle | undefined;
+  for (;;) {
+    try {
+      fh = await open(lockPath, 'wx', opts.mode ?? 0o600);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await isStale(lockPath, staleSecs)) {
+      await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new StorageError('TEMP', 'Timeout while waiting for lock', `dotlock ${lockPath}: timed out after ${opts.timeoutSecs ?? 120}s`);
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 200);
+  }
+  const handle = fh;
+  await handle.writeFile(`${process.pid}:${hostname()}`);
+  const ino = (await handle.stat()).ino;
+  let done = false;
+  const stillOurs = async (): Promise<boolean> => {
+    try {
+      return (await stat(lockPath)).ino === ino;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    path: lockPath,
+    async replace(data) {
+      if (done) throw new Error('dotlock already released');
+      done = true;
+      try {
+        await handle.truncate(0);
+        await handle.write(typeof data === 'string' ? Buffer.from(data) : data, 0, undefined, 0);
+        // DURABILITY: the new content must be on disk before the rename makes it the real file;
+        // a crash before this point leaves the old file and a stale lock, never a torn file.
+        await handle.sync();
+        await handle.close();
+        if (!(await stillOurs())) throw new StorageError('TEMP', 'Lock was lost', `dotlock ${lockPath} was replaced by another process`);
+        await rename(lockPath, target);
+        await fsyncDir(dirname(target));
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        if (await stillOurs()) await unlink(lockPath).catch(() => undefined);
+        throw err;
+      }
+    },
+    async release() {
+      if (done) return;
+      done = true;
+      await handle.close().catch(() => undefined);
+      if (await stillOurs()) await unlink(lockPath).catch(() => undefined);
+    },
+  };
+}
+
+/** Runs `fn` under the lock, always releasing it (unless `fn` used replace()). */
+export async function withDotlock<T>(target: string, opts: DotlockOptions, fn: (lock: Dotlock) => Promise<T>): Promise<T> {
+  const lock = await acquireDotlock(target, opts);
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
+}

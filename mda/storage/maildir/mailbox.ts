@@ -1,0 +1,187 @@
+/*
+ * One maildir mailbox on disk: scanning new/ and cur/, giving new files UIDs through the
+ * uidlist, moving new/ to cur/ for sessions that drop \Recent, and reconciling modseqs in the
+ * sidecar (Dovecot 2.3 maildir-sync.c behaviour):
+ * - new/ is read before cur/, so a file another process moves new/ -> cur/ during the scan is
+ *   seen in at least one of them;
+ * - a uidlist record whose file is missing is rescanned once before it counts as expunged
+ *   (another process may have renamed it for a flag change); ENOENT is a normal race;
+ * - unknown files get UIDs in Dovecot's filename order (time, microseconds, name).
+ *
+ * Distrusts: directory contents (dot files, names with `/`-free garbage, subdirectories are
+ * skipped) and every other process touching the maildir.
+ */
+import { readdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
+import { KeywordsFile, keywordName } from './keywords.js';
+import { UidlistFile } from './uidlist.js';
+import type { KeywordTable } from './control-files.js';
+import type { Sidecar } from './sidecar.js';
+
+export type Sub = 'new' | 'cur';
+
+export interface FileEntry {
+  readonly sub: Sub;
+  readonly filename: string;
+  readonly parsed: ParsedFilename;
+}
+
+export interface MessageRecord {
+  readonly uid: number;
+  readonly basename: string;
+  readonly sub: Sub;
+  readonly filename: string;
+  readonly system: readonly SystemFlag[];
+  readonly keywords: readonly string[];
+  /** Flag letters we keep but do not map (P, X …). */
+  readonly other: string;
+  readonly extra: string;
+  readonly size: number | undefined;
+  readonly vsize: number | undefined;
+  readonly modseq: number;
+  /** POP3 UIDL from the uidlist `P` field (migrated mail), if any. */
+  readonly pop3Uidl: string | undefined;
+}
+
+export interface MailboxSnapshot {
+  readonly uidValidity: number;
+  readonly nextUid: number;
+  readonly guid: string;
+  readonly highestModseq: number;
+  readonly firstRecentUid: number;
+  /** UIDs >= this were claimed as \Recent by this sync (== nextUid when not claiming). */
+  readonly claimedFrom: number;
+  readonly messages: readonly MessageRecord[];
+  readonly keywordTable: KeywordTable;
+}
+
+export interface MailboxPaths {
+  /** The maildir (holds cur/ new/ tmp/). */
+  readonly dir: string;
+  /** Where dovecot-uidlist and dovecot-keywords live (CONTROL=, else dir). */
+  readonly control: string;
+}
+
+export function flagsKey(system: readonly string[], keywords: readonly string[]): string {
+  return [...system, ...[...keywords].sort()].join(' ');
+}
+
+export class MaildirMailbox {
+  readonly uidlist: UidlistFile;
+  readonly keywords: KeywordsFile;
+
+  constructor(
+    readonly name: string,
+    readonly paths: MailboxPaths,
+    readonly sidecar: Sidecar,
+    allocUidValidity: () => Promise<number>,
+  ) {
+    this.uidlist = new UidlistFile(join(paths.control, 'dovecot-uidlist'), allocUidValidity);
+    this.keywords = new KeywordsFile(join(paths.control, 'dovecot-keywords'));
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      return (await stat(join(this.paths.dir, 'cur'))).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  async scan(): Promise<Map<string, FileEntry>> {
+    const files = new Map<string, FileEntry>();
+    for (const sub of ['new', 'cur'] as const) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.paths.dir, sub));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      for (const filename of names) {
+        if (filename.startsWith('.')) continue;
+        let parsed: ParsedFilename;
+        try {
+          parsed = parseFilename(filename);
+        } catch {
+          continue;
+        }
+        // The same base in new/ and cur/ happens mid-move; cur/ wins.
+        files.set(parsed.base, { sub, filename, parsed });
+      }
+    }
+    return files;
+  }
+
+  /**
+   * Full sync. `moveNew` renames new/X to cur/X:2, (IMAP SELECT, POP3); `claimRecent` takes the
+   * \Recent messages for the caller.
+   */
+  async sync(opts: { moveNew: boolean; claimRecent: boolean }): Promise<MailboxSnapshot> {
+    let files = await this.scan();
+    let list = await this.uidlist.read();
+    const knownBases = new Set(list?.records.map((r) => r.basename) ?? []);
+    if (list !== undefined && list.records.some((r) => !files.has(r.basename))) {
+      files = await this.scan();
+    }
+    const unknown = [...files.values()].filter((f) => !knownBases.has(f.parsed.base))
+      .sort((a, b) => compareForUidOrder(a.filename, b.filename));
+    if (list === undefined || unknown.length > 0 || list.guid === undefined) {
+      list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base) });
+    }
+    if (opts.moveNew) {
+      for (const f of [...files.values()]) {
+        if (f.sub !== 'new') continue;
+        const to = f.parsed.hasInfo ? f.filename : `${f.filename}:2,`;
+        try {
+          await rename(join(this.paths.dir, 'new', f.filename), join(this.paths.dir, 'cur', to));
+          files.set(f.parsed.base, { sub: 'cur', filename: to, parsed: parseFilename(to) });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+    const table = await this.keywords.read();
+    const present: { uid: number; file: FileEntry; system: readonly SystemFlag[]; kw: string[]; other: string; ext: ReadonlyMap<string, string>; basename: string }[] = [];
+    for (const r of list.records) {
+      const file = files.get(r.basename);
+      if (file === undefined) continue;
+      const d = decodeFlagLetters(file.parsed.letters);
+      present.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
+    }
+    const rec = this.sidecar.reconcile(list.guid ?? this.paths.dir, {
+      uidValidity: list.uidValidity,
+      nextUid: Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1),
+      messages: present.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' })),
+      claimRecent: opts.claimRecent,
+    });
+    const numExt = (ext: ReadonlyMap<string, string>, k: string): number | undefined => {
+      const v = ext.get(k);
+      return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
+    };
+    return {
+      uidValidity: list.uidValidity,
+      nextUid: Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1),
+      guid: list.guid ?? '',
+      highestModseq: rec.highestModseq,
+      firstRecentUid: rec.firstRecentUid,
+      claimedFrom: rec.claimedFrom,
+      keywordTable: table,
+      messages: present.map((p) => ({
+        uid: p.uid,
+        basename: p.basename,
+        sub: p.file.sub,
+        filename: p.file.filename,
+        system: p.system,
+        keywords: p.kw,
+        other: p.other,
+        extra: p.file.parsed.extra,
+        size: p.file.parsed.size ?? numExt(p.ext, 'S'),
+        vsize: p.file.parsed.vsize ?? numExt(p.ext, 'W'),
+        modseq: rec.modseqs.get(p.uid) ?? 1,
+        pop3Uidl: p.ext.get('P'),
+      })),
+    };
+  }
+}

@@ -1,0 +1,157 @@
+/*
+ * Changing messages in a maildir as Dovecot 2.3 does: flag changes are renames in place
+ * (`base:2,<letters>`, unknown letters and `,extra` kept), expunge is unlink() followed by dropping
+ * the uidlist records, COPY hard-links the same base name into the target (a fresh base name if
+ * the target already has it; a byte copy when links are impossible).
+ *
+ * Distrusts: other processes. A file that vanished (ENOENT) is looked up again once by base name
+ * (it may have been renamed for a flag change); if it is still gone it was expunged, which is a
+ * normal race, not an error.
+ */
+import { copyFile, link, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir } from '../../../shared/fs/atomic.js';
+import { StorageError } from '../errors.js';
+import type { CopyResult } from '../api.js';
+import { encodeFlagLetters, formatFilename, SYSTEM_FLAGS, withSizes, type SystemFlag } from './filename.js';
+import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
+import { nextUniqueName } from './save.js';
+import { notifyMailboxChanged } from './watch.js';
+
+const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
+
+export interface FlagChange {
+  readonly mode: 'add' | 'remove' | 'replace';
+  readonly system: readonly SystemFlag[];
+  readonly keywords: readonly string[];
+  readonly unchangedSince: number | undefined;
+}
+
+function apply<T>(cur: readonly T[], mode: FlagChange['mode'], given: readonly T[]): T[] {
+  if (mode === 'replace') return [...new Set(given)];
+  if (mode === 'add') return [...new Set([...cur, ...given])];
+  return cur.filter((x) => !given.includes(x));
+}
+
+/** Renames `r` to carry `letters`; returns false when the message is gone. */
+async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: string): Promise<boolean> {
+  let rec: MessageRecord | undefined = r;
+  for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
+    const to = formatFilename(rec.basename, letters, rec.extra);
+    if (to === rec.filename) return true;
+    try {
+      await rename(join(box.paths.dir, rec.sub, rec.filename), join(box.paths.dir, rec.sub, to));
+      return true;
+    } catch (err) {
+      if (code(err) !== 'ENOENT') throw err;
+    }
+    const files = await box.scan();
+    const f = files.get(r.basename);
+    rec = f === undefined ? undefined : { ...rec, sub: f.sub, filename: f.filename, extra: f.parsed.extra };
+  }
+  return false;
+}
+
+export async function storeFlags(box: MaildirMailbox, uids: readonly number[], change: FlagChange): Promise<{ snapshot: MailboxSnapshot; changed: number[]; modified: number[] }> {
+  const before = await box.sync({ moveNew: false, claimRecent: false });
+  const want = new Set(uids);
+  const modified: number[] = [];
+  const changed: number[] = [];
+  for (const r of before.messages) {
+    if (!want.has(r.uid)) continue;
+    if (change.unchangedSince !== undefined && r.modseq > change.unchangedSince) {
+      modified.push(r.uid);
+      continue;
+    }
+    const sys = apply(r.system, change.mode, change.system);
+    const kws = apply(r.keywords, change.mode, change.keywords);
+    const system = SYSTEM_FLAGS.filter((f) => sys.includes(f));
+    const kwIdx = kws.length > 0 ? await box.keywords.indexesOf(kws) : [];
+    const letters = encodeFlagLetters(system, kwIdx, r.other);
+    if (await renameFlags(box, r, letters)) changed.push(r.uid);
+  }
+  if (changed.length > 0) notifyMailboxChanged(box.paths.dir);
+  const snapshot = await box.sync({ moveNew: false, claimRecent: false });
+  return { snapshot, changed, modified };
+}
+
+/** Unlinks the messages `select` picks; returns their UIDs. */
+export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRecord) => boolean): Promise<number[]> {
+  const snap = await box.sync({ moveNew: false, claimRecent: false });
+  const gone: number[] = [];
+  for (const r of snap.messages) {
+    if (!select(r)) continue;
+    let rec: { sub: string; filename: string } | undefined = r;
+    for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
+      try {
+        await unlink(join(box.paths.dir, rec.sub, rec.filename));
+        break;
+      } catch (err) {
+        if (code(err) !== 'ENOENT') throw err;
+      }
+      rec = (await box.scan()).get(r.basename);
+    }
+    // Gone either way: unlinked by us or by someone else first.
+    gone.push(r.uid);
+  }
+  if (gone.length > 0) {
+    await box.uidlist.update({ add: [], drop: new Set(gone) });
+    await box.sync({ moveNew: false, claimRecent: false });
+    notifyMailboxChanged(box.paths.dir);
+  }
+  return gone;
+}
+
+export async function copyMessages(src: MaildirMailbox, uids: readonly number[], dst: MaildirMailbox): Promise<CopyResult> {
+  const snap = await src.sync({ moveNew: false, claimRecent: false });
+  const byUid = new Map(snap.messages.map((m) => [m.uid, m]));
+  const missing = uids.filter((u) => !byUid.has(u));
+  if (missing.length > 0) {
+    throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `uids ${missing.join(',')} gone from ${src.paths.dir}`);
+  }
+  const dstFiles = await dst.scan();
+  const dstList = await dst.uidlist.ensure();
+  const taken = new Set([...dstFiles.keys(), ...dstList.records.map((r) => r.basename)]);
+  const created: string[] = [];
+  const bases: string[] = [];
+  const srcUids: number[] = [];
+  try {
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const r = byUid.get(uid)!;
+      const kwIdx = r.keywords.length > 0 ? await dst.keywords.indexesOf(r.keywords) : [];
+      const letters = encodeFlagLetters(r.system, kwIdx, r.other);
+      let base = r.basename;
+      if (taken.has(base)) {
+        const unique = nextUniqueName();
+        base = r.size !== undefined && r.vsize !== undefined ? withSizes(unique, r.size, r.vsize) : unique;
+      }
+      const sub = letters === '' ? 'new' : 'cur';
+      const target = join(dst.paths.dir, sub, letters === '' ? base : formatFilename(base, letters));
+      const from = join(src.paths.dir, r.sub, r.filename);
+      try {
+        await link(from, target);
+      } catch (err) {
+        const c = code(err);
+        if (c === 'ENOENT') throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `${from} vanished during copy`);
+        if (c !== 'EXDEV' && c !== 'EPERM' && c !== 'EMLINK' && c !== 'ENOTSUP') throw err;
+        const tmp = join(dst.paths.dir, 'tmp', base);
+        await copyFile(from, tmp);
+        await rename(tmp, target);
+      }
+      created.push(target);
+      taken.add(base);
+      bases.push(base);
+      srcUids.push(uid);
+    }
+    // DURABILITY: the links must survive a crash before MOVE expunges the source.
+    await fsyncDir(join(dst.paths.dir, 'new'));
+    await fsyncDir(join(dst.paths.dir, 'cur'));
+  } catch (err) {
+    for (const p of created) await unlink(p).catch(() => undefined);
+    throw err;
+  }
+  const list = await dst.uidlist.update({ add: bases });
+  const uidOf = new Map(list.records.map((r) => [r.basename, r.uid]));
+  notifyMailboxChanged(dst.paths.dir);
+  return { uidValidity: list.uidValidity, srcUids, dstUids: bases.map((b) => uidOf.get(b)!) };
+}

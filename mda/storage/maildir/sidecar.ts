@@ -1,0 +1,160 @@
+/*
+ * Postern's own index sidecar: what Dovecot keeps in `dovecot.index*` and a maildir cannot hold.
+ * Per mailbox (keyed by the uidlist's mailbox GUID): HIGHESTMODSEQ, the first UID not yet claimed
+ * as \Recent (Dovecot's first_recent_uid), and per message its MODSEQ and the flag state that
+ * modseq belongs to; per expunged UID the modseq of the expunge (for QRESYNC VANISHED).
+ *
+ * Stored in LMDB at `<control root>/postern-index.lmdb` (never a `dovecot.*` name), or in memory
+ * for INDEX=MEMORY. It is a cache: deleting it loses only CONDSTORE history (every message is
+ * back at modseq 1, as after Dovecot loses its index) and \Recent falls back to "files in new/".
+ * All updates for one mailbox happen in one LMDB write transaction, which also serialises
+ * processes sharing the file.
+ *
+ * Distrusts: its own contents after a UIDVALIDITY change (the mailbox's entries are reset).
+ */
+import { open as openLmdb, type RootDatabase } from 'lmdb';
+
+type Key = (string | number)[];
+
+/** The minimal key-value surface the reconcile logic needs. */
+interface Kv {
+  get(key: Key): unknown;
+  put(key: Key, value: unknown): void;
+  remove(key: Key): void;
+  range(start: Key, end: Key): Iterable<{ key: Key; value: unknown }>;
+  txn<T>(fn: () => T): T;
+}
+
+interface Meta { uv: number; hms: number; fr: number }
+interface MsgRec { m: number; f: string }
+
+export interface ReconcileInput {
+  readonly uidValidity: number;
+  readonly nextUid: number;
+  /** Current messages: uid and a string that changes whenever flags/keywords change. */
+  readonly messages: readonly { uid: number; flagsKey: string; inNew: boolean }[];
+  /** Claim \Recent for this caller (IMAP SELECT, POP3): uids >= the old first-recent are ours. */
+  readonly claimRecent: boolean;
+}
+
+export interface ReconcileResult {
+  readonly modseqs: ReadonlyMap<number, number>;
+  readonly highestModseq: number;
+  /** UIDs >= this and < nextUid are \Recent for a claiming caller (equal to nextUid otherwise). */
+  readonly claimedFrom: number;
+  /** The mailbox's first-recent UID after this call (RECENT count for STATUS). */
+  readonly firstRecentUid: number;
+}
+
+export class Sidecar {
+  private constructor(private readonly kv: Kv, private readonly closer: () => Promise<void>) {}
+
+  static memory(): Sidecar {
+    const map = new Map<string, { key: Key; value: unknown }>();
+    const id = (k: Key): string => JSON.stringify(k);
+    const cmp = (a: Key, b: Key): number => {
+      for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const x = a[i];
+        const y = b[i];
+        if (x === y) continue;
+        if (x === undefined) return -1;
+        if (y === undefined) return 1;
+        return x < y ? -1 : 1;
+      }
+      return 0;
+    };
+    return new Sidecar({
+      get: (k) => map.get(id(k))?.value,
+      put: (k, v) => void map.set(id(k), { key: k, value: v }),
+      remove: (k) => void map.delete(id(k)),
+      range: (s, e) => [...map.values()].filter((x) => cmp(x.key, s) >= 0 && cmp(x.key, e) < 0).sort((a, b) => cmp(a.key, b.key)),
+      txn: (fn) => fn(),
+    }, async () => undefined);
+  }
+
+  static lmdb(path: string): Sidecar {
+    const db: RootDatabase<unknown, Key> = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true } as never);
+    return new Sidecar({
+      get: (k) => db.get(k),
+      put: (k, v) => db.putSync(k, v),
+      remove: (k) => void db.removeSync(k),
+      range: (s, e) => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>,
+      txn: (fn) => db.transactionSync(fn),
+    }, () => db.close());
+  }
+
+  async close(): Promise<void> {
+    await this.closer();
+  }
+
+  private meta(box: string): Meta | undefined {
+    return this.kv.get(['meta', box]) as Meta | undefined;
+  }
+
+  private clear(box: string): void {
+    for (const p of ['m', 'x']) {
+      for (const { key } of [...this.kv.range([p, box], [p, box, Number.MAX_SAFE_INTEGER])]) this.kv.remove(key);
+    }
+    this.kv.remove(['meta', box]);
+  }
+
+  /** Brings the sidecar in line with the maildir; new or changed messages get a new modseq. */
+  reconcile(box: string, input: ReconcileInput): ReconcileResult {
+    return this.kv.txn(() => {
+      let meta = this.meta(box);
+      if (meta !== undefined && meta.uv !== input.uidValidity) {
+        this.clear(box);
+        meta = undefined;
+      }
+      const fresh = meta === undefined;
+      if (meta === undefined) {
+        const firstNew = input.messages.find((m) => m.inNew)?.uid ?? input.nextUid;
+        meta = { uv: input.uidValidity, hms: 1, fr: firstNew };
+      }
+      const m: Meta = { ...meta };
+      const modseqs = new Map<number, number>();
+      const current = new Map(input.messages.map((x) => [x.uid, x]));
+      for (const { key, value } of [...this.kv.range(['m', box], ['m', box, Number.MAX_SAFE_INTEGER])]) {
+        const uid = key[2] as number;
+        if (!current.has(uid)) {
+          this.kv.remove(key);
+          this.kv.put(['x', box, uid], ++m.hms);
+          continue;
+        }
+        const rec = value as MsgRec;
+        const now = current.get(uid)!;
+        if (rec.f !== now.flagsKey) {
+          const ms = ++m.hms;
+          this.kv.put(key, { m: ms, f: now.flagsKey });
+          modseqs.set(uid, ms);
+        } else {
+          modseqs.set(uid, rec.m);
+        }
+      }
+      for (const msg of input.messages) {
+        if (modseqs.has(msg.uid)) continue;
+        const ms = fresh ? 1 : ++m.hms;
+        this.kv.put(['m', box, msg.uid], { m: ms, f: msg.flagsKey });
+        modseqs.set(msg.uid, ms);
+      }
+      const claimedFrom = input.claimRecent ? m.fr : input.nextUid;
+      if (input.claimRecent) m.fr = Math.max(m.fr, input.nextUid);
+      if (fresh || m.hms !== meta.hms || m.fr !== meta.fr) this.kv.put(['meta', box], m);
+      return { modseqs, highestModseq: m.hms, claimedFrom, firstRecentUid: m.fr };
+    });
+  }
+
+  /** UIDs expunged with a modseq above `modseq` (QRESYNC VANISHED (EARLIER)). */
+  vanishedSince(box: string, modseq: number): number[] {
+    const out: number[] = [];
+    for (const { key, value } of this.kv.range(['x', box], ['x', box, Number.MAX_SAFE_INTEGER])) {
+      if ((value as number) > modseq) out.push(key[2] as number);
+    }
+    return out;
+  }
+
+  /** Forgets a deleted mailbox. */
+  drop(box: string): void {
+    this.kv.txn(() => this.clear(box));
+  }
+}

@@ -1,0 +1,287 @@
+/*
+ * The maildir MailStore: one user's mail under a parsed mail_location (Dovecot 2.3 maildir
+ * storage + mailbox list). Creates INBOX on first use, creates/deletes/renames folders with
+ * `maildirfolder` markers and a fresh UIDVALIDITY per mailbox, keeps `subscriptions`, and hands
+ * out MaildirMailbox objects to views, delivery and APPEND.
+ *
+ * Distrusts: mailbox names (layout.ts validates them and keeps paths inside the root) and the
+ * disk (all fs errors become StorageErrors; unknown ones are TEMP).
+ */
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type {
+  MailboxListEntry, MailboxStatus, MailboxView, MailStore, OpenStoreOptions, SaveOptions, SaveResult,
+} from '../api.js';
+import { notFound, StorageError, toStorageError } from '../errors.js';
+import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
+import { isInboxParts, listOnDisk, mailboxPaths, parseName, type Layout } from './layout.js';
+import { LocationError, parseMailLocation } from './location.js';
+import { MaildirMailbox } from './mailbox.js';
+import { saveMessage } from './save.js';
+import { Sidecar } from './sidecar.js';
+import { SubscriptionsFile } from './subscriptions.js';
+import { nextUidValidity } from './uidvalidity.js';
+import { MaildirView } from './view.js';
+import { notifyMailboxChanged, watchMailbox } from './watch.js';
+import { virtualSize } from './eol.js';
+
+const DIR_MODE = 0o700;
+
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStorageError(err, what);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function openMaildirStore(opts: OpenStoreOptions): Promise<MaildirStore> {
+  let loc;
+  try {
+    loc = parseMailLocation(opts.mailLocation, opts.home);
+  } catch (err) {
+    if (err instanceof LocationError) throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', `mail_location: ${err.message}`);
+    throw err;
+  }
+  const separator = opts.separator ?? (loc.layout === 'fs' ? '/' : '.');
+  const layout: Layout = { loc, rules: { layout: loc.layout, separator, utf8: loc.utf8 } };
+  const controlRoot = loc.control ?? loc.root;
+  await guard(`mkdir ${controlRoot}`, () => mkdir(controlRoot, { recursive: true, mode: DIR_MODE }));
+  let sidecar: Sidecar;
+  if (loc.index === 'MEMORY') sidecar = Sidecar.memory();
+  else {
+    const indexRoot = loc.index ?? controlRoot;
+    await guard(`mkdir ${indexRoot}`, () => mkdir(indexRoot, { recursive: true, mode: DIR_MODE }));
+    sidecar = await guard('open index sidecar', async () => Sidecar.lmdb(join(indexRoot, 'postern-index.lmdb')));
+  }
+  return new MaildirStore(opts, layout, sidecar);
+}
+
+export class MaildirStore implements MailStore {
+  readonly user: string;
+  readonly separator: string;
+  private readonly subs: SubscriptionsFile;
+  private readonly controlRoot: string;
+
+  constructor(private readonly opts: OpenStoreOptions, private readonly layout: Layout, private readonly sidecar: Sidecar) {
+    this.user = opts.user;
+    this.separator = layout.rules.separator;
+    this.controlRoot = layout.loc.control ?? layout.loc.root;
+    this.subs = new SubscriptionsFile(join(this.controlRoot, layout.loc.subscriptionsFile), layout.rules);
+  }
+
+  private box(name: string, parts: readonly string[]): MaildirMailbox {
+    return new MaildirMailbox(name, mailboxPaths(this.layout, parts), this.sidecar, () => nextUidValidity(this.controlRoot));
+  }
+
+  private async makeMaildir(box: MaildirMailbox, marker: boolean): Promise<void> {
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(box.paths.dir, sub), { recursive: true, mode: DIR_MODE });
+    if (box.paths.control !== box.paths.dir) await mkdir(box.paths.control, { recursive: true, mode: DIR_MODE });
+    if (marker) await (await open(join(box.paths.dir, 'maildirfolder'), 'a', 0o600)).close();
+  }
+
+  /** An existing mailbox (INBOX is created on demand). */
+  async mailbox(name: string): Promise<MaildirMailbox> {
+    const parts = parseName(this.layout, name);
+    const norm = parts.join(this.separator);
+    const box = this.box(norm, parts);
+    if (isInboxParts(parts)) {
+      if (!(await box.exists())) await guard('create INBOX', () => this.makeMaildir(box, false));
+      return box;
+    }
+    if (!(await box.exists())) throw notFound(norm);
+    return box;
+  }
+
+  async list(opts: { subscribedOnly?: boolean } = {}): Promise<MailboxListEntry[]> {
+    const sep = this.separator;
+    const onDisk = await guard('list mailboxes', () => listOnDisk(this.layout));
+    const subscribed = new Set(await this.subscriptions());
+    const all = new Map(onDisk.map((m) => [m.name, m]));
+    const names = opts.subscribedOnly === true ? [...subscribed] : [...all.keys()];
+    for (const n of [...names]) {
+      const parts = n.split(sep);
+      for (let i = 1; i < parts.length; i++) {
+        const parent = parts.slice(0, i).join(sep);
+        if (!all.has(parent) && !names.includes(parent) && opts.subscribedOnly !== true) names.push(parent);
+      }
+    }
+    const special = this.opts.specialUse ?? {};
+    return names.sort((a, b) => (a === 'INBOX' ? -1 : b === 'INBOX' ? 1 : a < b ? -1 : a > b ? 1 : 0)).map((name) => {
+      const m = all.get(name);
+      const hasChildren = [...all.keys()].some((o) => o.startsWith(name + sep));
+      const attrs: string[] = [];
+      if (m === undefined) attrs.push('\\NonExistent');
+      else if (!m.selectable) attrs.push('\\Noselect');
+      attrs.push(hasChildren ? '\\HasChildren' : '\\HasNoChildren');
+      if (subscribed.has(name)) attrs.push('\\Subscribed');
+      const su = special[name];
+      if (su !== undefined) attrs.push(su);
+      return { name, separator: sep, attributes: attrs };
+    });
+  }
+
+  async create(name: string): Promise<void> {
+    const parts = parseName(this.layout, name);
+    const norm = parts.join(this.separator);
+    if (isInboxParts(parts)) throw new StorageError('EXISTS', 'Mailbox already exists');
+    const box = this.box(norm, parts);
+    if (await box.exists()) throw new StorageError('EXISTS', 'Mailbox already exists');
+    await guard(`create ${box.paths.dir}`, async () => {
+      if (this.layout.loc.layout === 'maildir++') {
+        await mkdir(this.layout.loc.root, { recursive: true, mode: DIR_MODE });
+        try {
+          await mkdir(box.paths.dir, { mode: DIR_MODE });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
+      await this.makeMaildir(box, this.layout.loc.layout === 'maildir++');
+      await box.uidlist.ensure();
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    const parts = parseName(this.layout, name);
+    const norm = parts.join(this.separator);
+    if (isInboxParts(parts)) throw new StorageError('NOTPOSSIBLE', "INBOX can't be deleted.");
+    const box = this.box(norm, parts);
+    if (!(await exists(box.paths.dir))) throw notFound(norm);
+    await guard(`delete ${box.paths.dir}`, async () => {
+      const guid = (await box.uidlist.read().catch(() => undefined))?.guid;
+      if (this.layout.loc.layout === 'maildir++') {
+        // Renaming to `..name` first makes the mailbox disappear from listings at once, so no
+        // reader ever sees it half deleted (Dovecot's old maildir delete did the same).
+        const entry = box.paths.dir.slice(this.layout.loc.root.length + 1);
+        const trash = join(this.layout.loc.root, `.${entry}`);
+        await rm(trash, { recursive: true, force: true });
+        await rename(box.paths.dir, trash);
+        await rm(trash, { recursive: true, force: true });
+      } else {
+        const children = (await readdir(box.paths.dir)).filter((e) => !['cur', 'new', 'tmp'].includes(e) && !e.startsWith('.') && !e.startsWith('dovecot') && e !== 'maildirfolder');
+        if (children.length === 0) await rm(box.paths.dir, { recursive: true, force: true });
+        else {
+          for (const e of ['cur', 'new', 'tmp', 'dovecot-uidlist', 'dovecot-keywords', 'maildirfolder']) await rm(join(box.paths.dir, e), { recursive: true, force: true });
+        }
+      }
+      if (box.paths.control !== box.paths.dir) await rm(box.paths.control, { recursive: true, force: true });
+      if (guid !== undefined) this.sidecar.drop(guid);
+    });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const fp = parseName(this.layout, from);
+    const tp = parseName(this.layout, to);
+    if (isInboxParts(fp)) throw new StorageError('NOTPOSSIBLE', 'Renaming INBOX is not supported');
+    if (isInboxParts(tp)) throw new StorageError('EXISTS', 'Mailbox already exists');
+    if (tp.length > fp.length && fp.every((p, i) => p === tp[i])) throw new StorageError('PARAMS', "Can't rename mailbox under itself.");
+    const sep = this.separator;
+    const fromName = fp.join(sep);
+    const toName = tp.join(sep);
+    const all = (await guard('list mailboxes', () => listOnDisk(this.layout))).map((m) => m.name);
+    const moving = all.filter((n) => n === fromName || n.startsWith(fromName + sep));
+    if (moving.length === 0) throw notFound(fromName);
+    const pairs = moving.map((n) => {
+      const newName = toName + n.slice(fromName.length);
+      return [this.box(n, n.split(sep)), this.box(newName, newName.split(sep))] as const;
+    });
+    for (const [, dst] of pairs) {
+      if (await exists(dst.paths.dir)) throw new StorageError('EXISTS', 'Mailbox already exists');
+    }
+    await guard(`rename ${fromName} -> ${toName}`, async () => {
+      if (this.layout.loc.layout === 'fs') {
+        const [src, dst] = pairs.find(([s]) => s.name === fromName) ?? pairs[0]!;
+        await mkdir(join(dst.paths.dir, '..'), { recursive: true, mode: DIR_MODE });
+        await rename(src.paths.dir, dst.paths.dir);
+        if (src.paths.control !== src.paths.dir) {
+          await mkdir(join(dst.paths.control, '..'), { recursive: true, mode: DIR_MODE });
+          await rename(src.paths.control, dst.paths.control).catch(() => undefined);
+        }
+        return;
+      }
+      for (const [src, dst] of pairs) {
+        await rename(src.paths.dir, dst.paths.dir);
+        if (src.paths.control !== src.paths.dir) await rename(src.paths.control, dst.paths.control).catch(() => undefined);
+      }
+    });
+  }
+
+  async subscribe(name: string): Promise<void> {
+    const parts = parseName(this.layout, name);
+    await guard('subscribe', () => this.subs.change(parts, true));
+  }
+
+  async unsubscribe(name: string): Promise<void> {
+    const parts = parseName(this.layout, name);
+    await guard('unsubscribe', () => this.subs.change(parts, false));
+  }
+
+  async subscriptions(): Promise<string[]> {
+    return guard('read subscriptions', () => this.subs.read());
+  }
+
+  async status(name: string): Promise<MailboxStatus> {
+    const box = await this.mailbox(name);
+    const snap = await guard(`sync ${box.paths.dir}`, () => box.sync({ moveNew: false, claimRecent: false }));
+    let size = 0;
+    for (const m of snap.messages) {
+      if (m.vsize !== undefined) size += m.vsize;
+      else size += await readFile(join(box.paths.dir, m.sub, m.filename)).then(virtualSize, () => 0);
+    }
+    const unseenIdx = snap.messages.findIndex((m) => !m.system.includes('\\Seen'));
+    return {
+      messages: snap.messages.length,
+      recent: snap.messages.filter((m) => m.uid >= snap.firstRecentUid).length,
+      uidNext: snap.nextUid,
+      uidValidity: snap.uidValidity,
+      unseen: snap.messages.filter((m) => !m.system.includes('\\Seen')).length,
+      highestModseq: snap.highestModseq,
+      size,
+      firstUnseenSeq: unseenIdx + 1,
+    };
+  }
+
+  async openMailbox(name: string, opts: { readOnly: boolean; dropRecent?: boolean }): Promise<MailboxView> {
+    const box = await this.mailbox(name);
+    return guard(`open ${box.paths.dir}`, () => MaildirView.open(box, opts.readOnly, opts.dropRecent ?? !opts.readOnly, (n) => this.mailbox(n)));
+  }
+
+  async deliver(name: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<SaveResult> {
+    return this.save(name, data, {});
+  }
+
+  async append(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: SaveOptions = {}): Promise<SaveResult> {
+    return this.save(name, data, opts);
+  }
+
+  private async save(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: SaveOptions): Promise<SaveResult> {
+    const box = await this.mailbox(name);
+    const flags = opts.flags ?? [];
+    const bad = flags.find((f) => f.startsWith('\\') && !(SYSTEM_FLAGS as readonly string[]).includes(f) && f.toLowerCase() !== '\\recent');
+    if (bad !== undefined) throw new StorageError('PARAMS', `Invalid system flag ${bad}`);
+    const system = flags.filter((f): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f));
+    const keywords = flags.filter((f) => !f.startsWith('\\'));
+    const res = await guard(`save to ${box.paths.dir}`, () => saveMessage(box, { data, system, keywords, internalDate: opts.internalDate }, this.opts.hostname));
+    notifyMailboxChanged(box.paths.dir);
+    return { uid: res.uid, uidValidity: res.uidValidity, guid: res.basename };
+  }
+
+  watch(name: string, listener: () => void): () => void {
+    const parts = parseName(this.layout, name);
+    return watchMailbox(mailboxPaths(this.layout, parts).dir, listener);
+  }
+
+  async close(): Promise<void> {
+    await this.sidecar.close();
+  }
+}
+

@@ -1,0 +1,103 @@
+/*
+ * `dovecot-uidlist` I/O with Dovecot 2.3's rules (maildir-uidlist.c):
+ * - every change happens under `dovecot-uidlist.lock` (dotlock, stale after 120 s) after re-reading
+ *   the file, because another process (Dovecot, our LMTP) may have appended meanwhile;
+ * - new messages are appended as records (the header is left alone, as Dovecot does); the whole
+ *   file is rewritten (written into the lock file, then renamed over) only when it is missing,
+ *   version 1, ends in a torn line, or when we drop the records of messages we expunged;
+ * - UIDs are never renumbered or reused; N is never lowered; UIDVALIDITY never changes.
+ *
+ * Distrusts: the file (a parse error is a TEMP error with the detail in the log; we do not silently
+ * recreate it, since that would renumber every message) and concurrent writers.
+ */
+import { readFile, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { acquireDotlock } from './dotlock.js';
+import { StorageError } from '../errors.js';
+import {
+  effectiveNextUid, formatUidlist, formatUidlistRecord, parseUidlist, UidlistSyntaxError,
+  type UidlistData, type UidlistRecord,
+} from './uidlist-format.js';
+
+export const UIDLIST_FILE = 'dovecot-uidlist';
+
+export interface UidlistPlan {
+  /** Base names to give new UIDs, in this order (ones already present are skipped). */
+  readonly add: readonly string[];
+  /** UIDs whose records to drop (messages we expunged). */
+  readonly drop?: ReadonlySet<number>;
+}
+
+export function newMailboxGuid(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export class UidlistFile {
+  constructor(
+    readonly path: string,
+    private readonly allocUidValidity: () => Promise<number>,
+  ) {}
+
+  /** The parsed file, or undefined when it does not exist. */
+  async read(): Promise<UidlistData | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      return parseUidlist(text);
+    } catch (err) {
+      if (err instanceof UidlistSyntaxError) {
+        throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.',
+          `Broken file ${this.path}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Creates the file with a fresh UIDVALIDITY and GUID if it does not exist yet. */
+  async ensure(): Promise<UidlistData> {
+    return this.update({ add: [] });
+  }
+
+  /** Applies `plan` under the lock and returns the file as it now is. */
+  async update(plan: UidlistPlan): Promise<UidlistData> {
+    const lock = await acquireDotlock(this.path, { staleSecs: 120 });
+    try {
+      const cur = await this.read();
+      const known = new Set(cur?.records.map((r) => r.basename) ?? []);
+      const add = plan.add.filter((b) => !known.has(b) && (known.add(b), true));
+      const drop = plan.drop ?? new Set<number>();
+      const needRewrite = cur === undefined || cur.version !== 3 || cur.partialTail || cur.guid === undefined
+        || cur.records.some((r) => drop.has(r.uid));
+      if (!needRewrite && add.length === 0) return cur;
+      const uidValidity = cur?.uidValidity ?? (await this.allocUidValidity());
+      const guid = cur?.guid ?? newMailboxGuid();
+      let next = cur === undefined ? 1 : effectiveNextUid(cur);
+      const appended: UidlistRecord[] = add.map((basename) => ({ uid: next++, ext: new Map(), basename }));
+      const kept = (cur?.records ?? []).filter((r) => !drop.has(r.uid));
+      const records = [...kept, ...appended];
+      // N must cover dropped UIDs too, so they are never handed out again.
+      const nextUid = Math.max(cur?.nextUid ?? 1, next);
+      const data: UidlistData = {
+        version: 3, uidValidity, nextUid, guid, headerExt: cur?.headerExt ?? new Map(), records, partialTail: false,
+      };
+      if (needRewrite) {
+        await lock.replace(formatUidlist(data, records));
+      } else {
+        const fh = await open(this.path, 'a');
+        try {
+          await fh.write(appended.map(formatUidlistRecord).join(''));
+        } finally {
+          await fh.close();
+        }
+      }
+      return data;
+    } finally {
+      await lock.release();
+    }
+  }
+}

@@ -1,0 +1,282 @@
+/*
+ * A session's view of one maildir mailbox (IMAP SELECT/EXAMINE, POP3): a snapshot whose sequence
+ * numbers change only in refresh(), which reports what happened since (RFC 3501 7.4.1: expunges
+ * must not be announced while the client may still address old sequence numbers).
+ * SELECT (dropRecent) moves new/ to cur/ and claims \Recent as Dovecot does; EXAMINE leaves
+ * new/ alone and claims nothing.
+ *
+ * Distrusts: the disk between two calls (other processes): every operation re-syncs first and
+ * treats a vanished file as expunged, never as an error.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import type {
+  CopyResult, MailboxStatus, MailboxView, MessageInfo, ReadOptions, StoreRequest, StoreResult, SyncChanges,
+} from '../api.js';
+import { StorageError } from '../errors.js';
+import { lfToCrlf, virtualSize } from './eol.js';
+import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
+import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
+import { copyMessages, expungeMessages, storeFlags } from './ops.js';
+import { watchMailbox } from './watch.js';
+
+const isSystem = (f: string): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f);
+
+export class MaildirView implements MailboxView {
+  private snap!: MailboxSnapshot;
+  private list: MessageInfo[] = [];
+  private byUidMap = new Map<number, MessageInfo>();
+  private records = new Map<number, MessageRecord>();
+  private recentUids = new Set<number>();
+  private kw: string[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly box: MaildirMailbox,
+    readonly readOnly: boolean,
+    private readonly dropRecent: boolean,
+    private readonly resolve: (name: string) => Promise<MaildirMailbox>,
+  ) {}
+
+  get name(): string { return this.box.name; }
+  get uidValidity(): number { return this.snap.uidValidity; }
+  get uidNext(): number { return this.snap.nextUid; }
+  get highestModseq(): number { return this.snap.highestModseq; }
+
+  static async open(box: MaildirMailbox, readOnly: boolean, dropRecent: boolean, resolve: (name: string) => Promise<MaildirMailbox>): Promise<MaildirView> {
+    const v = new MaildirView(box, readOnly, dropRecent && !readOnly, resolve);
+    const snap = await v.sync();
+    v.snap = snap;
+    v.kw = definedKeywords(snap);
+    for (const r of snap.messages) {
+      if (r.uid >= snap.claimedFrom) v.recentUids.add(r.uid);
+      v.records.set(r.uid, r);
+      v.list.push(v.info(r, v.list.length + 1));
+    }
+    v.reindex();
+    return v;
+  }
+
+  private sync(): Promise<MailboxSnapshot> {
+    return this.box.sync({ moveNew: this.dropRecent, claimRecent: this.dropRecent });
+  }
+
+  private info(r: MessageRecord, seq: number): MessageInfo {
+    return {
+      seq, uid: r.uid, flags: [...r.system, ...r.keywords], recent: this.recentUids.has(r.uid), modseq: r.modseq,
+      guid: r.basename, physicalSize: r.size, virtualSize: r.vsize, pop3Uidl: r.pop3Uidl,
+    };
+  }
+
+  private reindex(): void {
+    this.byUidMap = new Map(this.list.map((m) => [m.uid, m]));
+  }
+
+  private check(): void {
+    if (this.closed) throw new StorageError('NOTPOSSIBLE', 'Mailbox is closed');
+  }
+
+  messages(): readonly MessageInfo[] { return this.list; }
+  bySeq(seq: number): MessageInfo | undefined { return this.list[seq - 1]; }
+  byUid(uid: number): MessageInfo | undefined { return this.byUidMap.get(uid); }
+  keywords(): readonly string[] { return this.kw; }
+
+  status(): MailboxStatus {
+    const unseenIdx = this.list.findIndex((m) => !m.flags.includes('\\Seen'));
+    return {
+      messages: this.list.length,
+      recent: this.list.filter((m) => m.recent).length,
+      uidNext: this.snap.nextUid,
+      uidValidity: this.snap.uidValidity,
+      unseen: this.list.filter((m) => !m.flags.includes('\\Seen')).length,
+      highestModseq: this.snap.highestModseq,
+      size: this.list.reduce((a, m) => a + (m.virtualSize ?? 0), 0),
+      firstUnseenSeq: unseenIdx + 1,
+    };
+  }
+
+  async refresh(): Promise<SyncChanges> {
+    this.check();
+    const snap = await this.sync();
+    const now = new Map(snap.messages.map((r) => [r.uid, r]));
+    const expunged: number[] = [];
+    const expungedSeqs: number[] = [];
+    this.list.forEach((m, i) => {
+      if (!now.has(m.uid)) {
+        expunged.push(m.uid);
+        expungedSeqs.unshift(i + 1);
+      }
+    });
+    const maxOld = this.list.at(-1)?.uid ?? 0;
+    const kept: MessageInfo[] = [];
+    const flagChanges: MessageInfo[] = [];
+    for (const m of this.list) {
+      const r = now.get(m.uid);
+      if (r === undefined) {
+        this.records.delete(m.uid);
+        continue;
+      }
+      this.records.set(m.uid, r);
+      const next = this.info(r, kept.length + 1);
+      kept.push(next);
+      if (next.modseq !== m.modseq || next.flags.join(' ') !== m.flags.join(' ')) flagChanges.push(next);
+    }
+    const added: MessageInfo[] = [];
+    for (const r of snap.messages) {
+      // A UID at or below what we already showed and not in our list was expunged and reported;
+      // it must never come back in this session.
+      if (r.uid <= maxOld) continue;
+      if (r.uid >= snap.claimedFrom) this.recentUids.add(r.uid);
+      this.records.set(r.uid, r);
+      const info = this.info(r, kept.length + 1);
+      kept.push(info);
+      added.push(info);
+    }
+    this.list = kept;
+    this.reindex();
+    this.snap = snap;
+    const kw = definedKeywords(snap);
+    const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
+    this.kw = kw;
+    return {
+      expunged, expungedSeqs, added, flagChanges, exists: this.list.length,
+      recent: this.list.filter((m) => m.recent).length, keywordsChanged,
+    };
+  }
+
+  private requireWritable(): void {
+    this.check();
+    if (this.readOnly) throw new StorageError('PERM', 'Mailbox is read-only');
+  }
+
+  async store(uids: readonly number[], req: StoreRequest): Promise<StoreResult> {
+    this.requireWritable();
+    const system = req.flags.filter(isSystem);
+    const bad = req.flags.find((f) => f.startsWith('\\') && !isSystem(f));
+    if (bad !== undefined && bad.toLowerCase() !== '\\recent') throw new StorageError('PARAMS', `Invalid system flag ${bad}`);
+    const keywords = req.flags.filter((f) => !f.startsWith('\\'));
+    const wanted = uids.filter((u) => this.byUidMap.has(u));
+    const res = await storeFlags(this.box, wanted, { mode: req.mode, system, keywords, unchangedSince: req.unchangedSince });
+    const snap = res.snapshot;
+    const changed = new Set(res.changed);
+    const updated: MessageInfo[] = [];
+    for (const r of snap.messages) {
+      const m = this.byUidMap.get(r.uid);
+      if (m === undefined || !wanted.includes(r.uid) || res.modified.includes(r.uid)) continue;
+      if (!changed.has(r.uid) && r.modseq === m.modseq) {
+        updated.push(m);
+        continue;
+      }
+      const info = this.info(r, m.seq);
+      this.list[m.seq - 1] = info;
+      this.records.set(r.uid, r);
+      updated.push(info);
+    }
+    this.reindex();
+    this.snap = { ...this.snap, highestModseq: snap.highestModseq };
+    return { updated, modified: res.modified };
+  }
+
+  async copy(uids: readonly number[], dest: string): Promise<CopyResult> {
+    this.check();
+    const target = await this.resolve(dest);
+    return copyMessages(this.box, uids.filter((u) => this.byUidMap.has(u)), target);
+  }
+
+  async move(uids: readonly number[], dest: string): Promise<CopyResult> {
+    this.requireWritable();
+    const res = await this.copy(uids, dest);
+    await this.expunge({ uids: res.srcUids, onlyDeleted: false });
+    return res;
+  }
+
+  async expunge(opts: { uids?: readonly number[]; onlyDeleted?: boolean } = {}): Promise<number[]> {
+    this.requireWritable();
+    const limit = opts.uids !== undefined ? new Set(opts.uids) : undefined;
+    return expungeMessages(this.box, (r) => (limit === undefined || limit.has(r.uid))
+      && (opts.onlyDeleted === false || r.system.includes('\\Deleted')));
+  }
+
+  /** Current path of a message, re-syncing once if the file moved or vanished. */
+  private async path(uid: number): Promise<string> {
+    this.check();
+    if (!this.byUidMap.has(uid)) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} not in view`);
+    const r = this.records.get(uid);
+    if (r !== undefined) {
+      const p = join(this.box.paths.dir, r.sub, r.filename);
+      try {
+        await stat(p);
+        return p;
+      } catch { /* moved: look again */ }
+    }
+    const snap = await this.box.sync({ moveNew: false, claimRecent: false });
+    const cur = snap.messages.find((m) => m.uid === uid);
+    if (cur === undefined) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} vanished from ${this.box.paths.dir}`);
+    this.records.set(uid, cur);
+    return join(this.box.paths.dir, cur.sub, cur.filename);
+  }
+
+  private async readRaw(uid: number): Promise<Buffer> {
+    for (let attempt = 0; ; attempt++) {
+      const p = await this.path(uid);
+      try {
+        return await readFile(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 2) throw err;
+        this.records.delete(uid);
+      }
+    }
+  }
+
+  async read(uid: number, opts: ReadOptions = {}): Promise<Buffer> {
+    let buf = await this.readRaw(uid);
+    if (opts.crlf === true) buf = lfToCrlf(buf);
+    if (opts.start !== undefined || opts.end !== undefined) buf = buf.subarray(opts.start ?? 0, opts.end ?? buf.length);
+    return buf;
+  }
+
+  async stream(uid: number, opts: { crlf?: boolean } = {}): Promise<Readable> {
+    const raw = createReadStream(await this.path(uid));
+    if (opts.crlf !== true) return raw;
+    let prevCr = false;
+    const t = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        const out = lfToCrlf(chunk, prevCr);
+        prevCr = chunk.length > 0 ? chunk[chunk.length - 1] === 0x0d : prevCr;
+        cb(null, out);
+      },
+    });
+    raw.on('error', (e) => t.destroy(e));
+    return raw.pipe(t);
+  }
+
+  async messageSizes(uid: number): Promise<{ physical: number; virtual: number }> {
+    const m = this.byUidMap.get(uid);
+    if (m?.physicalSize !== undefined && m.virtualSize !== undefined) return { physical: m.physicalSize, virtual: m.virtualSize };
+    const buf = await this.readRaw(uid);
+    return { physical: buf.length, virtual: virtualSize(buf) };
+  }
+
+  async internalDate(uid: number): Promise<Date> {
+    return (await stat(await this.path(uid))).mtime;
+  }
+
+  async vanishedSince(modseq: number): Promise<number[]> {
+    this.check();
+    return this.box.sidecar.vanishedSince(this.snap.guid || this.box.paths.dir, modseq);
+  }
+
+  watch(listener: () => void): () => void {
+    return watchMailbox(this.box.paths.dir, listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function definedKeywords(snap: MailboxSnapshot): string[] {
+  return snap.keywordTable.filter((k): k is string => k !== undefined);
+}
