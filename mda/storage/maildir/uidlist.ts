@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { acquireDotlock } from './dotlock.js';
 import { StorageError } from '../errors.js';
 import {
-  effectiveNextUid, formatUidlist, formatUidlistRecord, parseUidlist, UidlistSyntaxError,
+  effectiveNextUid, formatUidlist, formatUidlistHeader, formatUidlistRecord, parseUidlist, UidlistSyntaxError,
   type UidlistData, type UidlistRecord,
 } from './uidlist-format.js';
 
@@ -85,7 +85,11 @@ export class UidlistFile {
       const data: UidlistData = {
         version: 3, uidValidity, nextUid, guid, headerExt: cur?.headerExt ?? new Map(), records, partialTail: false,
       };
-      if (needRewrite) {
+      if (cur === undefined) {
+        // Like Dovecot, a new file starts from the header as it was before these records
+        // (N1): readers take max(N, last uid + 1).
+        await lock.replace(formatUidlistHeader({ uidValidity, nextUid: 1, guid }) + records.map(formatUidlistRecord).join(''));
+      } else if (needRewrite) {
         await lock.replace(formatUidlist(data, records));
       } else {
         const fh = await open(this.path, 'a');
