@@ -147,6 +147,8 @@ export interface StoreResult {
   readonly updated: readonly MessageInfo[];
   /** UIDs that failed UNCHANGEDSINCE. */
   readonly modified: readonly number[];
+  /** A new keyword was defined: IMAP sends FLAGS and PERMANENTFLAGS before the FETCHes. */
+  readonly keywordsChanged: boolean;
 }
 
 export interface CopyResult {

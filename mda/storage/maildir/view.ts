@@ -175,8 +175,11 @@ export class MaildirView implements MailboxView {
       updated.push(info);
     }
     this.reindex();
-    this.snap = { ...this.snap, highestModseq: snap.highestModseq };
-    return { updated, modified: res.modified };
+    this.snap = { ...this.snap, highestModseq: snap.highestModseq, keywordTable: snap.keywordTable };
+    const kw = definedKeywords(snap);
+    const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
+    this.kw = kw;
+    return { updated, modified: res.modified, keywordsChanged };
   }
 
   async copy(uids: readonly number[], dest: string): Promise<CopyResult> {
