@@ -17,14 +17,6 @@ export class PasswordSchemeError extends Error {
   }
 }
 
-/** A line on an auth socket that does not parse (wrong field count, bad id, bad escape). */
-export class AuthProtocolError extends Error {
-  override readonly name = 'AuthProtocolError';
-  constructor(readonly detail: string) {
-    super(detail);
-  }
-}
-
 /** A passdb/userdb backend that could not answer (unreadable file, duplicate user…): temporary. */
 export class AuthBackendError extends Error {
   override readonly name = 'AuthBackendError';
