@@ -332,7 +332,7 @@ export const GLOBAL_SETTINGS: ReadonlyArray<readonly [string, string]> = [
 export const SECTION_TEMPLATES: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>> = {
   passdb: [
     ["name", ""],
-    ["driver", "pam"],
+    ["driver", ""],
     ["args", ""],
     ["default_fields", ""],
     ["override_fields", ""],
@@ -349,7 +349,7 @@ export const SECTION_TEMPLATES: Readonly<Record<string, ReadonlyArray<readonly [
   ],
   userdb: [
     ["name", ""],
-    ["driver", "passwd"],
+    ["driver", ""],
     ["args", ""],
     ["default_fields", ""],
     ["override_fields", ""],

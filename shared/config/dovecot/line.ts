@@ -8,7 +8,7 @@
  * - trailing blanks trimmed; a trailing `\` joins the line with the next one, with one space;
  * - `key = value`: `<path` (blanks after `<` skipped) reads a file, an unquoted value holding `$` refers to
  *   earlier values, a value wrapped in matching quotes is unescaped (a backslash keeps the next character);
- * - `section [name] {` with `{` ending the line, `}` alone, `!include` and `!include_try`.
+ * - `section [name] {` with `{` ending the line (only `"…"` quotes a name; `'` is an ordinary character there), `}` alone, `!include` and `!include_try`.
  * Distrusts: everything; malformed lines become `error` results carrying Dovecot's wording.
  */
 
@@ -117,14 +117,10 @@ export function classifyLine(raw: string, state: LineState, warn: (msg: string) 
   let name = '';
   let after = rest;
   if (after[0] !== '{') {
-    const q = after[0];
-    if (q === '"' || q === "'") {
-      let j = 1;
-      while (j < after.length && after[j] !== q) {
-        if (after[j] === '\\' && j + 1 < after.length) j++;
-        j++;
-      }
-      if (j >= after.length) return { type: 'error', message: "Expecting '{'" };
+    if (after[0] === '"') {
+      // only double quotes, and the scan stops at the next quote even after a backslash (as Dovecot 2.3 does)
+      const j = after.indexOf('"', 1);
+      if (j < 0) return { type: 'error', message: "Expecting '{'" };
       name = unescapeDovecot(after.slice(1, j));
       after = after.slice(skipWhite(after, j + 1));
     } else {

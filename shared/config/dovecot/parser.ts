@@ -7,7 +7,7 @@
  *   "No matches", `!include_try` skips silently;
  * - `$name` in an unquoted value is replaced only when it names the key being set (`mail_plugins = $mail_plugins x`),
  *   unless expandValues (doveconf -x) asks for all of them; `$ENV:NAME` is read only then too;
- * - `<file` stays `<file` unless expandValues, which reads the file verbatim (path as written);
+ * - `<file` stays `<file` unless expandValues, which reads the file verbatim (relative to the including file);
  * - filters nest (`local … { protocol … { } }`), but never protocol in protocol; services inside filters are
  *   accepted and ignored;
  * - errors read `Error in configuration file FILE line N: REASON`; a 2.4 config (`dovecot_config_version`) is refused.
@@ -163,7 +163,7 @@ class Parser {
   private fileValue(key: string, path: string): string {
     if (this.opts.expandValues !== true) return `<${path}`;
     try {
-      return this.src.readFile(path);
+      return this.src.readFile(path.startsWith('/') ? path : `${this.src.dirname(this.file)}/${path}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (err as Error).message;
@@ -178,6 +178,8 @@ class Parser {
         return expandAll ? (this.opts.env?.[name.slice(4)] ?? '') : whole;
       }
       if (!expandAll && name !== key) return whole;
+      // doveconf -x leaves a reference to a known but never-set setting as written (observed)
+      if (name !== key && !this.isSetHere(name) && this.currentValue(name) !== undefined) return whole;
       const v = this.currentValue(name);
       if (v === undefined) {
         if (expandAll) this.fail(`Unknown variable: $${name}`);
@@ -198,6 +200,12 @@ class Parser {
     if (frame.kind === 'strlist') return undefined;
     if (frame.prefix === '' ? isGlobalSetting(name) : isSectionSetting(frame.elemKind, name)) return defaultOf(path);
     return undefined;
+  }
+
+  private isSetHere(name: string): boolean {
+    const frame = this.top();
+    const path = frame.prefix + name;
+    return frame.block.set.has(path) || (this.blocks[0]?.set.has(path) ?? false);
   }
 
   private top(): Frame {
@@ -226,6 +234,15 @@ class Parser {
     const path = frame.prefix + key;
     const n = normaliseValue(typeOf(path), value);
     if (!n.ok) this.fail(n.error);
+    if (frame.kind === 'root') {
+      for (const b of this.blocks.slice(1)) {
+        const e = b.set.get(path);
+        if (e === undefined) continue;
+        this.opts.warn?.(`${this.file} line ${this.lineNo}: Global setting ${key} won't change the setting inside an earlier filter at ` +
+          `${e.file} line ${e.line} (if this is intentional, avoid this warning by moving the global setting before ${e.file} line ${e.line})`);
+        break;
+      }
+    }
     frame.block.set.set(path, { value: n.value, file: this.file, line: this.lineNo });
   }
 

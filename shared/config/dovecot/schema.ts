@@ -71,6 +71,11 @@ const TEMPLATE_DEFAULTS = new Map<string, Map<string, string>>(
   Object.entries(SECTION_TEMPLATES).map(([kind, rows]) => [kind, new Map(rows.filter(([k]) => !LIST_KINDS.has(k)))]),
 );
 
+/** The default of `key` in a freshly created section of `kind` (built-in service values not considered). */
+export function templateDefault(kind: string, key: string): string {
+  return TEMPLATE_DEFAULTS.get(kind)?.get(key) ?? '';
+}
+
 /** Built-in service defaults (path → value) and their lists (list path → ids). */
 export const BUILTIN_DEFAULTS = new Map<string, string>();
 export const BUILTIN_LISTS = new Map<string, string[]>();
@@ -120,4 +125,14 @@ export function defaultOf(path: string): string {
   const { kind, key } = pathInfo(path);
   if (kind === 'global') return GLOBAL_DEFAULTS.get(key) ?? '';
   return TEMPLATE_DEFAULTS.get(kind)?.get(key) ?? '';
+}
+
+/** True when every list element along `path` is one Dovecot defines by default (a built-in service or listener). */
+export function inBuiltinElements(path: string): boolean {
+  const parts = path.split('/');
+  for (let i = 0; i + 2 < parts.length; i += 2) {
+    const listPath = parts.slice(0, i + 1).join('/');
+    if (!(BUILTIN_LISTS.get(listPath) ?? []).includes(parts[i + 1] ?? '')) return false;
+  }
+  return true;
 }

@@ -8,8 +8,8 @@
  * wins (local_name, then longer local mask, longer remote mask, then protocol), the global block last.
  */
 import ipaddr from 'ipaddr.js';
-import type { FilterBlock, FilterSpec, Net, ParsedDovecotConfig } from './model.js';
-import { BUILTIN_LISTS, defaultOf } from './schema.js';
+import { isGlobalFilter, type FilterBlock, type FilterSpec, type Net, type ParsedDovecotConfig } from './model.js';
+import { BUILTIN_LISTS, LIST_KINDS, defaultOf, inBuiltinElements } from './schema.js';
 
 /** What a process knows about its connection when it asks for settings. */
 export interface FilterQuery {
@@ -76,6 +76,10 @@ export function filterSpecificity(a: FilterSpec, b: FilterSpec): number {
 }
 
 function viewOf(blocks: readonly FilterBlock[]): ConfigView {
+  // Observed doveconf behaviour: once a filter block applies, the list elements the global block created
+  // (namespaces, passdbs, new listeners …) keep their values but no longer count as explicitly set; changes to
+  // built-in services and listeners still do.
+  const merged = blocks.length > 1;
   return {
     get(path) {
       for (const b of blocks) {
@@ -85,7 +89,7 @@ function viewOf(blocks: readonly FilterBlock[]): ConfigView {
       return defaultOf(path);
     },
     isSet(path) {
-      return blocks.some((b) => b.set.has(path));
+      return blocks.some((b) => b.set.has(path) && !(merged && isGlobalFilter(b.filter) && LIST_KINDS.has(path.split('/')[0] ?? '') && !inBuiltinElements(path)));
     },
     listIds(listPath) {
       const ids = [...(BUILTIN_LISTS.get(listPath) ?? [])];
