@@ -79,7 +79,9 @@ export class IndexedTable implements LookupTable {
     readonly path: string,
     fd: number,
     private readonly fold: boolean,
+    nul: 'with' | 'without' | undefined,
   ) {
+    this.nulMode = nul ?? 'try';
     this.spec = `${type}:${name}`;
     this.pages = new FdPages(fd);
     this.stamp = takeStamp(path);
@@ -107,7 +109,7 @@ export class IndexedTable implements LookupTable {
     } catch (err) {
       throw new TableOpenError(`open database ${path}: ${strerror(err)}`);
     }
-    return new IndexedTable(type, name, path, fd, opts.fold ?? true);
+    return new IndexedTable(type, name, path, fd, opts.fold ?? true, opts.nul);
   }
 
   lookup(key: string): string | undefined {
@@ -156,9 +158,15 @@ function decodeValue(b: Buffer): string {
  * Writes a complete index atomically (temporary file, fsync, rename): a reader sees the old index
  * or the new one, never half of one. `entries` are final keys (already folded) and values.
  */
-export function writeIndex(type: string, name: string, entries: Iterable<readonly [string, string]>): void {
+export function writeIndex(
+  type: string,
+  name: string,
+  entries: Iterable<readonly [string, string]>,
+  nul: 'with' | 'without' = 'with',
+): void {
+  const z = nul === 'with' ? '\0' : '';
   const rows: [Buffer, Buffer][] = [];
-  for (const [k, v] of entries) rows.push([Buffer.from(`${k}\0`), Buffer.from(`${v}\0`)]);
+  for (const [k, v] of entries) rows.push([Buffer.from(`${k}${z}`), Buffer.from(`${v}${z}`)]);
   rows.sort((a, b) => Buffer.compare(a[0], b[0]));
   const image = buildLmdbImage(rows);
   writeFileAtomicSync(indexPath(type, name), image);

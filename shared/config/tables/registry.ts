@@ -36,6 +36,10 @@ export function parseTableSpec(spec: string): TableSpec | undefined {
   return { type: spec.slice(0, colon), name: spec.slice(colon + 1) };
 }
 
+export function isSupportedType(type: string): boolean {
+  return (SUPPORTED_TYPES as readonly string[]).includes(type);
+}
+
 /** Types that postmap can build an index for (Postfix: "bulk-mode creation"). */
 export function canCreate(type: string): boolean {
   return isIndexedType(type);

@@ -101,7 +101,16 @@ export function parseTableSource(
   warn: (msg: string) => void,
   ignoringSuffix: boolean,
 ): SourceEntry[] {
-  const entries: SourceEntry[] = [];
+  return [...iterTableSource(text, file, warn, ignoringSuffix)];
+}
+
+/** Lazy twin of parseTableSource: warnings interleave with the caller's per-entry work, as in Postfix. */
+export function* iterTableSource(
+  text: string,
+  file: string,
+  warn: (msg: string) => void,
+  ignoringSuffix: boolean,
+): Generator<SourceEntry> {
   for (const ll of logicalLines(text, file, warn)) {
     const kv = splitKeyValue(ll.text);
     if (!kv.ok) {
@@ -112,7 +121,6 @@ export function parseTableSource(
       }
       continue;
     }
-    entries.push({ line: ll.line, key: kv.key, value: kv.value });
+    yield { line: ll.line, key: kv.key, value: kv.value };
   }
-  return entries;
 }

@@ -60,6 +60,11 @@ export interface OpenTableOptions {
   warn?: (msg: string) => void;
   /** Where `unix:passwd.byname` reads accounts (tests point it elsewhere). Default /etc/passwd. */
   passwdFile?: string;
+  /**
+   * Indexed tables: whether keys carry Postfix's trailing NUL (postmap -N / -n). Default: write with
+   * NUL, look up with then without (Postfix DICT_FLAG_TRY1NULL | DICT_FLAG_TRY0NULL).
+   */
+  nul?: 'with' | 'without';
 }
 
 /**
