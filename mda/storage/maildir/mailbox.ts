@@ -11,7 +11,7 @@
  * Distrusts: directory contents (dot files, names with `/`-free garbage, subdirectories are
  * skipped) and every other process touching the maildir.
  */
-import { readdir, rename, stat } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
 import { KeywordsFile, keywordName } from './keywords.js';
@@ -62,6 +62,9 @@ export interface MailboxPaths {
   /** Where dovecot-uidlist and dovecot-keywords live (CONTROL=, else dir). */
   readonly control: string;
 }
+
+/** Dovecot deletes tmp/ files not touched for 36 hours (abandoned saves). */
+export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
 
 export function flagsKey(system: readonly string[], keywords: readonly string[]): string {
   return [...system, ...[...keywords].sort()].join(' ');
@@ -114,6 +117,25 @@ export class MaildirMailbox {
     return files;
   }
 
+  /** Removes abandoned tmp/ files (older than 36 h by atime and ctime), as Dovecot does on sync. */
+  async cleanTmp(now = Date.now()): Promise<void> {
+    const tmp = join(this.paths.dir, 'tmp');
+    let names: string[];
+    try {
+      names = await readdir(tmp);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      try {
+        const st = await stat(join(tmp, n));
+        if (st.isFile() && now - Math.max(st.atimeMs, st.ctimeMs) > TMP_MAX_AGE_MS) await unlink(join(tmp, n));
+      } catch {
+        /* vanished or not ours to remove: leave it */
+      }
+    }
+  }
+
   /**
    * Full sync. `moveNew` renames new/X to cur/X:2, (IMAP SELECT, POP3); `claimRecent` takes the
    * \Recent messages for the caller.
@@ -131,6 +153,7 @@ export class MaildirMailbox {
       list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base) });
     }
     if (opts.moveNew) {
+      await this.cleanTmp();
       for (const f of [...files.values()]) {
         if (f.sub !== 'new') continue;
         const to = f.parsed.hasInfo ? f.filename : `${f.filename}:2,`;

@@ -7,8 +7,8 @@
  * Distrusts: a missing or garbled counter file (falls back to the highest marker, then the clock).
  */
 import { readdir, readFile, rename, open, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../shared/fs/atomic.js';
 import { formatUidValidityHex, parseUidValidityFile } from './control-files.js';
 
 const FILE = 'dovecot-uidvalidity';
@@ -45,7 +45,18 @@ export async function nextUidValidity(dir: string, now: () => number = () => Mat
     for (const m of markers) {
       if (m !== highestMarker && m !== next) await unlink(join(dir, `${FILE}.${formatUidValidityHex(m)}`)).catch(() => undefined);
     }
-    await writeFileAtomic(join(dir, FILE), formatUidValidityHex(next), 0o600);
+    // The marker is the claim; the counter file is a hint, so a plain temp + rename is enough
+    // (readers take the maximum of both). The temp name is unique per call, not just per process.
+    const tmp = join(dir, `.${FILE}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      const fh = await open(tmp, 'wx', 0o600);
+      await fh.writeFile(formatUidValidityHex(next));
+      await fh.close();
+      await rename(tmp, join(dir, FILE));
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
     return next;
   }
   throw new Error(`could not allocate a UIDVALIDITY in ${dir} (too much contention)`);
