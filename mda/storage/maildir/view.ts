@@ -32,6 +32,8 @@ export class MaildirView implements MailboxView {
   private recentUids = new Set<number>();
   private kw: string[] = [];
   private closed = false;
+  /** Highest UID this session has ever shown: anything at or below it that is missing stays gone. */
+  private maxUid = 0;
 
   private constructor(
     private readonly box: MaildirMailbox,
@@ -56,6 +58,7 @@ export class MaildirView implements MailboxView {
       v.list.push(v.info(r, v.list.length + 1));
     }
     v.reindex();
+    v.maxUid = v.list.at(-1)?.uid ?? 0;
     return v;
   }
 
@@ -109,7 +112,7 @@ export class MaildirView implements MailboxView {
         expungedSeqs.unshift(i + 1);
       }
     });
-    const maxOld = this.list.at(-1)?.uid ?? 0;
+    const maxOld = this.maxUid;
     const kept: MessageInfo[] = [];
     const flagChanges: MessageInfo[] = [];
     for (const m of this.list) {
@@ -136,6 +139,7 @@ export class MaildirView implements MailboxView {
     }
     this.list = kept;
     this.reindex();
+    this.maxUid = Math.max(maxOld, this.list.at(-1)?.uid ?? 0);
     this.snap = snap;
     const kw = definedKeywords(snap);
     const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
