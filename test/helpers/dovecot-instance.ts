@@ -14,7 +14,7 @@
  * Outputs are Buffers: message bytes are 8-bit and must not go through a UTF-8 decoder.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { tempDir } from './tmp.js';
@@ -115,10 +115,21 @@ export function createDovecotInstance(t: TestContext | undefined, opts: DovecotO
     HOME: home,
     MAIL: `maildir:${maildir}`,
   };
+  // stdout is a file, not a pipe: libuv's pipes are socketpairs, and the imap binary (run as root)
+  // takes a socket on stdout for an inetd start and refuses ("use imap-login instead"). stdin must
+  // stay a pipe (Dovecot puts it in epoll, which a regular file does not support).
+  let runs = 0;
   const exec = (cmd: string, args: string[], input: Buffer | string | undefined): DovecotRun => {
-    const r = spawnSync(cmd, args, { input: input ?? '', env, timeout, maxBuffer: 512 * 1024 * 1024 });
-    if (r.error) throw r.error;
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+    const outputPath = join(dir, `stdout.${runs++}`);
+    const out = openSync(outputPath, 'w+');
+    try {
+      const r = spawnSync(cmd, args, { input: input ?? '', stdio: ['pipe', out, 'pipe'], env, timeout, maxBuffer: 64 * 1024 * 1024 });
+      if (r.error) throw r.error;
+      return { status: r.status ?? -1, stdout: readFileSync(outputPath), stderr: r.stderr.toString('utf8') };
+    } finally {
+      closeSync(out);
+      unlinkSync(outputPath);
+    }
   };
   return {
     dir,
