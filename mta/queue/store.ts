@@ -118,15 +118,16 @@ export class QueueStore {
    * Rejects with QueueWriteError (→ 452 4.3.1) when that could not be done.
    */
   async enqueue(env: NewEnvelope, body: BodyInput): Promise<QueueRecord> {
-    const id = env.id ?? this.allocateId();
-    if (!isValidQueueId(id)) throw new QueueWriteError(`invalid queue ID: ${id}`);
     const size = bodySize(body);
     const now = this.now();
     const { envelope, body: bodyDb, due, corrupt } = this.dbs;
     let record: QueueRecord;
+    let id = env.id ?? '(unassigned)';
     try {
+      id = env.id ?? this.allocateId();
+      if (!isValidQueueId(id)) throw new QueueWriteError(`invalid queue ID: ${id}`);
       record = await this.dbs.root.childTransaction(() => {
-        if (envelope.doesExist(id) || corrupt.doesExist(id)) throw new QueueWriteError(`${id}: queue ID already in use`);
+        if (envelope.doesExist(id) || corrupt.doesExist(id)) throw new QueueWriteError(`queue ID already in use`);
         let n = 0;
         // Segments are copied into the transaction one at a time: the caller's chunks are never joined whole.
         for (const seg of segments(body)) bodyDb.putSync([id, n++], seg as Buffer);
