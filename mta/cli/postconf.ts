@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { hostname } from 'node:os';
 import { postfixDiag, runCli, type Diag } from '../../shared/cli/diag.js';
 import { ConfigSyntaxError, strerror } from '../../shared/errors/config-error.js';
 import { writeFileAtomicSync } from '../../shared/fs/atomic.js';
@@ -24,7 +25,7 @@ import { realHostInfo } from '../../shared/config/postfix/defaults.js';
 import { printLine, formatMasterEntry, formatMasterField } from '../../shared/config/postfix/format.js';
 import { parseMainEditArgs, editMainCf, EditRequestError, type MainEditMode } from '../../shared/config/postfix/edit-main.js';
 import { editMasterCf, type MasterEditKind } from '../../shared/config/postfix/edit-master.js';
-import { defaultMyNetworks } from '../../shared/config/postfix/host-defaults.js';
+import { defaultMyNetworks, defaultMyDomain } from '../../shared/config/postfix/host-defaults.js';
 
 const USAGE = 'usage: postconf [-a (server SASL types)] [-A (client SASL types)] [-b (bounce templates)] [-c config_dir] [-c param_class] [-d (parameter defaults)] [-e (edit configuration)] [-f (fold lines)] [-F (master.cf fields)] [-h (no names)] [-H (no values)] [-l (lock types)] [-m (map types)] [-M (master.cf)] [-n (non-default parameters)] [-o name=value (override parameter value)] [-p (main.cf, default)] [-P (master.cf parameters)] [-t (bounce templates)] [-T compile-version|run-version|public-key-algorithms] [-v (verbose)] [-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] [name...]';
 const OPTSTRING = 'aAbc:C:deEfF#hHlLmMno:pPStT:vxX';
@@ -149,9 +150,15 @@ function makeLookup(reg: Registry, values: Map<string, string>, defaultsOnly: bo
     if (name === 'mynetworks' && info.kind === 'builtin') {
       const style = expandOrDie(lookup('mynetworks_style') ?? '', lookup);
       d = defaultMyNetworks(style.value);
-    } else if (info.kind === 'builtin' && (name === 'myhostname' || name === 'mydomain' || name === 'process_id')) {
-      const h = realHostInfo();
-      d = name === 'myhostname' ? h.myhostname : name === 'mydomain' ? h.mydomain : String(h.pid);
+    } else if (name === 'mydomain' && info.kind === 'builtin') {
+      d = defaultMyDomain(expandOrDie(lookup('myhostname') ?? '', lookup).value);
+    } else if (name === 'myhostname' && info.kind === 'builtin') {
+      // A host name without a dot is completed with an explicitly set mydomain, else "localdomain".
+      const host = hostname();
+      const dom = !defaultsOnly && values.has('mydomain') ? expandOrDie(values.get('mydomain') as string, lookup).value : 'localdomain';
+      d = host.includes('.') ? host : `${host}.${dom}`;
+    } else if (name === 'process_id' && info.kind === 'builtin') {
+      d = String(realHostInfo().pid);
     }
     cache.set(name, d);
     return d;
@@ -332,8 +339,9 @@ function main(argv: string[], write: (s: string) => void, err: (s: string) => vo
     const warnUnused = !f.has('d');
     if (masterKind) {
       for (const w of reg.scanWarnings) diag.warn(w);
-      for (const w of reg.unusedMaster()) diag.warn(w);
       showMaster(ctx, masterKind, f, o.args, master, reg, values);
+      flush();
+      for (const w of reg.unusedMaster()) diag.warn(w);
       return 0;
     }
     if (warnUnused) for (const w of reg.scanWarnings) diag.warn(w);

@@ -14,6 +14,7 @@ import { ConfigOpenError, strerror } from '../../errors/config-error.js';
 import { parseMainCf, type MainCf } from './main-cf.js';
 import { expandOrThrow } from './expand.js';
 import { builtinDefault, realHostInfo, type HostInfo } from './defaults.js';
+import { defaultMyDomain } from './host-defaults.js';
 import { splitList, parseBool, parseTime, parseIntValue, type TimeUnit } from './values.js';
 
 export { splitList } from './values.js';
@@ -62,6 +63,12 @@ export function postfixConfigFromText(text: string, opts: ConfigOptions & { file
     if (v !== undefined) return v;
     const extra = opts.extraDefaults?.(name);
     if (extra !== undefined) return extra;
+    // Postfix completes a dotless host name with an explicitly set mydomain, and derives the
+    // mydomain default from the effective myhostname.
+    if (name === 'myhostname' && host.myhostname.endsWith('.localdomain') && values.has('mydomain')) {
+      return `${host.myhostname.replace(/\.localdomain$/, '')}.${cfg.get('mydomain')}`;
+    }
+    if (name === 'mydomain') return defaultMyDomain(cfg.get('myhostname'));
     return builtinDefault(name, host, () => cfg.get('mynetworks_style'));
   };
   const cfg: PostfixConfig = {
