@@ -28,7 +28,8 @@ export function parseContentType(value: string): ContentType {
   lx.skipLwsp();
   const type = lx.readMimeToken();
   lx.skipLwsp();
-  if (lx.peek() !== '/') return { type, subtype: undefined, paramsOk: false, params: [] };
+  // Broken values still give a type, as Dovecot: no slash → "" "", `text/` → "text" "".
+  if (lx.peek() !== '/') return { type: '', subtype: '', paramsOk: false, params: [] };
   lx.pos++;
   lx.skipLwsp();
   const subtype = lx.readMimeToken();
@@ -41,7 +42,6 @@ export function parseTokenWithParams(value: string): { token: string | undefined
   const lx = new Rfc822Lexer(value);
   lx.skipLwsp();
   const token = lx.readMimeToken();
-  if (token === '') return { token: undefined, params: [] };
   return { token, params: parseParams(lx) };
 }
 

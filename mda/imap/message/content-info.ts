@@ -88,7 +88,7 @@ export function readContentInfo(h: HeaderBlock, parentMultipart: boolean, parent
         break;
     }
   }
-  const noType = type === undefined || type === '';
+  const noType = type === undefined;
   const messageRfc822 = parentDigest && (!isMime || noType);
   if (!isMime) {
     return { isMime, type: undefined, subtype: undefined, params: [], encoding: undefined, id: undefined, description: undefined, md5: undefined, disposition: undefined, dispositionParams: [], language: undefined, location: undefined, messageRfc822 };

@@ -1,6 +1,6 @@
 /*
  * IMAP ENVELOPE (RFC 3501 §7.4.2) built like Dovecot 2.3 (message-part-data.c, imap-envelope.c):
- * the last occurrence of each header wins; Date, In-Reply-To and Message-ID are written as nstrings
+ * the last Date/Subject/Message-ID/In-Reply-To wins while repeated address headers add up; Date, In-Reply-To and Message-ID are written as nstrings
  * without CR/LF; Subject and display names as "strings for humans"; Sender and Reply-To fall back
  * to From; an address header that yields no address is NIL.
  */
@@ -8,10 +8,12 @@ import { formatNstringNoLf, formatStringForHumans, type ByteString } from '../pr
 import { parseAddressList, type EnvelopeAddress } from './address.js';
 import { lastField, type HeaderBlock } from './header.js';
 
+/** Every occurrence of an address header adds to the list (Dovecot appends duplicates). */
 function addresses(h: HeaderBlock, name: string): EnvelopeAddress[] | undefined {
-  const f = lastField(h, name);
-  if (!f) return undefined;
-  return parseAddressList(f.value);
+  const lower = name.toLowerCase();
+  const fields = h.fields.filter((f) => f.name.toLowerCase() === lower);
+  if (fields.length === 0) return undefined;
+  return fields.flatMap((f) => parseAddressList(f.value));
 }
 
 function writeAddresses(list: EnvelopeAddress[] | undefined): ByteString {

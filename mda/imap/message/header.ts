@@ -56,7 +56,8 @@ export function parseHeader(msg: string, start: number, end: number): HeaderBloc
 }
 
 function finish(msg: string, fields: { name: string; value: string; rawStart: number; rawEnd: number }[]): HeaderField[] {
-  return fields.map((f) => ({ name: f.name, value: f.value.replace(/^[ \t]+/, ''), raw: msg.slice(f.rawStart, f.rawEnd) }));
+  // Dovecot shows a NUL in a header value as U+FFFD (UTF-8 bytes EF BF BD).
+  return fields.map((f) => ({ name: f.name, value: f.value.replace(/^[ \t]+/, '').replace(/\0/g, '\xef\xbf\xbd'), raw: msg.slice(f.rawStart, f.rawEnd) }));
 }
 
 /** Value of the last field with this name (case-insensitive), as Dovecot's envelope keeps it. */
