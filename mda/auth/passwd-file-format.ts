@@ -2,7 +2,7 @@
  * One passwd-file line (Dovecot db-passwd-file.c): user:password:uid:gid:gecos:home:shell:extra.
  * Fields 8+ are re-joined with ':' and split on spaces into "key=value" extra fields (so
  * `userdb_quota_rule=*:storage=1M` survives); `userdb_`-prefixed keys are userdb fields, the rest
- * passdb fields. Legacy forms: an empty shell with a non-empty 8th field = userdb_mail; a
+ * passdb fields. Legacy form: an empty 8th field followed by more fields = userdb_mail; a
  * libpam-pwdfile "hash[34]" password = PLAIN-MD5, "[56]" = DIGEST-MD5, other "[n]" = CRYPT.
  * Empty lines, lines starting with '#' or ':' are skipped. Pure.
  *
@@ -67,11 +67,11 @@ export function parsePasswdFileLine(line: string): PasswdFileEntry | undefined {
     userdbFields: [],
   };
   if (f.length > 7) {
-    const rest = f.slice(7).join(':');
-    if (entry.shell === '' && rest !== '' && !rest.includes('=')) {
-      entry.userdbFields.push(['mail', rest]);
+    if (f[7] === '') {
+      const mail = f.slice(8).join(':');
+      if (mail !== '') entry.userdbFields.push(['mail', mail]);
     } else {
-      const x = splitExtra(rest);
+      const x = splitExtra(f.slice(7).join(':'));
       entry.passdbFields = x.passdb;
       entry.userdbFields = x.userdb;
     }
