@@ -20,7 +20,7 @@ import { blocksInDumpOrder, dumpHuman, filterHead, filterTail } from '../../shar
 import { exportView, type ExportScope } from '../../shared/config/dovecot/export.js';
 import { fsConfigSource } from '../../shared/config/dovecot/fs-source.js';
 import { parseNet, type FilterSpec, type ParsedDovecotConfig, newBlock } from '../../shared/config/dovecot/model.js';
-import { parseDovecotConfig } from '../../shared/config/dovecot/parser.js';
+import { DelayedConfigError, parseDovecotConfig } from '../../shared/config/dovecot/parser.js';
 import { filterMatches, mergedView, type FilterQuery } from '../../shared/config/dovecot/view.js';
 
 export const DOVECONF_VERSION_LINE = '2.3.19.1 (Postern)';
@@ -154,12 +154,16 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
   if (o.names.length === 0 && !o.simple) io.stdout(`# ${DOVECONF_VERSION_LINE}: ${o.configPath}\n`);
 
   let cfg: ParsedDovecotConfig;
+  let delayed: DelayedConfigError | undefined;
   if (o.defaults) {
     cfg = { path: o.configPath, blocks: [newBlock({}, o.configPath, 0)] };
   } else {
     const warnings: string[] = [];
     try {
-      cfg = parseDovecotConfig(o.configPath, fsConfigSource, { expandValues: o.expand, env: io.env, warn: (m) => warnings.push(m) });
+      cfg = parseDovecotConfig(o.configPath, fsConfigSource, {
+        expandValues: o.expand, env: io.env, warn: (m) => warnings.push(m),
+        onDelayedError: (err) => { delayed = err; },
+      });
     } catch (err) {
       for (const w of warnings) diag.warn(w);
       if (err instanceof ConfigSyntaxError) fatal(err.message);
@@ -167,6 +171,8 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
     }
     for (const w of warnings) diag.warn(w);
   }
+  // Dovecot prints what it parsed before an unclosed section, then fails
+  const finish = (): number => (delayed !== undefined ? fatal(delayed.message) : 0);
 
   const view = mergedView(cfg, o.filter);
   const keys = exportView(view, o.scope);
@@ -176,7 +182,7 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
       if (o.names.length > 0 && !o.names.some((n) => k.key.startsWith(n) && (k.key.length === n.length || k.key[n.length] === '/'))) continue;
       io.stdout(`${k.key}=${k.value}\n`);
     }
-    return 0;
+    return finish();
   }
 
   if (o.names.length > 0) {
@@ -194,7 +200,7 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
       }
       if (!done && section) io.stdout(dumpHuman(keys, { hidePasswords: o.hidePasswords, nameFilter: name }).text);
     }
-    return 0;
+    return finish();
   }
 
   io.stdout(`# ${sysinfoLine()}\n# Hostname: ${hostname()}\n`);
@@ -208,7 +214,7 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
     if (d.printed) text += filterTail(head.depth);
   }
   io.stdout(text);
-  return 0;
+  return finish();
 }
 
 const isMain = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -2,8 +2,8 @@
  * One physical line of dovecot.conf (2.3) → one classified logical line. Pure: no I/O.
  *
  * Follows Dovecot 2.3.19's config-parser line rules, checked against the real doveconf:
- * - leading blanks skipped; a line that is then empty or starts with `#` is skipped, even in the middle of a `\`
- *   continuation (so the continuation carries on to the next non-empty line);
+ * - leading blanks skipped; a line that is then empty or starts with `#` is skipped, and drops a pending `\`
+ *   continuation (what was gathered is lost, as with the real doveconf);
  * - `#` outside quotes ends the line; glued to a non-blank it still does, with the "Ambiguous '#'" warning;
  * - trailing blanks trimmed; a trailing `\` joins the line with the next one, with one space;
  * - `key = value`: `<path` (blanks after `<` skipped) reads a file, an unquoted value holding `$` refers to
@@ -57,7 +57,10 @@ function skipWhite(s: string, i: number): number {
  */
 export function classifyLine(raw: string, state: LineState, warn: (msg: string) => void): LineResult {
   let line = raw.slice(skipWhite(raw, 0));
-  if (line === '' || line[0] === '#') return { type: 'skip' };
+  if (line === '' || line[0] === '#') {
+    state.pending = '';
+    return { type: 'skip' };
+  }
 
   // strip the comment, skipping over quoted strings
   for (let p = 0; p < line.length; p++) {

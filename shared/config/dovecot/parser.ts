@@ -24,6 +24,9 @@ import {
 } from './schema.js';
 import { normaliseValue } from './values.js';
 
+/** An error Dovecot reports only after printing what it could ("Missing '}'" at the end of the file). */
+export class DelayedConfigError extends ConfigSyntaxError {}
+
 /** The parser's only door to the outside world. */
 export interface ConfigSource {
   /** Whole file as text; throws an fs-style error (with `code`) when it can't be read. */
@@ -40,6 +43,11 @@ export interface ParseOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Receives warnings as `Configuration file F line N: …` (doveconf prefixes `doveconf: Warning: `). */
   readonly warn?: (msg: string) => void;
+  /**
+   * Without this an unclosed section throws. With it the parser returns what it read and reports the error here,
+   * so doveconf can print that and fail afterwards as Dovecot does.
+   */
+  readonly onDelayedError?: (err: DelayedConfigError, partial: ParsedDovecotConfig) => void;
 }
 
 const MAX_INCLUDE_DEPTH = 20;
@@ -75,11 +83,14 @@ class Parser {
   run(): ParsedDovecotConfig {
     this.parseFile(this.root, 0);
     const top = this.stack[this.stack.length - 1];
+    const result: ParsedDovecotConfig = { path: this.root, blocks: this.blocks };
     if (this.stack.length > 1 && top !== undefined) {
-      throw new ConfigSyntaxError(this.root, 0, `Missing '}' (section started at ${top.file}:${top.line})`,
+      const err = new DelayedConfigError(this.root, 0, `Missing '}' (section started at ${top.file}:${top.line})`,
         `Error in configuration file ${this.root}: Missing '}' (section started at ${top.file}:${top.line})`);
+      if (this.opts.onDelayedError === undefined) throw err;
+      this.opts.onDelayedError(err, result);
     }
-    return { path: this.root, blocks: this.blocks };
+    return result;
   }
 
   private fail(detail: string): never {
@@ -93,6 +104,7 @@ class Parser {
       text = this.src.readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR' && depth > 0) return; // an include that names a directory reads as empty (observed)
       const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (err as Error).message;
       if (depth === 0) {
         throw new ConfigSyntaxError(path, 0, `open(${path}) failed: ${why}`, `open(${path}) failed: ${why}`);
@@ -142,8 +154,7 @@ class Parser {
 
   private include(pattern: string, ignoreMissing: boolean, depth: number): void {
     if (depth >= MAX_INCLUDE_DEPTH) this.fail(`Recursive include file: ${pattern}`);
-    const full = pattern.startsWith('/') ? pattern : `${this.src.dirname(this.file)}/${pattern}`;
-    const matches = pattern === '' ? [] : this.src.glob(full);
+    const matches = this.src.glob(this.relative(pattern));
     if (matches.length === 0) {
       if (ignoreMissing) return;
       this.fail('No matches');
@@ -160,10 +171,17 @@ class Parser {
     }
   }
 
+  /** Dovecot joins a relative path to the directory of the current file, if that file's path has one. */
+  private relative(path: string): string {
+    if (path.startsWith('/')) return path;
+    const slash = this.file.lastIndexOf('/');
+    return slash < 0 ? path : `${this.file.slice(0, slash)}/${path}`;
+  }
+
   private fileValue(key: string, path: string): string {
     if (this.opts.expandValues !== true) return `<${path}`;
     try {
-      return this.src.readFile(path.startsWith('/') ? path : `${this.src.dirname(this.file)}/${path}`);
+      return this.src.readFile(this.relative(path));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (err as Error).message;
