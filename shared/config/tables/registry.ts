@@ -66,10 +66,11 @@ class ProxyTable implements LookupTable {
 }
 
 /**
- * Wraps inline:/static:, whose results can be empty: Postfix refuses an empty result with two
- * warnings and treats it as "not found".
+ * Postfix 3.7 warns when any table answers with an empty string (the answer is still used):
+ *   table TYPE:NAME: key KEY: empty string result is not allowed
+ *   table TYPE:NAME should return NO RESULT in case of NOT FOUND
  */
-class NonEmptyResult implements LookupTable {
+class EmptyResultWarning implements LookupTable {
   constructor(
     private readonly inner: LookupTable,
     private readonly warn: (m: string) => void,
@@ -92,7 +93,10 @@ class NonEmptyResult implements LookupTable {
     if (v !== '') return v;
     this.warn(`table ${this.spec}: key ${key}: empty string result is not allowed`);
     this.warn(`table ${this.spec} should return NO RESULT in case of NOT FOUND`);
-    return undefined;
+    return v;
+  }
+  changed(): boolean {
+    return this.inner.changed?.() ?? false;
   }
   close(): void {
     this.inner.close();
@@ -100,17 +104,20 @@ class NonEmptyResult implements LookupTable {
 }
 
 export function openTable(spec: string, opts: OpenTableOptions = {}): LookupTable {
+  return new EmptyResultWarning(openBare(spec, opts), opts.warn ?? (() => undefined));
+}
+
+function openBare(spec: string, opts: OpenTableOptions): LookupTable {
   const parsed = parseTableSpec(spec);
   if (parsed === undefined) throw new TableOpenError(`open dictionary: expecting "type:name" form instead of "${spec}"`);
   const { type, name } = parsed;
-  const warn = opts.warn ?? (() => undefined);
   switch (type) {
     case 'texthash':
       return TexthashTable.open(name, opts);
     case 'inline':
-      return new NonEmptyResult(openInline(name, opts), warn);
+      return openInline(name, opts);
     case 'static':
-      return new NonEmptyResult(openStatic(name), warn);
+      return openStatic(name);
     case 'regexp':
       return PatternTable.open(regexpDialect, name, opts);
     case 'pcre':
@@ -122,7 +129,7 @@ export function openTable(spec: string, opts: OpenTableOptions = {}): LookupTabl
     case 'btree':
       return IndexedTable.open(type, name, opts);
     case 'proxy':
-      return new ProxyTable(openTable(name, opts));
+      return new ProxyTable(openBare(name, opts));
     case 'unix':
       return openUnix(name, opts);
     case 'fail':
