@@ -4,7 +4,8 @@
  *
  * Syntax: `%` [`-`][`0`][offset`.`][width] [modifiers] (letter | `{name}`), `%%` is a literal `%`.
  * - width alone keeps that many leading characters (`%1n`); `offset.width` starts at offset (`%2.1n` = third
- *   character; a negative offset counts from the end: `%-2.2i`); with a leading `0` the width pads with zeros
+ *   character; a negative offset counts from the end: `%-2.2i`, as does a negative width alone: `%-3i`); with a
+ *   leading `0` the width pads with zeros
  *   instead (`%08Xu`), as Dovecot's docs and pop3_uidl_format rely on;
  * - modifiers, applied left to right: L lower, U upper, E backslash-escape, X decimal → lowercase hex,
  *   R reverse, H PJW hash as hex (modulo width if given), N md5-based hash as hex (modulo width), M md5 hex,
@@ -211,7 +212,10 @@ export function expandVarsChecked(template: string, vars: Vars, env: Vars = {}):
     }
     const ctx: Ctx = { width: haveWidth ? width : 0 };
     for (const m of mods) value = (MODIFIERS[m] ?? ((v: string) => v))(value, ctx);
-    if (ctx.width !== 0 || offset !== 0) {
+    if (sign < 0 && ctx.width !== 0 && !zeroPad) {
+      // `%-3i`: a negative width keeps that many characters from the end
+      value = value.slice(Math.max(0, value.length - ctx.width));
+    } else if (ctx.width !== 0 || offset !== 0) {
       if (zeroPad) {
         value = value.padStart(ctx.width, '0');
       } else {
