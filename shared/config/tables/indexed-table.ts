@@ -88,8 +88,9 @@ export class IndexedTable implements LookupTable {
     try {
       this.meta = readMeta({ read: (pg, n, ps) => this.pages.readRaw(pg, n, ps) });
     } catch (err) {
+      const why = this.describe(err);
       closeSync(fd);
-      throw new TableOpenError(`open database ${path}: ${this.describe(err)}`);
+      throw new TableOpenError(`open database ${path}: ${why}`);
     }
   }
 

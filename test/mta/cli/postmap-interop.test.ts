@@ -148,3 +148,14 @@ test('hash: our postmap writes NAME.db (LMDB format) and reads it back', (t) => 
   assert.equal(ours(dir, ['-q', 'user@example.com', `${dir}/virtual`]).stdout, 'alice\n'); // default_database_type = hash
   assert.equal(ours(dir, ['-q', 'nobody', `btree:${dir}/virtual`]).status, 1);
 });
+
+test('foreign index files are refused with a clear message', { skip }, (t) => {
+  const dir = setup(t);
+  writeFileSync(join(dir, 'bdb'), 'foo bar\n');
+  assert.equal(real(dir, [`hash:${dir}/bdb`]).status, 0); // a Berkeley DB bdb.db
+  const r = ours(dir, ['-q', 'foo', `hash:${dir}/bdb`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^postmap: fatal: open database .*bdb\.db: this is a Berkeley DB file written by real Postfix/);
+  writeFileSync(join(dir, 'junk.lmdb'), Buffer.alloc(8192));
+  assert.equal(ours(dir, ['-q', 'foo', `lmdb:${dir}/junk`]).stderr, `postmap: fatal: open database ${dir}/junk.lmdb: MDB_INVALID: File is not an LMDB file\n`);
+});
