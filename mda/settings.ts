@@ -1,0 +1,364 @@
+/*
+ * The MDA's settings table: every Dovecot 2.3 setting Postern's LMTP, IMAP, POP3, auth and admin code honours,
+ * spelled as Dovecot spells it, with Dovecot 2.3.19's default written as config text exactly as `doveconf -d`
+ * prints it (a test checks each default against the real program), and a typed snapshot reader.
+ *
+ * Types: str; bool (yes/no); uint; oct (modes, 0600); size (bytes, `64 k`); time (seconds, `2 mins`); port; enum
+ * (one of Dovecot's listed words, kept as text). Settings not listed here are still parsed, checked and printed
+ * by doveconf (shared/config/dovecot/catalogue-data.ts holds all ~1,000); Postern just does not act on them.
+ * Distrusts nothing itself: values were checked by the parser against these types.
+ */
+import type { DovecotConfig, DovecotFilter, DovecotSection } from '../shared/config/dovecot/config.js';
+import { parseBool, parseSize, parseTime } from '../shared/config/dovecot/values.js';
+
+export type SettingKind = 'str' | 'bool' | 'uint' | 'oct' | 'size' | 'time' | 'port' | 'enum';
+
+export interface SettingDef {
+  readonly type: SettingKind;
+  /** Dovecot 2.3.19's default as `doveconf -d` prints it. */
+  readonly default: string;
+}
+
+/** Top-level settings. */
+export const MDA_SETTINGS = {
+protocols: { type: "str", default: "" },
+  listen: { type: "str", default: "*, ::" },
+  base_dir: { type: "str", default: "/run/dovecot" },
+  state_dir: { type: "str", default: "/var/lib/dovecot" },
+  instance_name: { type: "str", default: "dovecot" },
+  libexec_dir: { type: "str", default: "/usr/lib/dovecot" },
+  login_greeting: { type: "str", default: "Dovecot (Debian) ready." },
+  login_trusted_networks: { type: "str", default: "" },
+  mail_location: { type: "str", default: "" },
+  mail_home: { type: "str", default: "" },
+  mail_uid: { type: "str", default: "" },
+  mail_gid: { type: "str", default: "" },
+  mail_chroot: { type: "str", default: "" },
+  first_valid_uid: { type: "uint", default: "500" },
+  last_valid_uid: { type: "uint", default: "0" },
+  first_valid_gid: { type: "uint", default: "1" },
+  last_valid_gid: { type: "uint", default: "0" },
+  mail_privileged_group: { type: "str", default: "" },
+  mail_access_groups: { type: "str", default: "" },
+  mail_plugins: { type: "str", default: "" },
+  mail_debug: { type: "bool", default: "no" },
+  mail_fsync: { type: "enum", default: "optimized" },
+  mail_save_crlf: { type: "bool", default: "no" },
+  mail_temp_dir: { type: "str", default: "/tmp" },
+  mail_max_keyword_length: { type: "uint", default: "50" },
+  mail_max_lock_timeout: { type: "time", default: "0" },
+  mail_log_prefix: { type: "str", default: "%s(%u)<%{pid}><%{session}>: " },
+  mail_server_comment: { type: "str", default: "" },
+  mail_server_admin: { type: "str", default: "" },
+  mail_attribute_dict: { type: "str", default: "" },
+  maildir_copy_with_hardlinks: { type: "bool", default: "yes" },
+  maildir_very_dirty_syncs: { type: "bool", default: "no" },
+  maildir_stat_dirs: { type: "bool", default: "no" },
+  maildir_broken_filename_sizes: { type: "bool", default: "no" },
+  maildir_empty_new: { type: "bool", default: "no" },
+  mailbox_list_index: { type: "bool", default: "yes" },
+  mailbox_idle_check_interval: { type: "time", default: "30 secs" },
+  mail_max_userip_connections: { type: "uint", default: "10" },
+  lock_method: { type: "enum", default: "fcntl" },
+  dotlock_use_excl: { type: "bool", default: "yes" },
+  auth_mechanisms: { type: "str", default: "plain" },
+  disable_plaintext_auth: { type: "bool", default: "yes" },
+  auth_username_format: { type: "str", default: "%Lu" },
+  auth_username_chars: { type: "str", default: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@" },
+  auth_username_translation: { type: "str", default: "" },
+  auth_default_realm: { type: "str", default: "" },
+  auth_realms: { type: "str", default: "" },
+  auth_master_user_separator: { type: "str", default: "" },
+  auth_anonymous_username: { type: "str", default: "anonymous" },
+  auth_failure_delay: { type: "time", default: "2 secs" },
+  auth_verbose: { type: "bool", default: "no" },
+  auth_verbose_passwords: { type: "enum", default: "no" },
+  auth_debug: { type: "bool", default: "no" },
+  auth_debug_passwords: { type: "bool", default: "no" },
+  auth_cache_size: { type: "size", default: "0" },
+  auth_cache_ttl: { type: "time", default: "1 hours" },
+  auth_cache_negative_ttl: { type: "time", default: "1 hours" },
+  auth_worker_max_count: { type: "uint", default: "30" },
+  auth_socket_path: { type: "str", default: "auth-userdb" },
+  auth_ssl_require_client_cert: { type: "bool", default: "no" },
+  auth_ssl_username_from_cert: { type: "bool", default: "no" },
+  ssl: { type: "enum", default: "yes" },
+  ssl_cert: { type: "str", default: "" },
+  ssl_key: { type: "str", default: "" },
+  ssl_key_password: { type: "str", default: "" },
+  ssl_ca: { type: "str", default: "" },
+  ssl_dh: { type: "str", default: "" },
+  ssl_alt_cert: { type: "str", default: "" },
+  ssl_alt_key: { type: "str", default: "" },
+  ssl_min_protocol: { type: "str", default: "TLSv1.2" },
+  ssl_cipher_list: { type: "str", default: "ALL:!kRSA:!SRP:!kDHd:!DSS:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!MD5:!PSK:!RC4:!ADH:!LOW@STRENGTH" },
+  ssl_cipher_suites: { type: "str", default: "" },
+  ssl_curve_list: { type: "str", default: "" },
+  ssl_prefer_server_ciphers: { type: "bool", default: "no" },
+  ssl_verify_client_cert: { type: "bool", default: "no" },
+  ssl_require_crl: { type: "bool", default: "yes" },
+  ssl_cert_username_field: { type: "str", default: "commonName" },
+  ssl_options: { type: "str", default: "" },
+  verbose_ssl: { type: "bool", default: "no" },
+  imap_max_line_length: { type: "size", default: "64 k" },
+  imap_idle_notify_interval: { type: "time", default: "2 mins" },
+  imap_capability: { type: "str", default: "" },
+  imap_client_workarounds: { type: "str", default: "" },
+  imap_id_send: { type: "str", default: "name *" },
+  imap_id_log: { type: "str", default: "" },
+  imap_id_retain: { type: "bool", default: "no" },
+  imap_logout_format: { type: "str", default: "in=%i out=%o deleted=%{deleted} expunged=%{expunged} trashed=%{trashed} hdr_count=%{fetch_hdr_count} hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} body_bytes=%{fetch_body_bytes}" },
+  imap_metadata: { type: "bool", default: "no" },
+  imap_literal_minus: { type: "bool", default: "no" },
+  imap_fetch_failure: { type: "enum", default: "disconnect-immediately" },
+  imap_hibernate_timeout: { type: "time", default: "0" },
+  pop3_uidl_format: { type: "str", default: "%08Xu%08Xv" },
+  pop3_no_flag_updates: { type: "bool", default: "no" },
+  pop3_deleted_flag: { type: "str", default: "" },
+  pop3_delete_type: { type: "enum", default: "default" },
+  pop3_lock_session: { type: "bool", default: "no" },
+  pop3_enable_last: { type: "bool", default: "no" },
+  pop3_reuse_xuidl: { type: "bool", default: "no" },
+  pop3_save_uidl: { type: "bool", default: "no" },
+  pop3_uidl_duplicates: { type: "enum", default: "allow" },
+  pop3_client_workarounds: { type: "str", default: "" },
+  pop3_logout_format: { type: "str", default: "top=%t/%p, retr=%r/%b, del=%d/%m, size=%s" },
+  pop3_fast_size_lookups: { type: "bool", default: "no" },
+  lmtp_save_to_detail_mailbox: { type: "bool", default: "no" },
+  lmtp_rcpt_check_quota: { type: "bool", default: "no" },
+  lmtp_add_received_header: { type: "bool", default: "yes" },
+  lmtp_hdr_delivery_address: { type: "enum", default: "final" },
+  lmtp_proxy: { type: "bool", default: "no" },
+  lmtp_user_concurrency_limit: { type: "uint", default: "0" },
+  lmtp_client_workarounds: { type: "str", default: "" },
+  lmtp_verbose_replies: { type: "bool", default: "no" },
+  recipient_delimiter: { type: "str", default: "+" },
+  lda_mailbox_autocreate: { type: "bool", default: "no" },
+  lda_mailbox_autosubscribe: { type: "bool", default: "no" },
+  lda_original_recipient_header: { type: "str", default: "" },
+  quota_full_tempfail: { type: "bool", default: "no" },
+  postmaster_address: { type: "str", default: "postmaster@%{if;%d;ne;;%d;%{hostname}}" },
+  hostname: { type: "str", default: "" },
+  rejection_reason: { type: "str", default: "Your message to <%t> was automatically rejected:%n%r" },
+  rejection_subject: { type: "str", default: "Rejected: %s" },
+  sendmail_path: { type: "str", default: "/usr/sbin/sendmail" },
+  submission_host: { type: "str", default: "" },
+  log_path: { type: "str", default: "syslog" },
+  info_log_path: { type: "str", default: "" },
+  debug_log_path: { type: "str", default: "" },
+  syslog_facility: { type: "str", default: "mail" },
+  log_timestamp: { type: "str", default: "%b %d %H:%M:%S " },
+  login_log_format_elements: { type: "str", default: "user=<%u> method=%m rip=%r lip=%l mpid=%e %c session=<%{session}>" },
+  login_log_format: { type: "str", default: "%$: %s" },
+  deliver_log_format: { type: "str", default: "msgid=%m: %$" },
+  verbose_proctitle: { type: "bool", default: "no" },
+  shutdown_clients: { type: "bool", default: "yes" },
+  default_client_limit: { type: "uint", default: "1000" },
+  default_process_limit: { type: "uint", default: "100" },
+  default_idle_kill: { type: "time", default: "1 mins" },
+  default_vsz_limit: { type: "size", default: "256 M" },
+  default_internal_user: { type: "str", default: "dovecot" },
+  default_internal_group: { type: "str", default: "dovecot" },
+  default_login_user: { type: "str", default: "dovenull" },
+  haproxy_trusted_networks: { type: "str", default: "" },
+  haproxy_timeout: { type: "time", default: "3 secs" },
+  import_environment: { type: "str", default: "TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET" },
+  doveadm_socket_path: { type: "str", default: "doveadm-server" },
+  doveadm_port: { type: "port", default: "0" },
+  doveadm_password: { type: "str", default: "" },
+  doveadm_allowed_commands: { type: "str", default: "" },
+  mail_cache_fields: { type: "str", default: "flags" },
+  mail_never_cache_fields: { type: "str", default: "imap.envelope" },
+  mail_always_cache_fields: { type: "str", default: "" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `namespace NAME { }` */
+export const NAMESPACE_SETTINGS = {
+  name: { type: "str", default: "" },
+  type: { type: "enum", default: "private" },
+  separator: { type: "str", default: "" },
+  prefix: { type: "str", default: "" },
+  location: { type: "str", default: "" },
+  inbox: { type: "bool", default: "no" },
+  hidden: { type: "bool", default: "no" },
+  list: { type: "enum", default: "yes" },
+  subscriptions: { type: "bool", default: "yes" },
+  ignore_on_failure: { type: "bool", default: "no" },
+  disabled: { type: "bool", default: "no" },
+  order: { type: "uint", default: "0" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `mailbox NAME { }` inside a namespace. */
+export const MAILBOX_SETTINGS = {
+  name: { type: "str", default: "" },
+  auto: { type: "enum", default: "no" },
+  special_use: { type: "str", default: "" },
+  driver: { type: "str", default: "" },
+  comment: { type: "str", default: "" },
+  autoexpunge: { type: "time", default: "0" },
+  autoexpunge_max_mails: { type: "uint", default: "0" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `passdb { }` (2.3: unnamed, repeatable, tried in order; `passdb NAME { }` sets `name`). */
+export const PASSDB_SETTINGS = {
+  name: { type: "str", default: "" },
+  driver: { type: "str", default: "" },
+  args: { type: "str", default: "" },
+  default_fields: { type: "str", default: "" },
+  override_fields: { type: "str", default: "" },
+  mechanisms: { type: "str", default: "" },
+  username_filter: { type: "str", default: "" },
+  skip: { type: "enum", default: "never" },
+  result_success: { type: "enum", default: "return-ok" },
+  result_failure: { type: "enum", default: "continue" },
+  result_internalfail: { type: "enum", default: "continue" },
+  deny: { type: "bool", default: "no" },
+  pass: { type: "bool", default: "no" },
+  master: { type: "bool", default: "no" },
+  auth_verbose: { type: "enum", default: "default" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `userdb { }` */
+export const USERDB_SETTINGS = {
+  name: { type: "str", default: "" },
+  driver: { type: "str", default: "" },
+  args: { type: "str", default: "" },
+  default_fields: { type: "str", default: "" },
+  override_fields: { type: "str", default: "" },
+  skip: { type: "enum", default: "never" },
+  result_success: { type: "enum", default: "return-ok" },
+  result_failure: { type: "enum", default: "continue" },
+  result_internalfail: { type: "enum", default: "continue" },
+  auth_verbose: { type: "enum", default: "default" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `service NAME { }`; built-in services carry their own defaults (doveconf -d shows them). */
+export const SERVICE_SETTINGS = {
+  name: { type: "str", default: "" },
+  protocol: { type: "str", default: "" },
+  type: { type: "str", default: "" },
+  executable: { type: "str", default: "" },
+  user: { type: "str", default: "" },
+  group: { type: "str", default: "" },
+  privileged_group: { type: "str", default: "" },
+  extra_groups: { type: "str", default: "" },
+  chroot: { type: "str", default: "" },
+  drop_priv_before_exec: { type: "bool", default: "no" },
+  process_min_avail: { type: "uint", default: "0" },
+  process_limit: { type: "uint", default: "0" },
+  client_limit: { type: "uint", default: "0" },
+  service_count: { type: "uint", default: "0" },
+  idle_kill: { type: "time", default: "0" },
+  vsz_limit: { type: "size", default: "18446744073709551615 B" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `unix_listener PATH { }` (a relative path is under base_dir). */
+export const UNIX_LISTENER_SETTINGS = {
+  path: { type: "str", default: "" },
+  mode: { type: "oct", default: "0600" },
+  user: { type: "str", default: "" },
+  group: { type: "str", default: "" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `fifo_listener PATH { }` */
+export const FIFO_LISTENER_SETTINGS = {
+  path: { type: "str", default: "" },
+  mode: { type: "oct", default: "0600" },
+  user: { type: "str", default: "" },
+  group: { type: "str", default: "" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** `inet_listener NAME { }` */
+export const INET_LISTENER_SETTINGS = {
+  name: { type: "str", default: "" },
+  address: { type: "str", default: "" },
+  port: { type: "port", default: "0" },
+  ssl: { type: "bool", default: "no" },
+  reuse_port: { type: "bool", default: "no" },
+  haproxy: { type: "bool", default: "no" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
+/** quota plugin keys read from `plugin { }` (free-form in Dovecot, so no defaults: absent means unset). */
+export const QUOTA_PLUGIN_SETTINGS = [
+  'quota', 'quota2', 'quota_rule', 'quota_rule2', 'quota_rule3', 'quota_grace', 'quota_warning', 'quota_warning2',
+  'quota_exceeded_message', 'quota_max_mail_size', 'quota_status_success', 'quota_status_nouser', 'quota_status_overquota',
+  'quota_status_toolarge', 'quota_vsizes',
+] as const;
+
+type ValueOf<K extends SettingKind> = K extends 'bool' ? boolean : K extends 'uint' | 'oct' | 'time' | 'port' | 'size' ? number : string;
+
+/** The typed values of a table: `{ mail_debug: boolean, auth_failure_delay: number (secs), … }`. */
+export type Typed<T extends Readonly<Record<string, SettingDef>>> = { readonly [N in keyof T]: ValueOf<T[N]['type']> };
+
+export interface MdaMailbox extends Typed<typeof MAILBOX_SETTINGS> {}
+export interface MdaNamespace extends Typed<typeof NAMESPACE_SETTINGS> {
+  readonly mailboxes: readonly MdaMailbox[];
+}
+export interface MdaPassdb extends Typed<typeof PASSDB_SETTINGS> {}
+export interface MdaUserdb extends Typed<typeof USERDB_SETTINGS> {}
+export interface MdaUnixListener extends Typed<typeof UNIX_LISTENER_SETTINGS> {}
+export interface MdaFifoListener extends Typed<typeof FIFO_LISTENER_SETTINGS> {}
+export interface MdaInetListener extends Typed<typeof INET_LISTENER_SETTINGS> {}
+export interface MdaService extends Typed<typeof SERVICE_SETTINGS> {
+  readonly unix_listeners: readonly MdaUnixListener[];
+  readonly fifo_listeners: readonly MdaFifoListener[];
+  readonly inet_listeners: readonly MdaInetListener[];
+}
+
+export type MdaSettings = Typed<typeof MDA_SETTINGS> & {
+  readonly namespaces: readonly MdaNamespace[];
+  readonly passdbs: readonly MdaPassdb[];
+  readonly userdbs: readonly MdaUserdb[];
+  readonly services: readonly MdaService[];
+  /** plugin { } as written (quota settings among them: QUOTA_PLUGIN_SETTINGS). */
+  readonly plugin: ReadonlyMap<string, string>;
+};
+
+/** Converts doveconf-style text to the table's type (sizes beyond 2^53 become Infinity: "unlimited"). */
+export function settingValue(kind: SettingKind, text: string): string | number | boolean {
+  switch (kind) {
+    case 'bool': return parseBool(text) ?? false;
+    case 'uint': case 'port': return Number(text);
+    case 'oct': return Number.parseInt(text, 8);
+    case 'time': {
+      const t = parseTime(text);
+      return typeof t === 'number' ? t : 0;
+    }
+    case 'size': {
+      const n = parseSize(text) ?? 0n;
+      return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(n);
+    }
+    default: return text;
+  }
+}
+
+function typed<T extends Readonly<Record<string, SettingDef>>>(table: T, get: (key: string) => string): Typed<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(table)) out[k] = settingValue(d.type, get(k));
+  return out as Typed<T>;
+}
+
+function fromSection<T extends Readonly<Record<string, SettingDef>>>(table: T, s: DovecotSection): Typed<T> {
+  return typed(table, (k) => s.get(k));
+}
+
+/** Reads every MDA setting for a process with the given connection facts (protocol, IPs, local name). */
+export function readMdaSettings(cfg: DovecotConfig, filter?: DovecotFilter): MdaSettings {
+  const view = cfg.view(filter);
+  return {
+    ...typed(MDA_SETTINGS, (k) => view.get(k)),
+    namespaces: cfg.namespaces(filter).map((n) => ({
+      ...fromSection(NAMESPACE_SETTINGS, n),
+      mailboxes: n.sections('mailbox').map((m) => fromSection(MAILBOX_SETTINGS, m)),
+    })),
+    passdbs: cfg.passdbs(filter).map((p) => fromSection(PASSDB_SETTINGS, p)),
+    userdbs: cfg.userdbs(filter).map((u) => fromSection(USERDB_SETTINGS, u)),
+    services: cfg.services().map((s) => ({
+      ...fromSection(SERVICE_SETTINGS, s),
+      unix_listeners: s.sections('unix_listener').map((l) => fromSection(UNIX_LISTENER_SETTINGS, l)),
+      fifo_listeners: s.sections('fifo_listener').map((l) => fromSection(FIFO_LISTENER_SETTINGS, l)),
+      inet_listeners: s.sections('inet_listener').map((l) => fromSection(INET_LISTENER_SETTINGS, l)),
+    })),
+    plugin: cfg.plugin(filter),
+  };
+}
