@@ -11,7 +11,7 @@
  * the same way Dovecot does (uname, /etc/debian_version, hostname).
  * Reads argv and the files named; nothing else.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { hostname, machine, release, type } from 'node:os';
 import { CliExit, dovecotDiag, runCli } from '../../shared/cli/diag.js';
@@ -114,8 +114,30 @@ function filterArg(arg: string, fatal: (m: string) => never): FilterQuery {
   }
 }
 
-/** Dovecot's sysinfo line: `OS: <sysname> <release> <machine> <distro> `. */
-export function sysinfoLine(): string {
+/** Type of the file system holding `path` (first /proc/mounts entry on the same device), or ''. */
+function fsType(path: string): string {
+  try {
+    const dev = statSync(path).dev;
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [, dir, fstype] = line.split(' ');
+      if (dir === undefined || fstype === undefined || fstype === 'rootfs') continue;
+      try {
+        if (statSync(dir.replace(/\\040/g, ' ')).dev === dev) return fstype;
+      } catch {
+        continue;
+      }
+    }
+  } catch {
+    return '';
+  }
+  return '';
+}
+
+/**
+ * Dovecot's sysinfo line: `OS: <sysname> <release> <machine> <distro> <fs>`, the last being the file system
+ * type of mail_location's path when that path exists.
+ */
+export function sysinfoLine(mailLocation = ''): string {
   let distro = '';
   try {
     if (existsSync('/etc/debian_version')) distro = `Debian ${readFileSync('/etc/debian_version', 'utf8').trim()}`;
@@ -128,7 +150,10 @@ export function sysinfoLine(): string {
   } catch {
     distro = '';
   }
-  return `OS: ${type()} ${release()} ${machine()} ${distro} `;
+  // only `driver:path[:options]` names a path (observed: a bare `/path` adds nothing)
+  const colon = mailLocation.indexOf(':');
+  const path = colon < 0 ? '' : (mailLocation.slice(colon + 1).split(':')[0] ?? '');
+  return `OS: ${type()} ${release()} ${machine()} ${distro} ${path === '' ? '' : fsType(path)}`;
 }
 
 /** doveconf's config_filter_find_subset(): blocks relevant to a `-f` query, in dump order, global dropped. */
@@ -203,7 +228,7 @@ export function doveconf(argv: readonly string[], io: DoveconfIo): number {
     return finish();
   }
 
-  io.stdout(`# ${sysinfoLine()}\n# Hostname: ${hostname()}\n`);
+  io.stdout(`# ${sysinfoLine(view.get('mail_location'))}\n# Hostname: ${hostname()}\n`);
   if (o.scope === 'all') io.stdout('# NOTE: Send doveconf -n output instead when asking for help.\n');
   let text = dumpHuman(keys, { hidePasswords: o.hidePasswords }).text;
   for (const b of subsetBlocks(cfg, o.filter)) {

@@ -83,7 +83,8 @@ const SNIPPETS: readonly string[] = [
   'local ::1 {\n  mail_location = x\n}\nlocal 10.0.0.1 {\n  mail_location = y\n}\n',
   'ssl_key = x\nssl_dh = x\nssl_alt_key = x\nssl_key_password = x\ndoveadm_password = x\ndoveadm_api_key = x\nssl_cert = x\n',
   'passdb {\n  driver = static\n  args = password=x nopassword\n}\n', 'login_greeting = \' lead\'\n',
-  'mail_location = <nonexist\n', 'import_environment = HOME\nmail_plugins = $ENV:HOME b\n',
+  'mail_location = <nonexist\n', 'mail_location = maildir:/tmp\n', 'mail_location = maildir:/tmp:INDEX=/x\n', 'mail_location = /tmp\n',
+  'import_environment = HOME\nmail_plugins = $ENV:HOME b\n',
 ];
 
 test('doveconf matches the real one on small and malformed configs', { skip }, (t) => {
