@@ -31,6 +31,10 @@ export class QueueNotFoundError extends Error {
 /** Wraps anything a write path threw into QueueWriteError (already typed errors pass through). */
 export function asWriteError(err: unknown, what: string): QueueWriteError {
   if (err instanceof QueueWriteError) return err;
-  const e = err as { message?: string; code?: string; commitError?: unknown };
+  const e = err as { message?: string; code?: string; commitError?: PromiseLike<unknown> };
+  // lmdb-js rejects a failed commit's writes with "Commit failed" and rejects a separate
+  // `commitError` promise with the cause (EIO/ENOSPC). Nobody else awaits that promise: left
+  // unhandled it would end the daemon on a full disk, so it is observed here.
+  if (e?.commitError && typeof e.commitError.then === 'function') e.commitError.then(undefined, () => undefined);
   return new QueueWriteError(`${what}: ${e?.message ?? String(err)}`, { cause: err });
 }

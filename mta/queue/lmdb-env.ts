@@ -52,6 +52,11 @@ export function openQueueDbs(paths: QueuePaths, readOnly = false): QueueDbs {
     // Default on Linux, spelled out: commits become visible first and are fsync'd after, outside
     // the write lock; enqueue() waits for that flush (see store.ts, DURABILITY).
     overlappingSync: !readOnly,
+    // With event-turn batching, a failed commit (disk full) also rejects an internal promise that
+    // nobody holds, and Node ends the process on it (observed with lmdb-js 3.5.6 on a full tmpfs).
+    // Without it, writes still share commits: everything queued before the setImmediate that
+    // starts a transaction, or while one is being written, goes into the same transaction.
+    eventTurnBatching: false,
   });
   const sub = <K extends string | BodyKey | DueKey>(name: string) =>
     root.openDB<Buffer, K>({ name, encoding: 'binary' }) as Database<Buffer, K>;

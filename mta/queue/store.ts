@@ -5,9 +5,10 @@
  * Follows Postfix's queue contract (reference/postfix.md §6, DESIGN.md §3):
  *  - a message counts only once envelope and body are durable: enqueue() resolves after the commit
  *    that holds both has been fsync'd, so smtpd may say `250 2.0.0 Ok: queued as ID` then;
- *  - concurrent enqueues share commits (group commit): lmdb-js runs every write queued in one event
- *    turn, and every write queued while a commit is in progress, in one LMDB transaction, and with
- *    overlapping sync one fsync then covers all of them;
+ *  - concurrent enqueues share commits (group commit): lmdb-js runs every write queued before its
+ *    commit starts (on setImmediate), and every write queued while a commit is in progress, in one
+ *    LMDB transaction, and with overlapping sync one fdatasync then covers all of them (measured:
+ *    50 concurrent enqueues → 1–2 commits, 1 fdatasync under strace; see test/mta/queue/store.test.ts);
  *  - qmgr takes due mail from incoming and deferred alternately, and applies each attempt's
  *    outcomes in one transaction (outcomes.ts);
  *  - unreadable records are set aside in `corrupt` and logged, never thrown at the daemon.

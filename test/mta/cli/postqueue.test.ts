@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startControlServer } from '../../../mta/queue/control-server.js';
 import { queuePaths } from '../../../mta/queue/paths.js';
 import type { ControlRequest } from '../../../mta/queue/control-proto.js';
-import { enqueueDeferred, queueFixture, runTool, withStore } from './queue-cli-helpers.js';
+import { enqueueDeferred, queueFixture, runTool, withStore } from '../queue/cli-helpers.js';
 
 const R1 = 'connect to mx.example.test[private/dovecot-lmtp]: No such file or directory';
 const R2 = 'connect to 127.0.0.1[127.0.0.1]:19999: Connection refused';

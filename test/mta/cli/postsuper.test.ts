@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { startControlServer } from '../../../mta/queue/control-server.js';
 import { queuePaths } from '../../../mta/queue/paths.js';
 import type { ControlRequest } from '../../../mta/queue/control-proto.js';
-import { queueFixture, runTool, withStore, type QueueFixture } from './queue-cli-helpers.js';
+import { queueFixture, runTool, withStore, type QueueFixture } from '../queue/cli-helpers.js';
 
 async function fill(fx: QueueFixture, n: number): Promise<string[]> {
   return withStore(fx, async (s) => {
