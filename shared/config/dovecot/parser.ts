@@ -19,7 +19,7 @@ import {
   newBlock, parseNet, sameFilter, type FilterBlock, type FilterSpec, type ParsedDovecotConfig,
 } from './model.js';
 import {
-  BUILTIN_LISTS, CHILD_LISTS, LIST_KINDS, STRLIST_KINDS, defaultOf, escapeSectionName, idKey, isGlobalSetting,
+  AUTH_MODULE_SETTINGS, BUILTIN_LISTS, CHILD_LISTS, LIST_KINDS, STRLIST_KINDS, defaultOf, escapeSectionName, idKey, isGlobalSetting,
   isSectionSetting, isUniqueList, typeOf,
 } from './schema.js';
 import { normaliseValue } from './values.js';
@@ -249,6 +249,7 @@ class Parser {
       }
       this.fail(`Unknown setting: ${key}`);
     }
+    if (frame.kind === 'filter') this.checkAuthInNetFilter(frame, key);
     const path = frame.prefix + key;
     const n = normaliseValue(typeOf(path), value);
     if (!n.ok) this.fail(n.error);
@@ -294,6 +295,7 @@ class Parser {
       return;
     }
 
+    if (frame.kind === 'filter') this.checkAuthInNetFilter(frame, type);
     const base = BUILTIN_LISTS.get(listPath) ?? [];
     const added = frame.block.lists.get(listPath) ?? [];
     const all = [...base, ...added];
@@ -310,6 +312,13 @@ class Parser {
     const key = isUniqueList(type) ? idKey(type) : 'name';
     frame.block.set.set(prefix + key, { value: name, file: this.file, line: this.lineNo });
     push({ kind: 'list', block: frame.block, prefix, elemKind: type, chain: [...frame.chain, type] });
+  }
+
+  private checkAuthInNetFilter(frame: Frame, key: string): void {
+    const f = frame.block.filter;
+    if ((f.local !== undefined || f.remote !== undefined) && AUTH_MODULE_SETTINGS.has(key)) {
+      this.fail(`Auth settings not supported inside local/remote blocks: ${key}`);
+    }
   }
 
   private filterBlock(parent: FilterSpec, type: string, name: string): FilterBlock {

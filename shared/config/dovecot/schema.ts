@@ -136,3 +136,22 @@ export function inBuiltinElements(path: string): boolean {
   }
   return true;
 }
+
+/**
+ * Settings of Dovecot's auth module, which `local`/`remote` filters may not hold ("Auth settings not supported
+ * inside local/remote blocks"); found by probing the real doveconf with each top-level setting.
+ */
+export const AUTH_MODULE_SETTINGS: ReadonlySet<string> = new Set([
+  'base_dir', 'verbose_proctitle', 'ssl_client_ca_file', 'ssl_client_ca_dir', 'auth_mechanisms', 'auth_realms',
+  'auth_default_realm', 'auth_cache_size', 'auth_cache_ttl', 'auth_cache_negative_ttl',
+  'auth_cache_verify_password_with_worker', 'auth_username_chars', 'auth_username_translation',
+  'auth_username_format', 'auth_master_user_separator', 'auth_anonymous_username', 'auth_krb5_keytab',
+  'auth_gssapi_hostname', 'auth_winbind_helper_path', 'auth_proxy_self', 'auth_failure_delay',
+  'auth_policy_server_url', 'auth_policy_server_api_header', 'auth_policy_server_timeout_msecs',
+  'auth_policy_hash_mech', 'auth_policy_hash_nonce', 'auth_policy_request_attributes', 'auth_policy_reject_on_fail',
+  'auth_policy_check_before_auth', 'auth_policy_check_after_auth', 'auth_policy_report_after_auth',
+  'auth_policy_log_only', 'auth_policy_hash_truncate', 'auth_stats', 'auth_verbose', 'auth_debug',
+  'auth_debug_passwords', 'auth_verbose_passwords', 'auth_ssl_require_client_cert', 'auth_ssl_username_from_cert',
+  'auth_use_winbind', 'auth_worker_max_count', 'first_valid_uid', 'last_valid_uid', 'first_valid_gid',
+  'last_valid_gid', 'passdb', 'userdb',
+]);

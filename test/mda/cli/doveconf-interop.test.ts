@@ -84,7 +84,9 @@ const SNIPPETS: readonly string[] = [
   'ssl_key = x\nssl_dh = x\nssl_alt_key = x\nssl_key_password = x\ndoveadm_password = x\ndoveadm_api_key = x\nssl_cert = x\n',
   'passdb {\n  driver = static\n  args = password=x nopassword\n}\n', 'login_greeting = \' lead\'\n',
   'mail_location = <nonexist\n', 'mail_location = maildir:/tmp\n', 'mail_location = maildir:/tmp:INDEX=/x\n', 'mail_location = /tmp\n',
-  'import_environment = HOME\nmail_plugins = $ENV:HOME b\n',
+  'remote 1.2.3.4 {\n  auth_debug = yes\n}\n', 'local 1.2.3.4 {\n  protocol imap {\n    first_valid_uid = 1\n  }\n}\n',
+  'remote 1.2.3.4 {\n  passdb {\n    driver = pam\n  }\n}\n', 'protocol imap {\n  auth_debug = yes\n}\n',
+  'remote 1.2.3.4 {\n  disable_plaintext_auth = no\n}\n', 'import_environment = HOME\nmail_plugins = $ENV:HOME b\n',
 ];
 
 test('doveconf matches the real one on small and malformed configs', { skip }, (t) => {
