@@ -48,7 +48,7 @@ interface Options {
 function parseArgs(argv: readonly string[], fatal: (m: string) => never, io: DoveconfIo): Options {
   const o: Options = {
     scope: 'all', defaults: false, hideKey: false, hidePasswords: true, simple: false, expand: false,
-    configPath: io.env['DOVECOT_CONFIG'] ?? DEFAULT_CONFIG, filter: {}, names: [],
+    configPath: DEFAULT_CONFIG, filter: {}, names: [],
   };
   let filter: { -readonly [K in keyof FilterQuery]: FilterQuery[K] } = {};
   const withArg = new Set(['c', 'f', 'm', 'o', 'i']);
