@@ -109,7 +109,7 @@ class Parser {
       if (depth === 0) {
         throw new ConfigSyntaxError(path, 0, `open(${path}) failed: ${why}`, `open(${path}) failed: ${why}`);
       }
-      this.fail(`open(${path}) failed: ${why}`);
+      this.fail(`Couldn't open include file ${path}: ${why}`);
     }
     const savedFile = this.file;
     const savedLine = this.lineNo;

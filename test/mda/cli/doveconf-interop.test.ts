@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findOracle, oracleSkip, run, type RunResult } from '../../helpers/oracle.js';
@@ -104,4 +104,21 @@ test('doveconf rejects unknown options and -f arguments like the real one', { sk
   compare('t.conf', ['-z'], dir);
   compare('t.conf', ['-f', 'bogus=1', 'mail_location'], dir);
   compare('/nonexist/dovecot.conf', ['-n'], dir);
+});
+
+const asNobody = process.getuid?.() === 0 && findOracle('runuser') !== undefined;
+
+test('doveconf: unreadable root file, !include and !include_try (run as nobody)', { skip: skip || (asNobody ? false : 'needs root and runuser') }, (t) => {
+  const dir = tempDir(t, 'doveconf-perm-');
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'inc.conf'), 'mail_uid = x\n', { mode: 0o000 });
+  const cases: ReadonlyArray<readonly [string, number]> = [['!include inc.conf\n', 0o644], ['!include_try inc.conf\n', 0o644], ['mail_uid = y\n', 0o000]];
+  for (const [text, mode] of cases) {
+    writeFileSync(join(dir, 'd.conf'), text);
+    chmodSync(join(dir, 'd.conf'), mode);
+    const conf = join(dir, 'd.conf');
+    const real = normalise(run(findOracle('runuser') ?? 'runuser', ['-u', 'nobody', '--', findOracle('doveconf') ?? 'doveconf', '-c', conf, '-n']));
+    const ours = run(findOracle('runuser') ?? 'runuser', ['-u', 'nobody', '--', process.execPath, OURS, '-c', conf, '-n']);
+    assert.deepEqual(ours, real, text);
+  }
 });
