@@ -1,0 +1,112 @@
+/*
+ * The pop3-login half: running a SASL exchange (RFC 5034; USER/PASS is PLAIN underneath, as in Dovecot), the
+ * failure replies with RFC 3206 codes, and the hand-over to the mail side — pop3_lock_session, opening INBOX
+ * (dropping \Recent unless pop3_no_flag_updates), taking the maildrop snapshot — before `+OK Logged in.`.
+ *
+ * Replies (Dovecot 2.3.19, observed): `+ <base64>` challenges; `-ERR Authentication aborted by client.`;
+ * `-ERR [AUTH] Invalid base64 data in initial response` / `-ERR [AUTH] Invalid base64 in response`;
+ * `-ERR [AUTH] Authentication failed.` (after auth_failure_delay); `-ERR [SYS/TEMP] Temporary authentication
+ * failure.`; a passdb `reason=` replaces the text.
+ * Distrusts: base64 from the client (strict alphabet); never logs or keeps the decoded data.
+ */
+import { pop3ErrorFrom, lockedError } from './errors.js';
+import { Maildrop } from './maildrop.js';
+import type { AuthOutcome } from './auth.js';
+import type { Pop3Session } from './session.js';
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/** Strict base64 (padding optional); undefined when invalid. */
+export function decodeBase64(text: string): Buffer | undefined {
+  if (!B64.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+/** Starts mechanism `mech` with an optional initial response (already decoded). */
+export async function startSasl(s: Pop3Session, mech: string, initial: Buffer | undefined): Promise<void> {
+  const facts = {
+    service: 'pop3', rip: s.conn.rip, lip: s.conn.lip, rport: String(s.conn.rport), lport: String(s.conn.lport),
+    session: s.sessionId, secured: s.secured,
+  };
+  const ms = s.deps.auth.start(mech, facts);
+  if (ms === undefined) {
+    s.triedUnsupportedMech = true;
+    await s.reply('-ERR [AUTH] Unsupported authentication mechanism.');
+    return;
+  }
+  s.authAttempts++;
+  s.method = mech.toUpperCase();
+  s.sasl = { mech: s.method, session: ms };
+  await step(s, initial);
+}
+
+async function step(s: Pop3Session, data: Buffer | undefined): Promise<void> {
+  const current = s.sasl;
+  if (current === undefined) return;
+  let r;
+  try {
+    r = await current.session.step(data);
+  } catch (err) {
+    s.log.error(`auth: ${err instanceof Error ? err.message : String(err)}`);
+    r = { kind: 'done', outcome: { kind: 'fail', temp: true, nodelay: false } } as const;
+  }
+  if (r.kind === 'continue') {
+    await s.reply(`+ ${r.challenge.toString('base64')}`);
+    return;
+  }
+  s.sasl = undefined;
+  await finishAuth(s, r.outcome, current.mech);
+}
+
+/** A line while a SASL exchange waits for the client. */
+export async function saslContinue(s: Pop3Session, line: string): Promise<void> {
+  if (line === '*') {
+    s.sasl = undefined;
+    await s.reply('-ERR Authentication aborted by client.');
+    return;
+  }
+  const data = decodeBase64(line);
+  if (data === undefined) {
+    s.sasl = undefined;
+    await s.reply('-ERR [AUTH] Invalid base64 in response');
+    return;
+  }
+  await step(s, data);
+}
+
+export async function finishAuth(s: Pop3Session, outcome: AuthOutcome, method: string): Promise<void> {
+  if (outcome.kind === 'fail') {
+    if (outcome.user !== undefined) s.triedUser = outcome.user;
+    if (!outcome.nodelay && s.deps.auth.failureDelayMs > 0) await s.sleep(s.deps.auth.failureDelayMs);
+    if (outcome.reason !== undefined && outcome.reason !== '') await s.reply(`-ERR [AUTH] ${outcome.reason}`);
+    else if (outcome.temp) await s.reply('-ERR [SYS/TEMP] Temporary authentication failure.');
+    else await s.reply('-ERR [AUTH] Authentication failed.');
+    return;
+  }
+  s.triedUser = outcome.user;
+  s.logLogin(outcome.user, method);
+  await openMaildrop(s, outcome.user);
+}
+
+/** The pop3 process start: session lock, INBOX, snapshot; `+OK Logged in.` or an error and disconnect. */
+async function openMaildrop(s: Pop3Session, user: string): Promise<void> {
+  s.enterTransaction(user);
+  try {
+    if (s.settings.pop3_lock_session) {
+      const release = await s.deps.locks.acquire(user, s.settings.postern_pop3_lock_timeout);
+      if (release === undefined) throw lockedError();
+      s.releaseLock = release;
+    }
+    const facts = { service: 'pop3', rip: s.conn.rip, lip: s.conn.lip, session: s.sessionId, secured: s.secured };
+    s.store = await s.deps.openStore(user, facts);
+    const view = await s.store.openMailbox('INBOX', { readOnly: false, dropRecent: !s.settings.pop3_no_flag_updates });
+    s.maildrop = await Maildrop.open(view, s.settings);
+  } catch (err) {
+    const e = pop3ErrorFrom(err);
+    if (e.code !== 'IN-USE') s.log.error(`Couldn't open INBOX: ${e.logDetail}`);
+    await s.reply(e.reply);
+    await s.closeMail(e.code === 'IN-USE' ? 'Couldn\'t lock POP3 session' : 'Couldn\'t open INBOX');
+    return;
+  }
+  await s.reply('+OK Logged in.');
+}

@@ -1,0 +1,288 @@
+/*
+ * The POP3 socket adapter: listeners from `service pop3-login { inet_listener pop3 { … } inet_listener pop3s
+ * { ssl = yes } }`, implicit TLS on pop3s, STLS upgrades, line reading with the session's bound, idle
+ * timeouts, backpressure both ways, and shutdown. All protocol decisions are in session.ts; this file only moves
+ * bytes and turns socket events into session calls. Dependencies are injected (DESIGN §2 rule 6: only entry
+ * points choose backends): mda/main.ts passes the settings, the auth, the store opener, the logger factory and
+ * the TLS credentials.
+ *
+ * Distrusts: the peer (may pipeline, stall, half-close, reset, or send TLS garbage); a connection's errors never
+ * reach the listener.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import type { DovecotLog } from '../../shared/log/logger.js';
+import type { ServerCredentials } from '../../shared/tls/credentials.js';
+import type { Pop3Auth } from './auth.js';
+import type { Pop3Io } from './io.js';
+import { LineSplitter } from './line-splitter.js';
+import { checkUidlFormat } from './proto/uidl.js';
+import { Pop3Session, type Pop3SessionDeps } from './session.js';
+import { inProcessSessionLocks, type SessionLocks } from './session-lock.js';
+import type { Pop3Listener, Pop3Settings } from './settings.js';
+import type { OpenUserStore } from './user-store.js';
+
+export interface Pop3ServerDeps {
+  readonly settings: Pop3Settings;
+  readonly listeners: readonly Pop3Listener[];
+  readonly auth: Pop3Auth;
+  readonly openStore: OpenUserStore;
+  readonly log: (prefix: string) => DovecotLog;
+  /** Loaded from ssl_cert/ssl_key (loadDovecotCredentials); undefined = no TLS (no STLS, no pop3s). */
+  readonly tls?: ServerCredentials;
+  /** For the APOP challenge; os.hostname() by default. */
+  readonly hostname?: string;
+  readonly locks?: SessionLocks;
+  readonly pid?: number;
+}
+
+export interface Pop3BoundListener extends Pop3Listener {
+  /** The port actually bound (differs from `port` when 0 was asked). */
+  readonly boundPort: number;
+}
+
+export interface Pop3Server {
+  readonly listeners: readonly Pop3BoundListener[];
+  /** Stops listening, ends every connection (nothing deleted for sessions without QUIT) and waits for them. */
+  close(): Promise<void>;
+}
+
+/** Input buffered beyond this pauses the socket until the session catches up. */
+const INPUT_HIGH_WATER = 64 * 1024;
+/** How long a closing connection may take to flush before it is destroyed. */
+const CLOSE_GRACE_MS = 5000;
+
+function plainIp(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+/** Validates settings that Dovecot refuses at start-up. */
+function checkSettings(deps: Pop3ServerDeps): void {
+  checkUidlFormat(deps.settings.pop3_uidl_format);
+  if (deps.settings.pop3_delete_type === 'flag' && deps.settings.pop3_deleted_flag === '') {
+    throw new RangeError('pop3_delete_type=flag, but pop3_deleted_flag not set');
+  }
+  const needTls = deps.listeners.some((l) => l.ssl);
+  if (needTls && (deps.tls === undefined || deps.settings.ssl === 'no')) {
+    throw new RangeError('pop3s listener has ssl=yes, but no SSL certificate/key configured (ssl_cert/ssl_key)');
+  }
+}
+
+class Connection {
+  private readonly splitter = new LineSplitter();
+  private socket: Socket;
+  private pumping = false;
+  private eof = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly onData = (chunk: Buffer): void => {
+    this.splitter.push(chunk);
+    this.touch();
+    if (this.splitter.buffered > INPUT_HIGH_WATER) this.socket.pause();
+    void this.pump();
+  };
+  private readonly onEnd = (): void => {
+    this.eof = true;
+    void this.pump();
+  };
+  session!: Pop3Session;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    raw: Socket,
+    private readonly secureContext: SecureContext | undefined,
+  ) {
+    this.socket = raw;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  start(sessionDeps: Pop3SessionDeps, implicitTls: boolean): void {
+    const raw = this.socket;
+    raw.setNoDelay(true);
+    const info = {
+      rip: plainIp(raw.remoteAddress), lip: plainIp(raw.localAddress), rport: raw.remotePort ?? 0, lport: raw.localPort ?? 0, tls: implicitTls,
+    };
+    this.session = new Pop3Session(sessionDeps, info, this.io());
+    raw.on('close', () => {
+      this.clearIdle();
+      this.eof = true;
+      void this.pump().finally(() => this.resolveDone());
+    });
+    if (implicitTls) {
+      this.wrapTls()
+        .then(() => this.begin())
+        .catch((err: unknown) => {
+          void this.session.closeLogin(`Connection closed: TLS handshaking: ${err instanceof Error ? err.message : String(err)}`);
+        });
+    } else {
+      this.attach();
+      this.begin();
+    }
+  }
+
+  private begin(): void {
+    this.touch();
+    void this.session.greet().then(() => this.pump());
+  }
+
+  private attach(): void {
+    this.socket.on('data', this.onData);
+    this.socket.on('end', this.onEnd);
+    this.socket.on('error', () => {
+      this.eof = true;
+      void this.pump();
+    });
+  }
+
+  private detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+  }
+
+  private wrapTls(): Promise<void> {
+    const ctx = this.secureContext;
+    if (ctx === undefined) return Promise.reject(new Error('TLS not configured'));
+    return new Promise((resolve, reject) => {
+      const tls = new TLSSocket(this.socket, { isServer: true, secureContext: ctx });
+      const onError = (err: Error): void => reject(err);
+      tls.once('error', onError);
+      tls.once('secure', () => {
+        tls.off('error', onError);
+        this.socket = tls;
+        this.attach();
+        resolve();
+      });
+    });
+  }
+
+  private io(): Pop3Io {
+    return {
+      write: (data) => {
+        const s = this.socket;
+        if (s.destroyed || !s.writable) return Promise.resolve();
+        this.touch();
+        if (s.write(data)) return Promise.resolve();
+        return new Promise((resolve) => {
+          const done = (): void => {
+            s.off('drain', done);
+            s.off('close', done);
+            resolve();
+          };
+          s.on('drain', done);
+          s.on('close', done);
+        });
+      },
+      startTls: async () => {
+        this.detach();
+        this.splitter.clear();
+        await this.wrapTls();
+      },
+      close: () => {
+        this.clearIdle();
+        this.eof = true;
+        const s = this.socket;
+        s.end();
+        setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
+      },
+    };
+  }
+
+  private touch(): void {
+    this.clearIdle();
+    if (this.session === undefined || this.session.closed) return;
+    this.idleTimer = setTimeout(() => void this.session.onIdle(), this.session.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  /** Feeds buffered lines to the session one at a time, in order. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.session.closed) {
+        const next = this.splitter.next(this.session.maxLineLength);
+        if (next.kind === 'none') break;
+        if (next.kind === 'overflow') {
+          await this.session.onOverflow();
+          break;
+        }
+        await this.session.handleLine(next.line);
+        if (this.socket.isPaused() && this.splitter.buffered < INPUT_HIGH_WATER / 2 && !this.session.closed) this.socket.resume();
+      }
+      if (this.eof && !this.session.closed && this.splitter.next(this.session.maxLineLength).kind === 'none') {
+        await this.session.onEof();
+      }
+    } catch (err) {
+      this.session.log.error(`POP3 session failed: ${err instanceof Error ? err.message : String(err)}`);
+      await this.session.onEof('Internal error').catch(() => undefined);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.session.closed) {
+      if (this.session.state !== 'AUTHORIZATION') await this.session.reply('-ERR [SYS/TEMP] Server shutting down.');
+      await this.session.onEof('Server shutting down.');
+    }
+    this.socket.destroy();
+  }
+}
+
+/** Binds every listener and serves POP3 until close(). */
+export async function startPop3Server(deps: Pop3ServerDeps): Promise<Pop3Server> {
+  checkSettings(deps);
+  const secureContext = deps.tls !== undefined && deps.settings.ssl !== 'no'
+    ? createSecureContext({ key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' })
+    : undefined;
+  const sessionDeps: Pop3SessionDeps = {
+    settings: deps.settings,
+    auth: deps.auth,
+    openStore: deps.openStore,
+    locks: deps.locks ?? inProcessSessionLocks(),
+    log: deps.log,
+    tlsAvailable: secureContext !== undefined,
+    hostname: deps.hostname ?? (await import('node:os')).hostname(),
+    pid: deps.pid ?? process.pid,
+  };
+  const connections = new Set<Connection>();
+  const servers: Server[] = [];
+  const bound: Pop3BoundListener[] = [];
+  try {
+    for (const l of deps.listeners) {
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+        socket.on('error', () => undefined);
+        const c = new Connection(socket, secureContext);
+        connections.add(c);
+        void c.done.then(() => connections.delete(c));
+        c.start(sessionDeps, l.ssl);
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.address, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      servers.push(server);
+      bound.push({ ...l, boundPort: (server.address() as AddressInfo).port });
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+  return {
+    listeners: bound,
+    async close() {
+      const closing = servers.map((s) => new Promise((r) => s.close(r)));
+      await Promise.all([...connections].map((c) => c.shutdown()));
+      await Promise.all(closing);
+    },
+  };
+}
