@@ -142,6 +142,35 @@ export class ImapCommandParser {
 
   private pendingContinuation = false;
 
+  /**
+   * Raw line mode, for input that is not a command (AUTHENTICATE responses, IDLE's DONE): the next
+   * line without its line end, undefined while incomplete, null when it exceeds the line limit (the
+   * rest of that line is then skipped, so an endless line costs at most the limit).
+   */
+  takeLine(): string | undefined | null {
+    if (this.skipping && !this.skipLine()) return undefined;
+    const lf = this.buf.indexOf(0x0a);
+    if (lf < 0) {
+      if (this.buf.length > this.maxLine) {
+        this.buf = Buffer.alloc(0);
+        this.skipping = true;
+        return null;
+      }
+      return undefined;
+    }
+    const end = lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf;
+    const line = this.buf.toString('latin1', 0, end);
+    this.consume(lf + 1);
+    return line.length > this.maxLine ? null : line;
+  }
+
+  /** Drops everything buffered (STARTTLS: nothing sent in clear may be read as if it came over TLS). */
+  discard(): void {
+    this.buf = Buffer.alloc(0);
+    this.skipping = false;
+    this.announced.clear();
+  }
+
   private fail(f: Fail): ParseError {
     const tag = this.tagValid ? this.tag : '*';
     const err: ParseError = {

@@ -1,0 +1,63 @@
+/*
+ * IDLE (RFC 2177): `+ idling`, then mailbox changes are pushed as they happen (the view's watch()
+ * fires on another session's change or an LMTP delivery; a poll every few seconds backs it up), and
+ * `* OK Still here` every imap_idle_notify_interval; `DONE` ends it with `OK Idle completed.`.
+ * Anything else than DONE is `BAD Expected DONE.` as Dovecot. Works in the authenticated state too
+ * (only keep-alives then), as Dovecot allows.
+ * Distrusts: the client line (bounded by the parser's line limit).
+ */
+import { AUTHENTICATED, type CommandSpec, type Completion } from '../command.js';
+
+const POLL_MS = 5000;
+
+export const idleCommand: CommandSpec = {
+  name: 'IDLE',
+  states: AUTHENTICATED,
+  args: { required: [] },
+  sync: 'full',
+  async run({ session }): Promise<Completion> {
+    session.write('+ idling\r\n');
+    let wake: (() => void) | undefined;
+    let dirty = false;
+    const poke = () => {
+      dirty = true;
+      wake?.();
+    };
+    const sel = session.selected;
+    const unwatch = sel?.view.watch(poke);
+    const keepAlive = setInterval(() => {
+      session.untagged('OK Still here');
+    }, session.settings.imap_idle_notify_interval);
+    const poll = setInterval(poke, POLL_MS);
+    const line = session.io.readLine();
+    let done: string | undefined | null | false = false;
+    void line.then((l) => {
+      done = l;
+      wake?.();
+    });
+    try {
+      for (;;) {
+        if (done !== false) break;
+        if (dirty && session.selected !== undefined) {
+          dirty = false;
+          await session.announceChanges(false);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          if (dirty || done !== false) resolve();
+          else wake = resolve;
+        });
+        wake = undefined;
+      }
+    } finally {
+      clearInterval(keepAlive);
+      clearInterval(poll);
+      unwatch?.();
+    }
+    const l = done as string | undefined | null;
+    if (l === undefined) return { status: 'NO', text: '', silent: true };
+    session.stats.in += (l ?? '').length + 2;
+    if (l === null || l.toUpperCase() !== 'DONE') return { status: 'BAD', text: 'Expected DONE.' };
+    return { text: 'Idle completed.' };
+  },
+};

@@ -1,0 +1,231 @@
+/*
+ * One client connection: the thin adapter between a net/tls socket and an ImapSession. It feeds
+ * bytes to the incremental parser, runs one command at a time (the socket is paused while a
+ * command runs, so a pipelining client is held back by TCP, not by our memory), writes `+ OK` for
+ * synchronising literals, hands raw lines to AUTHENTICATE and IDLE, upgrades to TLS for STARTTLS,
+ * and enforces the timeouts.
+ *
+ * Backpressure: output goes to the socket; a command waits (io.drain) whenever the socket's buffer
+ * is over its high-water mark, and the next command is not read before the buffer drained, so a
+ * client that stops reading stops the server from producing more for it.
+ * Distrusts: all input — sizes are bounded by the parser (imap_max_line_length, the literal limit
+ * checked before any literal byte is buffered or `+ OK` is sent), bad commands are counted.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { dispatch, countBad } from './dispatch.js';
+import { ImapCommandParser } from './proto/command-parser.js';
+import { PRELOGIN_BAD_TEXT } from './proto/errors.js';
+import { withTiming } from './proto/formatter.js';
+import { ImapSession, type SessionDeps, type SessionIo } from './session.js';
+import { preLoginCapabilityOf } from './login-policy.js';
+
+export interface ConnectionOptions {
+  readonly deps: SessionDeps;
+  /** For STARTTLS; undefined when TLS is not configured. */
+  readonly secureContext: SecureContext | undefined;
+  /** The socket is already TLS (imaps). */
+  readonly implicitTls: boolean;
+  readonly onClose?: () => void;
+}
+
+const normIp = (ip: string | undefined): string => (ip ?? '').replace(/^::ffff:/, '');
+
+export class ImapConnection implements SessionIo {
+  private socket: Socket;
+  private readonly parser: ImapCommandParser;
+  readonly session: ImapSession;
+  private busy = false;
+  private closed = false;
+  private lineWaiter: ((l: string | undefined | null) => void) | undefined;
+  private drainWaiters: (() => void)[] = [];
+  private tls: boolean;
+  private currentCommand: string | undefined;
+  readonly remoteIp: string;
+  readonly localIp: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+
+  constructor(socket: Socket, private readonly opts: ConnectionOptions) {
+    this.socket = socket;
+    this.tls = opts.implicitTls;
+    this.remoteIp = normIp(socket.remoteAddress);
+    this.localIp = normIp(socket.localAddress);
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = socket.localPort ?? 0;
+    const s = opts.deps.settings;
+    this.parser = new ImapCommandParser({
+      maxLineLength: s.imap_max_line_length,
+      maxLiteralSize: (cmd) => (cmd === 'APPEND' && this.session.state !== 'not-authenticated' ? s.postern_imap_max_append_size : s.imap_max_line_length),
+    });
+    this.session = new ImapSession(this, opts.deps);
+  }
+
+  get tlsActive(): boolean {
+    return this.tls;
+  }
+
+  start(): void {
+    this.attach(this.socket);
+    this.write(`* OK [CAPABILITY ${preLoginCapabilityOf(this.session)}] ${this.opts.deps.settings.login_greeting}\r\n`);
+    this.armTimeout();
+  }
+
+  private attach(sock: Socket): void {
+    sock.on('data', (chunk: Buffer) => this.onData(chunk));
+    sock.on('drain', () => this.releaseDrain());
+    sock.on('error', () => this.teardown('Connection closed'));
+    sock.on('close', () => this.teardown('Connection closed'));
+    sock.on('timeout', () => this.onTimeout());
+  }
+
+  private detach(sock: Socket): void {
+    sock.removeAllListeners('data');
+    sock.removeAllListeners('drain');
+    sock.removeAllListeners('error');
+    sock.removeAllListeners('close');
+    sock.removeAllListeners('timeout');
+  }
+
+  private armTimeout(): void {
+    const s = this.opts.deps.settings;
+    this.socket.setTimeout(this.session.state === 'not-authenticated' ? s.login_timeout : s.imap_client_idle_timeout);
+  }
+
+  private onTimeout(): void {
+    if (this.currentCommand === 'IDLE') return;
+    this.write('* BYE Disconnected for inactivity.\r\n');
+    this.close();
+    void this.teardown('Disconnected for inactivity');
+  }
+
+  // --- SessionIo ---------------------------------------------------------------------------------
+
+  write(data: string | Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  drain(): Promise<void> {
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private releaseDrain(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
+  }
+
+  readLine(): Promise<string | undefined | null> {
+    if (this.closed) return Promise.resolve(undefined);
+    const l = this.parser.takeLine();
+    if (l !== undefined) return Promise.resolve(l);
+    return new Promise((resolve) => {
+      this.lineWaiter = resolve;
+      this.socket.resume();
+    });
+  }
+
+  async startTls(): Promise<void> {
+    const ctx = this.opts.secureContext;
+    if (ctx === undefined) throw new Error('TLS not configured');
+    this.parser.discard();
+    const raw = this.socket;
+    this.detach(raw);
+    const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
+    this.socket = t;
+    this.attach(t);
+    await new Promise<void>((resolve, reject) => {
+      t.once('secure', () => resolve());
+      t.once('error', reject);
+    });
+    this.tls = true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.socket.end();
+  }
+
+  // --- input -------------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.session.stats.in += chunk.length;
+    this.parser.push(chunk);
+    if (this.lineWaiter !== undefined) {
+      const l = this.parser.takeLine();
+      if (l !== undefined) {
+        const w = this.lineWaiter;
+        this.lineWaiter = undefined;
+        this.socket.pause();
+        w(l);
+      }
+      return;
+    }
+    if (!this.busy) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.busy = true;
+    try {
+      while (!this.closed) {
+        const r = this.parser.next();
+        if (r.kind === 'need-more') break;
+        if (r.kind === 'continuation') {
+          this.write(`+ ${r.text}\r\n`);
+          continue;
+        }
+        if (r.kind === 'error') {
+          if (r.fatal) {
+            this.write(`* BYE ${r.message}\r\n`);
+            this.close();
+            return;
+          }
+          const pre = this.session.state === 'not-authenticated';
+          const text = pre ? PRELOGIN_BAD_TEXT : withTiming(r.text, '0.000 + 0.000 secs');
+          this.write(`${r.tag} BAD ${text}\r\n`);
+          if (countBad(this.session)) {
+            this.close();
+            return;
+          }
+          continue;
+        }
+        this.socket.pause();
+        this.currentCommand = r.command.name;
+        let outcome;
+        try {
+          outcome = await dispatch(this.session, r.command);
+        } finally {
+          this.currentCommand = undefined;
+        }
+        if (outcome === 'close') {
+          this.close();
+          return;
+        }
+        this.armTimeout();
+        await this.drain();
+        if (this.closed) return;
+        this.socket.resume();
+      }
+    } catch (err) {
+      this.session.log.error(`connection failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.close();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async teardown(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.lineWaiter?.(undefined);
+    this.lineWaiter = undefined;
+    this.releaseDrain();
+    this.socket.destroy();
+    const r = this.session.state === 'logout' ? 'Logged out' : reason;
+    await this.session.end(r).catch(() => undefined);
+    this.opts.onClose?.();
+  }
+}

@@ -1,0 +1,130 @@
+/*
+ * The central dispatcher: finds a command in the registry, checks the session state and the
+ * argument schema, runs the handler, announces mailbox changes, and writes the tagged completion
+ * with Dovecot's texts:
+ *  - pre-login (imap-login) every refusal is `BAD Error in IMAP command received by server.`, and
+ *    no reply carries a timing suffix;
+ *  - post-login an unknown command is `BAD Error in IMAP command X: Unknown command`, a
+ *    selected-state command without a mailbox is `BAD No mailbox selected`, a schema failure is
+ *    `BAD Error in IMAP command X: Missing arguments|Invalid arguments`, and every tagged reply ends
+ *    with ` (t + 0.000 secs).`;
+ *  - too many BADs (3 pre-login, 20 after, as Dovecot) end the session with
+ *    `* BYE Too many invalid IMAP commands.`
+ * Distrusts the command: handlers never see an argument of a kind their schema did not allow.
+ */
+import type { ArgKind, ArgSchema, CommandSpec, Completion } from './command.js';
+import { COMMANDS } from './commands/registry.js';
+import { mapError } from './errors.js';
+import type { ImapCommand } from './proto/command-parser.js';
+import { COMMAND_TEXT, commandErrorText, ImapSyntaxError, PRELOGIN_BAD_TEXT } from './proto/errors.js';
+import { taggedResponse, withTiming } from './proto/formatter.js';
+import type { ImapArg } from './proto/values.js';
+import type { ImapSession } from './session.js';
+import { mdaEvents } from '../log-events.js';
+
+const BY_NAME = new Map<string, CommandSpec>(COMMANDS.map((c) => [c.name, c]));
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+function kindOk(kind: ArgKind, a: ImapArg): boolean {
+  switch (kind) {
+    case 'any':
+      return true;
+    case 'astring':
+      return a.type === 'atom' || a.type === 'quoted' || a.type === 'literal';
+    case 'string':
+      return a.type === 'quoted' || a.type === 'literal';
+    case 'nstring':
+      return a.type === 'quoted' || a.type === 'literal' || a.type === 'nil';
+    case 'atom':
+      return a.type === 'atom';
+    case 'list':
+      return a.type === 'list';
+  }
+}
+
+/** Undefined when the arguments fit, else the BAD message. */
+export function checkArgs(schema: ArgSchema, args: readonly ImapArg[]): string | undefined {
+  const req = schema.required;
+  const opt = schema.optional ?? [];
+  if (args.length < req.length) return schema.missing ?? 'Missing arguments';
+  if (!schema.rest && args.length > req.length + opt.length) return schema.invalid ?? COMMAND_TEXT.invalidArguments;
+  const kinds = [...req, ...opt];
+  for (let i = 0; i < args.length && i < kinds.length; i++) {
+    if (!kindOk(kinds[i]!, args[i]!)) return schema.invalid ?? COMMAND_TEXT.invalidArguments;
+  }
+  return undefined;
+}
+
+function timing(started: bigint): string {
+  const secs = Number(process.hrtime.bigint() - started) / 1e9;
+  return `${secs.toFixed(3)} + 0.000 secs`;
+}
+
+/** Counts a BAD; true when the session must end. */
+export function countBad(session: ImapSession): boolean {
+  session.badCommands++;
+  const limit = session.state === 'not-authenticated'
+    ? session.settings.postern_imap_max_bad_commands_prelogin
+    : session.settings.postern_imap_max_bad_commands;
+  if (limit > 0 && session.badCommands >= limit) {
+    session.untagged('BYE Too many invalid IMAP commands.');
+    return true;
+  }
+  return false;
+}
+
+export type DispatchOutcome = 'continue' | 'close';
+
+/** Runs one parsed command to completion (tagged reply written). */
+export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<DispatchOutcome> {
+  const started = process.hrtime.bigint();
+  const preLogin = session.state === 'not-authenticated';
+  const finish = (c: Completion): DispatchOutcome => {
+    const status = c.status ?? 'OK';
+    if (c.silent === true) return session.state === 'logout' ? 'close' : 'continue';
+    let text = c.text;
+    if (!preLogin) text = withTiming(text, timing(started));
+    session.write(taggedResponse(cmd.tag, status, text, c.code));
+    if (status === 'BAD' && countBad(session)) return 'close';
+    return session.state === 'logout' ? 'close' : 'continue';
+  };
+  const spec = BY_NAME.get(cmd.name);
+  if (preLogin) {
+    if (spec === undefined || !spec.states.includes('not-authenticated') || checkArgs(spec.args, cmd.args) !== undefined) {
+      return finish({ status: 'BAD', text: PRELOGIN_BAD_TEXT });
+    }
+  } else {
+    if (spec === undefined || !spec.states.some((s) => s !== 'not-authenticated')) {
+      return finish({ status: 'BAD', text: commandErrorText('Unknown command', cmd.name, true) });
+    }
+    if (!spec.states.includes(session.state)) {
+      return finish({ status: 'BAD', text: 'No mailbox selected' });
+    }
+    const argErr = checkArgs(spec.args, cmd.args);
+    if (argErr !== undefined) return finish({ status: 'BAD', text: commandErrorText(argErr, cmd.name, true) });
+  }
+  let result: Completion;
+  try {
+    result = await spec.run({ session, tag: cmd.tag, name: cmd.name, uid: cmd.uid, args: cmd.args });
+  } catch (err) {
+    if (err instanceof ImapSyntaxError) {
+      result = { status: 'BAD', text: preLogin ? PRELOGIN_BAD_TEXT : commandErrorText(err.message, cmd.name, true) };
+    } else {
+      const m = mapError(err);
+      if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));
+      result = { status: m.error.status, text: m.error.text, ...(m.error.code ? { code: m.error.code } : {}) };
+    }
+  }
+  if (session.selected !== undefined && spec.sync === 'full' && session.state === 'selected') {
+    try {
+      await session.announceChanges(cmd.uid);
+    } catch (err) {
+      const m = mapError(err);
+      if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));
+    }
+  }
+  return finish(result);
+}

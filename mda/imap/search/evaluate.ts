@@ -1,0 +1,168 @@
+/*
+ * Evaluates a SEARCH key tree (proto/search-keys.ts) against the messages of the selected view
+ * (RFC 3501 §6.4.4, RFC 5032 OLDER/YOUNGER, RFC 7162 MODSEQ, RFC 5182 `$`):
+ *  - flags, sequence sets, UIDs and MODSEQ from the index; \Recent from the view;
+ *  - dates: BEFORE/ON/SINCE on INTERNALDATE's day in the server's zone, SENT* on the Date: header's
+ *    own day (zone ignored, as RFC 3501 asks), SAVED* as INTERNALDATE (maildir keeps no save date);
+ *  - HEADER/FROM/…: substring of the decoded, unfolded value (an empty string matches any message
+ *    that has the field); BODY: substring of the decoded text of every part; TEXT: header or body;
+ *    comparisons use decode-text.ts's case mapping.
+ * Message content is read and parsed only when a key needs it, once per message.
+ * Distrusts: message content (parsed leniently), dates (unparsable Date: never matches SENT*).
+ */
+import type { MailboxView, MessageInfo } from '../../storage/api.js';
+import { parseMessage, type ParsedMessage } from '../message/message.js';
+import type { MimePart } from '../message/mime-structure.js';
+import { decodeTransfer } from '../message/transfer-decode.js';
+import { STAR, type SequenceSet } from '../proto/sequence-set.js';
+import type { SearchKey } from '../proto/search-keys.js';
+import { decodeCharset, decodeHeaderValue, searchForm } from './decode-text.js';
+
+export interface SearchEnv {
+  readonly view: MailboxView;
+  readonly saved: readonly number[];
+  readonly now: number;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** The day (UTC midnight ms) written in a Date: header, or undefined. */
+export function sentDay(value: string): number | undefined {
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})/.exec(value);
+  if (!m) return undefined;
+  const mon = MONTHS.indexOf(m[2]!.toLowerCase());
+  if (mon < 0) return undefined;
+  let year = Number(m[3]);
+  if (m[3]!.length === 2) year += year < 50 ? 2000 : 1900;
+  return Date.UTC(year, mon, Number(m[1]));
+}
+
+function inSet(set: SequenceSet, n: number, star: number, saved: readonly number[], uidOf: number): boolean {
+  if (set.type === 'saved') return saved.includes(uidOf);
+  for (const r of set.ranges) {
+    let a = r.start === STAR ? star : r.start;
+    let b = r.end === STAR ? star : r.end;
+    if (a > b) [a, b] = [b, a];
+    if (n >= a && n <= b) return true;
+  }
+  return false;
+}
+
+class MessageContext {
+  private parsed: ParsedMessage | undefined;
+  private bodyText: string | undefined;
+  private date: Date | undefined;
+  constructor(readonly env: SearchEnv, readonly m: MessageInfo) {}
+  async message(): Promise<ParsedMessage> {
+    return (this.parsed ??= parseMessage(await this.env.view.read(this.m.uid)));
+  }
+  async internal(): Promise<Date> {
+    return (this.date ??= await this.env.view.internalDate(this.m.uid));
+  }
+  async body(): Promise<string> {
+    if (this.bodyText !== undefined) return this.bodyText;
+    const msg = await this.message();
+    const parts: string[] = [];
+    const walk = (p: MimePart) => {
+      if (p.kind === 'multipart') p.children.forEach(walk);
+      else if (p.kind === 'message' && p.children[0]) {
+        const c = p.children[0];
+        parts.push(c.header.fields.map((f) => decodeHeaderValue(f.value)).join('\n'));
+        walk(c);
+      } else {
+        const raw = msg.raw.slice(p.bodyStart, p.bodyEnd);
+        const d = decodeTransfer(p.info.isMime ? p.info.encoding : undefined, raw);
+        const charset = p.info.params.find((x) => x.name.toLowerCase() === 'charset')?.value;
+        parts.push(decodeCharset(d.ok ? d.data : raw, charset ?? 'utf-8'));
+      }
+    };
+    walk(msg.root);
+    return (this.bodyText = searchForm(parts.join('\n')));
+  }
+}
+
+function dayOf(d: Date): number {
+  const local = d.getTime() - d.getTimezoneOffset() * 60_000;
+  const x = new Date(local);
+  return Date.UTC(x.getUTCFullYear(), x.getUTCMonth(), x.getUTCDate());
+}
+
+function cmpDay(day: number, cmp: 'before' | 'on' | 'since', date: number): boolean {
+  return cmp === 'before' ? day < date : cmp === 'on' ? day === date : day >= date;
+}
+
+async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: number }): Promise<boolean> {
+  const m = c.m;
+  switch (k.op) {
+    case 'and':
+      for (const s of k.keys) if (!(await test(s, c, star))) return false;
+      return true;
+    case 'or':
+      return (await test(k.a, c, star)) || test(k.b, c, star);
+    case 'not':
+      return !(await test(k.key, c, star));
+    case 'all':
+      return true;
+    case 'seqset':
+      return inSet(k.set, m.seq, star.seq, c.env.saved, m.uid);
+    case 'uid':
+      return inSet(k.set, m.uid, star.uid, c.env.saved, m.uid);
+    case 'flag': {
+      const has = k.flag === '\\Recent' ? m.recent : k.flag.startsWith('\\') ? m.flags.includes(k.flag) : m.flags.some((f) => f.toLowerCase() === k.flag.toLowerCase());
+      return has === k.set;
+    }
+    case 'modseq':
+      return BigInt(m.modseq) >= k.modseq;
+    case 'size': {
+      const size = m.virtualSize ?? (await c.env.view.messageSizes(m.uid)).virtual;
+      return k.cmp === 'larger' ? size > k.size : size < k.size;
+    }
+    case 'within': {
+      const t = (await c.internal()).getTime();
+      const limit = c.env.now - k.seconds * 1000;
+      return k.cmp === 'older' ? t <= limit : t > limit;
+    }
+    case 'date': {
+      if (k.field === 'sent') {
+        const h = (await c.message()).root.header.fields.find((f) => f.name.toLowerCase() === 'date');
+        const day = h === undefined ? undefined : sentDay(h.value);
+        if (day === undefined) return false;
+        return cmpDay(day, k.cmp, k.date);
+      }
+      return cmpDay(dayOf(await c.internal()), k.cmp, k.date);
+    }
+    case 'header': {
+      const want = searchForm(k.value);
+      const fields = (await c.message()).root.header.fields.filter((f) => f.name.toLowerCase() === k.field.toLowerCase());
+      if (fields.length === 0) return false;
+      if (want === '') return true;
+      return fields.some((f) => searchForm(decodeHeaderValue(f.value)).includes(want));
+    }
+    case 'body':
+      return (await c.body()).includes(searchForm(k.value));
+    case 'text': {
+      const want = searchForm(k.value);
+      const msg = await c.message();
+      const hdr = searchForm(msg.root.header.fields.map((f) => `${f.name}: ${decodeHeaderValue(f.value)}`).join('\n'));
+      return hdr.includes(want) || (await c.body()).includes(want);
+    }
+    case 'savedatesupported':
+      return false;
+  }
+}
+
+/** The messages matching `key`, in sequence order. */
+export async function searchMessages(env: SearchEnv, key: SearchKey): Promise<MessageInfo[]> {
+  const all = env.view.messages();
+  const star = { seq: all.length, uid: all.length > 0 ? all[all.length - 1]!.uid : 0 };
+  const out: MessageInfo[] = [];
+  for (const m of all) {
+    try {
+      if (await test(key, new MessageContext(env, m), star)) out.push(m);
+    } catch (err) {
+      if ((err as { kind?: string }).kind === 'EXPUNGED') continue;
+      throw err;
+    }
+  }
+  return out;
+}

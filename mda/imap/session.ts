@@ -1,0 +1,242 @@
+/*
+ * One IMAP session's state machine (RFC 3501 §3): not-authenticated → authenticated ⇄ selected →
+ * logout. Holds what commands share: the user's MailStore after login, the selected mailbox view,
+ * ENABLEd extensions, the SEARCHRES saved result, counters for the logout line. It owns no socket:
+ * output and raw input go through SessionIo (connection.ts implements it over a net/tls socket).
+ *
+ * Dovecot behaviour followed: pre-login replies have no timing suffix and hide error detail; the log
+ * prefix is `imap-login` before login and `imap(user)<pid><session>` after; \Recent is shown after
+ * the system flags and before keywords; new keywords are announced with FLAGS and PERMANENTFLAGS;
+ * EXISTS/RECENT are sent when their values change.
+ * Distrusts: nothing from the client reaches here unparsed; storage errors are mapped in errors.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DovecotLog } from '../../shared/log/logger.js';
+import type { AuthService } from '../auth/auth-service.js';
+import type { MailboxView, MailStore, MessageInfo } from '../storage/api.js';
+import { SYSTEM_FLAGS } from '../storage/api.js';
+import { mdaEvents } from '../log-events.js';
+import type { SessionState } from './command.js';
+import type { ByteString } from './proto/formatter.js';
+import type { ImapSettings } from './settings.js';
+
+/** The transport under a session. */
+export interface SessionIo {
+  /** Queues bytes for the client (latin1 byte string or Buffer). */
+  write(data: ByteString | Buffer): void;
+  /** Resolves once the client has read enough that more output may be queued. */
+  drain(): Promise<void>;
+  /** The next raw input line (AUTHENTICATE data, IDLE's DONE); undefined if the client went away; null if too long. */
+  readLine(): Promise<string | undefined | null>;
+  /** Switches the transport to TLS (STARTTLS), discarding anything the client pipelined in clear. */
+  startTls(): Promise<void>;
+  /** Ends the connection after pending output. */
+  close(): void;
+  readonly tlsActive: boolean;
+  readonly remoteIp: string;
+  readonly localIp: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+}
+
+export interface SessionDeps {
+  readonly settings: ImapSettings;
+  readonly auth: AuthService;
+  readonly openStore: (user: string, facts: { rip: string; lip: string; session: string }) => Promise<MailStore>;
+  /** Dovecot-style logger factory by prefix. */
+  readonly log: (prefix: string) => DovecotLog;
+  readonly tlsConfigured: boolean;
+  /** Counts a user's connections from one IP; returns a release function or undefined when over the limit. */
+  readonly claimUserIp: (user: string, ip: string) => (() => void) | undefined;
+}
+
+export interface SelectedMailbox {
+  readonly view: MailboxView;
+  readonly readOnly: boolean;
+  /** Last EXISTS / RECENT the client was told. */
+  exists: number;
+  recent: number;
+  /** CONDSTORE was activated (ENABLE, SELECT (CONDSTORE), a MODSEQ fetch or search). */
+  condstore: boolean;
+}
+
+export interface SessionStats {
+  in: number;
+  out: number;
+  deleted: number;
+  expunged: number;
+  trashed: number;
+  hdrCount: number;
+  hdrBytes: number;
+  bodyCount: number;
+  bodyBytes: number;
+}
+
+export class ImapSession {
+  state: SessionState = 'not-authenticated';
+  readonly id = randomBytes(16).toString('base64').replace(/=+$/, '');
+  readonly started = Date.now();
+  user: string | undefined;
+  store: MailStore | undefined;
+  selected: SelectedMailbox | undefined;
+  readonly enabled = new Set<string>();
+  /** SEARCHRES `$`: UIDs of the last SEARCH RETURN (SAVE). */
+  savedUids: number[] = [];
+  badCommands = 0;
+  authAttempts = 0;
+  lastAuthUser: string | undefined;
+  lastAuthMethod: string | undefined;
+  readonly stats: SessionStats = { in: 0, out: 0, deleted: 0, expunged: 0, trashed: 0, hdrCount: 0, hdrBytes: 0, bodyCount: 0, bodyBytes: 0 };
+  log: DovecotLog;
+  private releaseUserIp: (() => void) | undefined;
+
+  constructor(
+    readonly io: SessionIo,
+    readonly deps: SessionDeps,
+  ) {
+    this.log = deps.log('imap-login');
+  }
+
+  get settings(): ImapSettings {
+    return this.deps.settings;
+  }
+
+  /** TLS, or the client connected from the address it connected to (Dovecot's "secured"). */
+  get secured(): boolean {
+    return this.io.tlsActive || this.io.remoteIp === this.io.localIp;
+  }
+
+  write(data: ByteString): void {
+    this.stats.out += data.length;
+    this.io.write(data);
+  }
+
+  untagged(text: ByteString): void {
+    this.write(`* ${text}\r\n`);
+  }
+
+  /** After a successful authentication: open the store and become `authenticated`. */
+  async login(user: string, method: string): Promise<{ ok: true } | { ok: false; bye: string }> {
+    const release = this.deps.claimUserIp(user, this.io.remoteIp);
+    if (release === undefined) {
+      return { ok: false, bye: `Maximum number of connections from user+IP exceeded (mail_max_userip_connections=${this.settings.mail_max_userip_connections})` };
+    }
+    let store: MailStore;
+    try {
+      store = await this.deps.openStore(user, { rip: this.io.remoteIp, lip: this.io.localIp, session: this.id });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this.releaseUserIp = release;
+    this.log.info(mdaEvents.login.success({
+      user, method, rip: this.io.remoteIp, lip: this.io.localIp, mpid: process.pid, tls: this.io.tlsActive,
+      secured: this.secured, session: this.id,
+    }));
+    this.user = user;
+    this.store = store;
+    this.state = 'authenticated';
+    this.log = this.deps.log(`imap(${user})<${process.pid}><${this.id}>`);
+    await this.autoMailboxes(store);
+    return { ok: true };
+  }
+
+  /** `auto = create|subscribe` mailboxes exist (and are subscribed) from the first command on. */
+  private async autoMailboxes(store: MailStore): Promise<void> {
+    const auto = this.settings.mailboxes.filter((m) => m.auto !== 'no');
+    if (auto.length === 0) return;
+    try {
+      const existing = new Set((await store.list()).filter((e) => !e.attributes.includes('\\NonExistent')).map((e) => e.name));
+      const subscribed = new Set(await store.subscriptions());
+      for (const m of auto) {
+        if (!existing.has(m.name) && m.name !== 'INBOX') await store.create(m.name).catch(() => undefined);
+        if (m.auto === 'subscribe' && !subscribed.has(m.name)) await store.subscribe(m.name).catch(() => undefined);
+      }
+    } catch (err) {
+      this.log.error(`autocreate failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Flag list for FETCH FLAGS: system flags, \Recent, keywords (Dovecot's order). */
+  flagsOf(m: MessageInfo): string {
+    const sys = m.flags.filter((f) => f.startsWith('\\'));
+    const kw = m.flags.filter((f) => !f.startsWith('\\'));
+    return `(${[...sys, ...(m.recent ? ['\\Recent'] : []), ...kw].join(' ')})`;
+  }
+
+  /** `* FLAGS (…)` and `* OK [PERMANENTFLAGS (…)]` for the selected mailbox. */
+  sendFlags(): void {
+    const sel = this.selected;
+    if (sel === undefined) return;
+    const all = [...SYSTEM_FLAGS, ...sel.view.keywords()];
+    this.untagged(`FLAGS (${all.join(' ')})`);
+    if (sel.readOnly) this.untagged('OK [PERMANENTFLAGS ()] Read-only mailbox.');
+    else this.untagged(`OK [PERMANENTFLAGS (${[...all, '\\*'].join(' ')})] Flags permitted.`);
+  }
+
+  /**
+   * Pulls changes made by others (and our own expunges) into the view and tells the client:
+   * EXPUNGE from the highest sequence number down, new FLAGS, EXISTS/RECENT when they changed,
+   * and FETCH FLAGS for messages whose flags changed.
+   */
+  async announceChanges(uidCommand: boolean): Promise<void> {
+    const sel = this.selected;
+    if (sel === undefined) return;
+    const ch = await sel.view.refresh();
+    for (const seq of ch.expungedSeqs) this.untagged(`${seq} EXPUNGE`);
+    if (ch.keywordsChanged) this.sendFlags();
+    const expungedCount = ch.expungedSeqs.length;
+    if (ch.exists !== sel.exists - expungedCount || ch.added.length > 0) {
+      this.untagged(`${ch.exists} EXISTS`);
+    }
+    if (ch.recent !== sel.recent && (ch.added.length > 0 || ch.recent > sel.recent)) this.untagged(`${ch.recent} RECENT`);
+    sel.exists = ch.exists;
+    sel.recent = ch.recent;
+    const addedUids = new Set(ch.added.map((m) => m.uid));
+    for (const m of ch.flagChanges) {
+      if (addedUids.has(m.uid)) continue;
+      const parts = [`FLAGS ${this.flagsOf(m)}`];
+      if (uidCommand) parts.unshift(`UID ${m.uid}`);
+      if (sel.condstore) parts.push(`MODSEQ (${m.modseq})`);
+      this.untagged(`${m.seq} FETCH (${parts.join(' ')})`);
+    }
+  }
+
+  /** Closes the selected mailbox (no expunge) and returns to `authenticated`. */
+  async unselect(): Promise<void> {
+    const sel = this.selected;
+    this.selected = undefined;
+    if (this.state === 'selected') this.state = 'authenticated';
+    if (sel !== undefined) await sel.view.close().catch(() => undefined);
+  }
+
+  logoutStats(): string {
+    const s = this.stats;
+    return `in=${s.in} out=${s.out} deleted=${s.deleted} expunged=${s.expunged} trashed=${s.trashed} hdr_count=${s.hdrCount} hdr_bytes=${s.hdrBytes} body_count=${s.bodyCount} body_bytes=${s.bodyBytes}`;
+  }
+
+  /** Releases everything; `reason` is what the disconnect log line says. */
+  async end(reason: string): Promise<void> {
+    const wasLoggedIn = this.user !== undefined;
+    this.state = 'logout';
+    await this.unselect().catch(() => undefined);
+    if (this.store !== undefined) {
+      const st = this.store;
+      this.store = undefined;
+      await st.close().catch(() => undefined);
+    }
+    this.releaseUserIp?.();
+    this.releaseUserIp = undefined;
+    if (wasLoggedIn) {
+      this.log.info(reason === 'Logged out' ? mdaEvents.mail.imapLoggedOut(this.logoutStats()) : mdaEvents.mail.imapDisconnected(reason, this.logoutStats()));
+    } else {
+      const secs = Math.round((Date.now() - this.started) / 1000);
+      const why = this.authAttempts > 0 ? `auth failed, ${this.authAttempts} attempts in ${secs} secs` : `no auth attempts in ${secs} secs`;
+      this.log.info(mdaEvents.login.disconnected({
+        reason: why, ...(this.lastAuthUser !== undefined ? { user: this.lastAuthUser } : {}),
+        ...(this.lastAuthMethod !== undefined ? { method: this.lastAuthMethod } : {}),
+        rip: this.io.remoteIp, lip: this.io.localIp, tls: this.io.tlsActive, secured: this.secured, session: this.id,
+      }));
+    }
+  }
+}
