@@ -10,6 +10,7 @@
  * reach the listener.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { hostname as osHostname } from 'node:os';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { DovecotLog } from '../../shared/log/logger.js';
 import type { ServerCredentials } from '../../shared/tls/credentials.js';
@@ -248,7 +249,7 @@ export async function startPop3Server(deps: Pop3ServerDeps): Promise<Pop3Server>
     locks: deps.locks ?? inProcessSessionLocks(),
     log: deps.log,
     tlsAvailable: secureContext !== undefined,
-    hostname: deps.hostname ?? (await import('node:os')).hostname(),
+    hostname: deps.hostname ?? osHostname(),
     pid: deps.pid ?? process.pid,
   };
   const connections = new Set<Connection>();
