@@ -9,7 +9,7 @@
 import type { MailboxView, MessageInfo } from '../../storage/api.js';
 import { ImapError } from '../errors.js';
 import { bodyOf, bodyStructureOf, envelopeOf, parseMessage, rfc822SizeOf, type ParsedMessage } from '../message/message.js';
-import { applyPartial, findPart, sectionBytes } from '../message/section.js';
+import { applyPartial, findPart, hideNuls, sectionBytes } from '../message/section.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
 import { toCrlf } from '../message/sizes.js';
 import { formatImapDateTime } from '../proto/dates.js';
@@ -40,23 +40,25 @@ export interface RenderContext {
   readonly stats: SessionStats;
 }
 
-const lit = (data: ByteString, binary = false): ByteString => `${binary && data.includes('\0') ? '~' : ''}{${data.length}}\r\n${data}`;
+/** `literal8` says whether Dovecot would send `~{n}`: BINARY data that was decoded or holds NUL. */
+const lit = (data: ByteString, literal8 = false): ByteString => `${literal8 ? '~' : ''}{${data.length}}\r\n${data}`;
 
 function partialSuffix(p: { offset: number } | undefined): string {
   return p === undefined ? '' : `<${p.offset}>`;
 }
 
-function binaryPart(msg: ParsedMessage, part: readonly number[]): { data: ByteString } | undefined {
-  if (part.length === 0) return { data: toCrlf(msg.raw) };
+function binaryPart(msg: ParsedMessage, part: readonly number[]): { data: ByteString; decoded: boolean } | undefined {
+  if (part.length === 0) return { data: toCrlf(msg.raw), decoded: false };
   const p = findPart(msg.root, part);
-  if (p === undefined) return { data: '' };
-  if (p.kind === 'multipart') return { data: toCrlf(msg.raw.slice(p.bodyStart, p.bodyEnd)) };
+  if (p === undefined) return { data: '', decoded: false };
+  if (p.kind === 'multipart') return { data: toCrlf(msg.raw.slice(p.bodyStart, p.bodyEnd)), decoded: false };
   const body = msg.raw.slice(p.bodyStart, p.bodyEnd);
   const enc = p.info.isMime ? p.info.encoding : undefined;
   const r = decodeTransfer(enc, body);
   if (!r.ok) return undefined;
   const e = (enc ?? '7bit').toLowerCase();
-  return { data: e === 'base64' || e === 'quoted-printable' ? r.data : toCrlf(r.data) };
+  const decoded = e === 'base64' || e === 'quoted-printable';
+  return { data: decoded ? r.data : toCrlf(r.data), decoded };
 }
 
 async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed: () => Promise<ParsedMessage>): Promise<string> {
@@ -86,19 +88,19 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
         case 'BODYSTRUCTURE':
           return `BODYSTRUCTURE (${bodyStructureOf(await parsed())})`;
         case 'RFC822': {
-          const d = toCrlf((await parsed()).raw);
+          const d = hideNuls(toCrlf((await parsed()).raw));
           ctx.stats.bodyCount++;
           ctx.stats.bodyBytes += d.length;
           return `RFC822 ${lit(d)}`;
         }
         case 'RFC822.HEADER': {
-          const d = sectionBytes(await parsed(), { part: [], kind: 'HEADER', fields: undefined });
+          const d = hideNuls(sectionBytes(await parsed(), { part: [], kind: 'HEADER', fields: undefined }));
           ctx.stats.hdrCount++;
           ctx.stats.hdrBytes += d.length;
           return `RFC822.HEADER ${lit(d)}`;
         }
         case 'RFC822.TEXT': {
-          const d = sectionBytes(await parsed(), { part: [], kind: 'TEXT', fields: undefined });
+          const d = hideNuls(sectionBytes(await parsed(), { part: [], kind: 'TEXT', fields: undefined }));
           ctx.stats.bodyCount++;
           ctx.stats.bodyBytes += d.length;
           return `RFC822.TEXT ${lit(d)}`;
@@ -107,7 +109,7 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
           throw new ImapError('BAD', `Unknown parameter: ${a.name}`);
       }
     case 'body': {
-      const d = applyPartial(sectionBytes(await parsed(), a.section), a.partial);
+      const d = applyPartial(hideNuls(sectionBytes(await parsed(), a.section)), a.partial);
       if (a.section.kind.startsWith('HEADER') || a.section.kind === 'MIME') {
         ctx.stats.hdrCount++;
         ctx.stats.hdrBytes += d.length;
@@ -123,7 +125,7 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
       const d = applyPartial(r.data, a.partial);
       ctx.stats.bodyCount++;
       ctx.stats.bodyBytes += d.length;
-      return `BINARY[${a.part.join('.')}]${partialSuffix(a.partial)} ${lit(d, true)}`;
+      return `BINARY[${a.part.join('.')}]${partialSuffix(a.partial)} ${lit(d, r.decoded || d.includes('\0'))}`;
     }
     case 'binary.size': {
       const r = binaryPart(await parsed(), a.part);
