@@ -8,13 +8,12 @@
  * Distrusts: flags (\Recent and unknown system flags refused), the date (parsed strictly).
  */
 import { AUTHENTICATED, type CommandSpec } from '../command.js';
-import { ImapError } from '../errors.js';
 import { mailboxArg } from '../mailbox-names.js';
 import { formatUidSet } from '../message-set.js';
 import { parseImapDateTime } from '../proto/dates.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import type { ImapArg } from '../proto/values.js';
-import { isStorageError, SYSTEM_FLAGS } from '../../storage/api.js';
+import { isStorageError } from '../../storage/api.js';
 import { parseFlagList } from '../flags.js';
 
 interface Group {
@@ -61,9 +60,6 @@ export const appendCommand: CommandSpec = {
     let validity = 0;
     for (const g of gs) {
       if (g.data.length === 0) return { status: 'NO', text: "Can't save a zero byte message." };
-      if (g.flags.some((f) => f.startsWith('\\') && !(SYSTEM_FLAGS as readonly string[]).includes(f))) {
-        throw new ImapError('BAD', 'Invalid system flag');
-      }
       try {
         const r = await store.append(name, g.data, { flags: g.flags, ...(g.date ? { internalDate: g.date } : {}) });
         uids.push(r.uid);
