@@ -1,0 +1,71 @@
+/*
+ * The seam smtpd → cleanup → queue (DESIGN.md §3). Every way mail enters the MTA — smtpd, local
+ * submission (sendmail/pickup), bounces and notices, postsuper -r requeues — hands cleanup one
+ * IncomingMessage and the message content. Cleanup adds the headers Postfix adds (Received,
+ * Message-ID, Date, From where missing), applies header_checks, canonical/virtual/alias rewriting,
+ * always_bcc and message_size_limit, and makes envelope and content durable through
+ * mta/queue/store.ts. The promise resolves only after the queue commit is on disk, so smtpd may
+ * answer `250 2.0.0 Ok: queued as ID` the moment it resolves.
+ */
+import type { Readable } from 'node:stream';
+import type { SmtpReply } from '../../shared/proto/smtp-reply.js';
+import type { DsnNotify, DsnRet } from '../queue/types.js';
+
+export type MessageOrigin = 'smtpd' | 'pickup' | 'bounce' | 'requeue';
+
+/** RFC 6152 / 3030 body types. */
+export type BodyType = '7BIT' | '8BITMIME' | 'BINARYMIME';
+
+export interface IncomingRecipient {
+  /** As given in RCPT TO (already qualified by smtpd if it was unqualified). */
+  address: string;
+  /** RFC 3461 ORCPT, `addr-type;xtext`. */
+  orcpt?: string;
+  notify?: DsnNotify[];
+}
+
+export interface ClientInfo {
+  /** Reverse name or `unknown`. */
+  name: string;
+  addr: string;
+  port?: number;
+  helo?: string;
+  /** RFC 3848 protocol for Received: SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA (plus UTF8 variants). */
+  protocol: string;
+  sasl?: { method: string; username: string };
+  /** `TLSv1.3 with cipher …` as Postfix writes it with smtpd_tls_received_header. */
+  tls?: string;
+}
+
+export interface IncomingMessage {
+  origin: MessageOrigin;
+  /** Envelope sender; "" is the null sender. */
+  sender: string;
+  recipients: IncomingRecipient[];
+  /** smtpd clients; absent for local submission. */
+  client?: ClientInfo;
+  /** sendmail's uid for `Received: by … (Postfix, from userid N)` and the pickup log line. */
+  localUid?: number;
+  /** sendmail -F full name, for an added `From:` */
+  fullName?: string;
+  envid?: string;
+  ret?: DsnRet;
+  bodyType?: BodyType;
+  smtputf8?: boolean;
+  /** A queue ID obtained earlier (smtpd logs `ID: client=…` before DATA). */
+  queueId?: string;
+}
+
+export type CleanupResult =
+  /** Durable in the queue: the client may be told 250. */
+  | { kind: 'queued'; queueId: string; size: number }
+  /** header_checks DISCARD or a discard action: accepted and dropped, the client is told 250. */
+  | { kind: 'discarded'; queueId: string }
+  /** Refused (size limit, header_checks REJECT, storage failure …): the reply to send. */
+  | { kind: 'rejected'; reply: SmtpReply };
+
+export interface Cleanup {
+  /** A queue ID for a message about to be submitted (smtpd logs it at the first RCPT). */
+  allocateQueueId(): string;
+  submit(message: IncomingMessage, content: Readable | AsyncIterable<Buffer> | Buffer): Promise<CleanupResult>;
+}

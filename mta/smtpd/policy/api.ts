@@ -1,0 +1,46 @@
+/*
+ * The seam smtpd → access policy: smtpd asks at each stage of the SMTP dialogue and gets a decision;
+ * the policy engine (mta/smtpd/policy/) evaluates smtpd_client_/helo_/sender_/relay_/recipient_/
+ * data_/end_of_data_/etrn_restrictions with Postfix's semantics (SMTPD_ACCESS_README: smtpd_delay_reject,
+ * a `permit` ends only its own list, relay list before recipient list at compatibility_level ≥ 3.6,
+ * implicit reject_unlisted_recipient with smtpd_reject_unlisted_recipient = yes). Async because some
+ * restrictions ask DNS (reject_rbl_client, reject_unknown_*_domain, check_*_mx_access).
+ */
+import type { SmtpReply } from '../../../shared/proto/smtp-reply.js';
+
+export type SmtpdStage = 'connect' | 'helo' | 'mail' | 'rcpt' | 'data' | 'end-of-data' | 'etrn' | 'vrfy';
+
+export interface SmtpdFacts {
+  client: { name: string; addr: string; port: number; reverseName?: string };
+  /** Address the client connected to. */
+  server: { addr: string; port: number };
+  helo?: string;
+  /** MAIL FROM address, "" for the null sender; undefined before MAIL. */
+  sender?: string;
+  /** RCPT TO address (for the rcpt and vrfy stages). */
+  recipient?: string;
+  /** ETRN argument. */
+  etrnDomain?: string;
+  sasl?: { method: string; username: string };
+  tls: boolean;
+  /** ESMTP, ESMTPA … for log lines. */
+  protocol: string;
+  /** Recipients accepted so far in this transaction. */
+  recipientCount: number;
+  /** The client sent commands before the server's reply (for reject_unauth_pipelining). */
+  pipelined: boolean;
+}
+
+export type Decision =
+  | { kind: 'accept' }
+  /** Reply and, for the log, the NOQUEUE/queue-id reject line's stage name (`RCPT`, `MAIL` …). */
+  | { kind: 'reject'; reply: SmtpReply; disconnect?: boolean }
+  | { kind: 'defer'; reply: SmtpReply; disconnect?: boolean }
+  /** Accept, but the message goes to the hold queue (HOLD action). */
+  | { kind: 'hold'; reason: string }
+  /** Accept and drop (DISCARD action). */
+  | { kind: 'discard'; reason: string };
+
+export interface SmtpdPolicy {
+  evaluate(stage: SmtpdStage, facts: SmtpdFacts): Promise<Decision>;
+}
