@@ -220,6 +220,8 @@ function masterScopeLookup(reg: Registry, values: Map<string, string>, scope: Se
   const base = makeLookup(reg, values, false);
   return (n) => {
     if (scope && scope.params.has(n)) return scope.params.get(n);
+    if (scope && n === 'service_name') return scope.argv[0];
+    if (scope && n === 'process_name') return (scope.argv[7] as string).replace(/^.*\//, '');
     if (!reg.params.has(n) && values.has(n)) return values.get(n);
     return base(n);
   };
@@ -337,14 +339,25 @@ function main(argv: string[], write: (s: string) => void, err: (s: string) => vo
     const master = readMaster(ctx, masterKind !== undefined);
     const reg = buildRegistry({ configDir, mainValues: values, masterArgvs: master?.entries.map((e) => e.argv) ?? [] });
     const warnUnused = !f.has('d');
-    if (masterKind) {
+    if (warnUnused) {
+      // Postfix evaluates legitimate parameters after the scan; a syntax error there is fatal.
       for (const w of reg.scanWarnings) diag.warn(w);
+      const lk = makeLookup(reg, values, false);
+      for (const [name, value] of values) {
+        const kind = reg.params.get(name)?.kind;
+        if (kind === undefined || kind === 'user' || RAW_PARAMS.has(name)) continue;
+        const r = expandMacros(value, (n) => lk(n));
+        if (!r.error) continue;
+        for (const w of r.warnings) diag.warn(w);
+        diag.fatal('macro processing error');
+      }
+    }
+    if (masterKind) {
       showMaster(ctx, masterKind, f, o.args, master, reg, values);
       flush();
       for (const w of reg.unusedMaster()) diag.warn(w);
       return 0;
     }
-    if (warnUnused) for (const w of reg.scanWarnings) diag.warn(w);
     showParameters(ctx, f, o.args, reg, values);
     flush();
     if (warnUnused) {

@@ -71,13 +71,14 @@ export function normalizeDaemonArgs(argv: string[], warnings: string[] = []): st
   const a = [...argv];
   let f = 8;
   for (; f < a.length; f++) {
-    const arg = a[f] as string;
+    let arg = a[f] as string;
     if (!arg.startsWith('-') || arg === '--') break;
+    // Postfix splits "-stuffozz" into "-stuff" "-ozz" and goes on with "-stuff" (quirks included).
     const oAt = arg.indexOf('o', 2);
     if (oAt > 1) {
       a.splice(f + 1, 0, `-${arg.slice(oAt)}`);
-      a[f] = arg.slice(0, oAt);
-      continue;
+      arg = arg.slice(0, oAt);
+      a[f] = arg;
     }
     if (arg[1] !== 'o') continue;
     let extract = false;

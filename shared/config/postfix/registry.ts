@@ -56,6 +56,8 @@ export interface Registry {
   services: ServiceScope[];
   /** Warnings from scanning values (syntax, undefined, read-only), in order. */
   scanWarnings: string[];
+  /** main.cf names whose value has a macro syntax error, with the warnings, in order. */
+  mainSyntaxErrors: Map<string, string[]>;
   unusedMain(): string[];
   unusedMaster(): string[];
 }
@@ -79,6 +81,7 @@ export function buildRegistry(input: RegistryInput): Registry {
   const services: ServiceScope[] = input.masterArgvs.map((argv) => ({ argv, params: entryParams(argv), valid: new Set<string>() }));
   const scanWarnings: string[] = [];
   const restClasses = new Set<string>();
+  const mainSyntaxErrors = new Map<string, string[]>();
 
   const flag = (name: string, scope: ServiceScope | undefined): void => {
     const source = scope ? 'master.cf' : 'main.cf';
@@ -118,6 +121,7 @@ export function buildRegistry(input: RegistryInput): Registry {
       }
       const scan = scanMacroNames(value);
       scanWarnings.push(...scan.warnings);
+      if (!scope && scan.error) mainSyntaxErrors.set(name, scan.warnings);
       for (const n of scan.names) flag(n, scope);
     }
   };
@@ -129,6 +133,7 @@ export function buildRegistry(input: RegistryInput): Registry {
     params,
     services,
     scanWarnings,
+    mainSyntaxErrors,
     unusedMain: () => [...mainValues]
       .filter(([n]) => !params.has(n))
       .map(([n, v]) => `${configDir}/main.cf: unused parameter: ${n}=${v}`),
