@@ -6,7 +6,9 @@
  *
  * Stored in LMDB at `<control root>/postern-index.lmdb` (never a `dovecot.*` name), or in memory
  * for INDEX=MEMORY. It is a cache: deleting it loses only CONDSTORE history (every message is
- * back at modseq 1, as after Dovecot loses its index) and \Recent falls back to "files in new/".
+ * back at modseq 1, as after Dovecot loses its index) and, as with a fresh Dovecot index
+ * (first_recent_uid = 1, observed on 2.3.19), every message is \Recent again until a read-write
+ * session claims them.
  * All updates for one mailbox happen in one LMDB write transaction, which also serialises
  * processes sharing the file.
  *
@@ -107,10 +109,10 @@ export class Sidecar {
         meta = undefined;
       }
       const fresh = meta === undefined;
-      if (meta === undefined) {
-        const firstNew = input.messages.find((m) => m.inNew)?.uid ?? input.nextUid;
-        meta = { uv: input.uidValidity, hms: 1, fr: firstNew };
-      }
+      // A fresh index starts with first_recent_uid = 1, as Dovecot's does: whatever is in the
+      // mailbox (new/ or cur/) has not been claimed by any session yet. Deciding by "in new/"
+      // would be wrong when the first sync is the SELECT that just moved new/ to cur/.
+      if (meta === undefined) meta = { uv: input.uidValidity, hms: 1, fr: 1 };
       const m: Meta = { ...meta };
       const modseqs = new Map<number, number>();
       const current = new Map(input.messages.map((x) => [x.uid, x]));

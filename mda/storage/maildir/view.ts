@@ -3,7 +3,8 @@
  * numbers change only in refresh(), which reports what happened since (RFC 3501 7.4.1: expunges
  * must not be announced while the client may still address old sequence numbers).
  * SELECT (dropRecent) moves new/ to cur/ and claims \Recent as Dovecot does; EXAMINE leaves
- * new/ alone and claims nothing.
+ * new/ alone and claims nothing, but still shows as \Recent what no read-write session has claimed
+ * yet (UID >= the mailbox's first-recent UID), as Dovecot 2.3 does.
  *
  * Distrusts: the disk between two calls (other processes): every operation re-syncs first and
  * treats a vanished file as expunged, never as an error.
@@ -46,6 +47,8 @@ export class MaildirView implements MailboxView {
   get uidValidity(): number { return this.snap.uidValidity; }
   get uidNext(): number { return this.snap.nextUid; }
   get highestModseq(): number { return this.snap.highestModseq; }
+  /** The mailbox GUID (dovecot-uidlist `G`); read through api.ts mailboxGuidOf(). */
+  get mailboxGuid(): string { return this.snap.guid; }
 
   static async open(box: MaildirMailbox, readOnly: boolean, dropRecent: boolean, resolve: (name: string) => Promise<MaildirMailbox>): Promise<MaildirView> {
     const v = new MaildirView(box, readOnly, dropRecent && !readOnly, resolve);
@@ -53,13 +56,18 @@ export class MaildirView implements MailboxView {
     v.snap = snap;
     v.kw = definedKeywords(snap);
     for (const r of snap.messages) {
-      if (r.uid >= snap.claimedFrom) v.recentUids.add(r.uid);
+      if (r.uid >= v.recentFrom(snap)) v.recentUids.add(r.uid);
       v.records.set(r.uid, r);
       v.list.push(v.info(r, v.list.length + 1));
     }
     v.reindex();
     v.maxUid = v.list.at(-1)?.uid ?? 0;
     return v;
+  }
+
+  /** First UID this view shows as \Recent: what it claimed, or (not claiming) what nobody claimed yet. */
+  private recentFrom(snap: MailboxSnapshot): number {
+    return this.dropRecent ? snap.claimedFrom : snap.firstRecentUid;
   }
 
   private sync(): Promise<MailboxSnapshot> {
@@ -131,7 +139,7 @@ export class MaildirView implements MailboxView {
       // A UID at or below what we already showed and not in our list was expunged and reported;
       // it must never come back in this session.
       if (r.uid <= maxOld) continue;
-      if (r.uid >= snap.claimedFrom) this.recentUids.add(r.uid);
+      if (r.uid >= this.recentFrom(snap)) this.recentUids.add(r.uid);
       this.records.set(r.uid, r);
       const info = this.info(r, kept.length + 1);
       kept.push(info);

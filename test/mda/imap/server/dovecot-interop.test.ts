@@ -63,9 +63,6 @@ const SCRIPT = [
 
 /** Per-command differences we accept, with the reason. */
 const KNOWN: Record<string, string> = {
-  'STATUS INBOX (MESSAGES UIDNEXT UNSEEN RECENT)': 'storage: messages no session has SELECTed are not counted as \\Recent for EXAMINE/STATUS',
-  'UID FETCH 1:* (UID RFC822.SIZE FLAGS ENVELOPE BODYSTRUCTURE)': 'storage: \\Recent not shown under EXAMINE (same cause)',
-  'FETCH 1:5 (UID FLAGS)': 'storage: \\Recent not shown under EXAMINE (same cause)',
   'UID FETCH 1:* (BODY.PEEK[2.HEADER] BODY.PEEK[1.1] BODY.PEEK[2.2.MIME])': 'a base64 message/rfc822 part without blank line: our 2.HEADER keeps the CRLF before the boundary',
   'UID FETCH 1:* (BINARY.PEEK[1] BINARY.SIZE[1])': 'Dovecot refuses BINARY.SIZE (UNKNOWN-CTE) for upper/mixed-case CTE spellings it decodes for BINARY[]',
   'UID FETCH 1:* (BINARY.SIZE[2])': 'same Dovecot BINARY.SIZE quirk (Quoted-Printable spelled in mixed case)',

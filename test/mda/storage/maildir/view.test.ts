@@ -8,12 +8,13 @@ import { corpus, corpusBytes, tempStore } from '../helpers.js';
 
 const msg = (n: number): Buffer => Buffer.from(`Subject: message ${n}\r\n\r\nbody ${n}\r\n`);
 
-test('SELECT moves new/ to cur/ and claims \\Recent once; EXAMINE does neither', async (t) => {
+test('SELECT moves new/ to cur/ and claims \\Recent once; EXAMINE shows \\Recent but claims nothing', async (t) => {
   const { store, root } = await tempStore(t);
   for (let i = 1; i <= 3; i++) await store.deliver('INBOX', msg(i));
   const ex = await store.openMailbox('INBOX', { readOnly: true });
   assert.equal(readdirSync(join(root, 'new')).length, 3);
-  assert.deepEqual(ex.messages().map((m) => m.recent), [false, false, false]);
+  // Dovecot 2.3.19 (observed): EXAMINE reports unclaimed messages as \Recent and leaves them so.
+  assert.deepEqual(ex.messages().map((m) => m.recent), [true, true, true]);
   const sel = await store.openMailbox('INBOX', { readOnly: false });
   assert.deepEqual(sel.messages().map((m) => m.recent), [true, true, true]);
   assert.deepEqual(readdirSync(join(root, 'new')), []);
@@ -26,6 +27,56 @@ test('SELECT moves new/ to cur/ and claims \\Recent once; EXAMINE does neither',
   assert.deepEqual(ch.added.map((m) => [m.uid, m.seq, m.recent]), [[4, 4, true]]);
   assert.equal(ch.recent, 4);
   assert.equal((await again.refresh()).added[0]!.recent, false);
+});
+
+test('the first SELECT after deliveries claims them even when nothing synced the mailbox before', async (t) => {
+  const { store } = await tempStore(t);
+  for (let i = 1; i <= 3; i++) await store.deliver('INBOX', msg(i));
+  // No STATUS or EXAMINE first: the SELECT's own sync moves new/ to cur/ before the sidecar sees them.
+  const sel = await store.openMailbox('INBOX', { readOnly: false });
+  assert.deepEqual(sel.messages().map((m) => m.recent), [true, true, true]);
+  assert.equal(sel.status().recent, 3);
+  const again = await store.openMailbox('INBOX', { readOnly: false });
+  assert.equal(again.status().recent, 0);
+});
+
+test('STATUS and EXAMINE count unclaimed messages as \\Recent without claiming them', async (t) => {
+  const { store } = await tempStore(t);
+  for (let i = 1; i <= 2; i++) await store.deliver('INBOX', msg(i));
+  assert.equal((await store.status('INBOX')).recent, 2);
+  const ex = await store.openMailbox('INBOX', { readOnly: true });
+  assert.equal(ex.status().recent, 2);
+  assert.equal((await store.status('INBOX')).recent, 2);
+  const sel = await store.openMailbox('INBOX', { readOnly: false });
+  assert.equal(sel.status().recent, 2);
+  assert.equal((await store.status('INBOX')).recent, 0);
+  // A delivery after the claim is \Recent for STATUS and a later EXAMINE, and then for the next SELECT.
+  await store.deliver('INBOX', msg(3));
+  assert.equal((await store.status('INBOX')).recent, 1);
+  const ex2 = await store.openMailbox('INBOX', { readOnly: true });
+  assert.deepEqual(ex2.messages().map((m) => m.recent), [false, false, true]);
+  // The read-only view already open sees the new message as \Recent on refresh, still claiming nothing.
+  assert.deepEqual((await ex.refresh()).added.map((m) => [m.uid, m.recent]), [[3, true]]);
+  const sel2 = await store.openMailbox('INBOX', { readOnly: false });
+  assert.deepEqual(sel2.messages().map((m) => m.recent), [false, false, true]);
+  assert.equal((await store.status('INBOX')).recent, 0);
+});
+
+test('messages found in cur/ by a fresh index are \\Recent until claimed, as in Dovecot', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 1; i <= 2; i++) await store.deliver('INBOX', msg(i));
+  const v = await store.openMailbox('INBOX', { readOnly: false });
+  await v.store([1, 2], { mode: 'add', flags: ['\\Seen'] });
+  await store.close();
+  rmSync(join(root, 'postern-index.lmdb'), { force: true });
+  rmSync(join(root, 'postern-index.lmdb-lock'), { force: true });
+  const { openMailStore } = await import('../../../../mda/storage/api.js');
+  const s2 = await openMailStore({ mailLocation: `maildir:${root}`, user: 'alice' });
+  t.after(() => s2.close());
+  assert.equal(readdirSync(join(root, 'new')).length, 0);
+  assert.equal((await s2.status('INBOX')).recent, 2);
+  assert.equal((await s2.openMailbox('INBOX', { readOnly: false })).status().recent, 2);
+  assert.equal((await s2.status('INBOX')).recent, 0);
 });
 
 test('STORE add/remove/replace renames files, keeps unknown letters, bumps MODSEQ, honours UNCHANGEDSINCE', async (t) => {
