@@ -28,5 +28,10 @@ export interface Resolver {
 
 /** Result of virtual/alias expansion of one recipient: the final addresses, or a failure. */
 export type Expansion =
-  | { kind: 'addresses'; addresses: string[] }
-  | { kind: 'error'; dsn: string; text: string };
+  | {
+      kind: 'addresses';
+      addresses: string[];
+      /** aliases(5) targets Postern does not deliver (`|command`, `/file`, `:include:`), per alias name. */
+      unsupported?: { alias: string; target: string }[];
+    }
+  | { kind: 'error'; dsn: string; text: string; logDetail?: string };
