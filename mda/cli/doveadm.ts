@@ -1,137 +1,129 @@
 /*
- * doveadm (Dovecot 2.3 admin tool), the subset built so far: `pw` (-s -p -t -r -l), `user`
- * (userdb lookup, `field\tvalue` rows, `-f field` for the value only) and `auth test`, reading
- * the same dovecot.conf (`-c FILE`, default /etc/dovecot/dovecot.conf) and looking users up
- * in-process through the auth service main.ts builds (real doveadm asks the running daemon's
- * auth-userdb socket; the answers are the same). Output and exit codes as real doveadm 2.3.19:
- * 0 ok, 64 usage, 67 user unknown, 75 tempfail / `pw -t` mismatch, 77 auth failed.
- * Not built yet: mailbox list|create|delete|rename|subscribe|status, fetch, search, expunge,
- * quota get, force-resync, reload, who, kick, and the -f output formatters.
- *
- * Passwords given on the command line are never printed back except as the hash asked for.
+ * doveadm (Dovecot 2.3.19's admin tool) for Postern: the entry point. Parses the global options
+ * (`-c cfg -o k=v -f flow|tab|table|json|pager -D -v`), finds the command in one table and runs
+ * it; the commands live in mda/cli/doveadm/ (one file per group), output goes through the
+ * formatter module (doveadm/print.ts) with each command's default format, and the exit codes are
+ * doveadm's: 0, 64 usage, 65 data error (mailbox exists), 67 unknown user, 68 not found, 75
+ * temporary failure, 77 auth failed, 89 fatal.
+ * Mail goes only through mda/storage/api.ts, users only through the auth service.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../../shared/cli/diag.js';
-import { loadDovecotConfig } from '../../shared/config/dovecot/config.js';
-import { generate, isKnownScheme, schemeNames, verify } from '../auth/schemes/registry.js';
-import { authServiceFromConfig } from '../main.js';
+import { FormatterError, parseGlobal, UsageError } from './doveadm/args.js';
+import { AUTH_USAGE, authLookup, authTest, user } from './doveadm/auth-commands.js';
+import { DoveadmContext, DoveadmExit, EX_FATAL, EX_TEMPFAIL, EX_USAGE, type DoveadmIo } from './doveadm/context.js';
+import { expungeCommand, fetchCommand, flagsCommand, MAIL_USAGE, searchCommand } from './doveadm/mail-commands.js';
+import { MAILBOX_SUBCOMMANDS, mailboxCommand, mailboxUsage } from './doveadm/mailbox.js';
+import { forceResync, kick, signalDaemon, who } from './doveadm/process-commands.js';
+import { PW_USAGE, pw } from './doveadm/pw.js';
+import { QUOTA_USAGE, quotaGet } from './doveadm/quota.js';
+import { DoveadmPrintError } from './doveadm/print.js';
 
-export const EX_USAGE = 64;
-export const EX_NOUSER = 67;
-export const EX_TEMPFAIL = 75;
-export const EX_NOPERM = 77;
+export { EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_USAGE } from './doveadm/context.js';
+export type { DoveadmIo } from './doveadm/context.js';
 
-export interface DoveadmIo {
-  stdout(s: string): void;
-  stderr(s: string): void;
+interface Command {
+  /** Words of the command name: ['mailbox', 'list']. */
+  readonly words: readonly string[];
+  readonly usage: string;
+  run(ctx: DoveadmContext, args: readonly string[]): Promise<void>;
 }
 
-async function pw(args: string[], io: DoveadmIo): Promise<number> {
-  let scheme = 'CRYPT';
-  let plain: string | undefined;
-  let test: string | undefined;
-  let rounds: number | undefined;
-  let user: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const v = (): string => args[++i] ?? '';
-    if (a === '-l') {
-      io.stdout(`${schemeNames().join(' ')} \n`);
-      return 0;
-    } else if (a === '-s') scheme = v().toUpperCase();
-    else if (a === '-p') plain = v();
-    else if (a === '-t') test = v();
-    else if (a === '-r') rounds = Number(v());
-    else if (a === '-u') user = v();
-    else if (a === '-V') continue;
-    else return usage(io);
-  }
-  if (!isKnownScheme(scheme)) {
-    io.stderr(`Fatal: Unknown scheme: ${scheme}\n`);
-    return EX_TEMPFAIL;
-  }
-  if (plain === undefined) {
-    io.stderr('Fatal: reading the password from a terminal is not supported; use -p\n');
-    return EX_USAGE;
-  }
-  const opts = { ...(rounds !== undefined ? { rounds } : {}), ...(user !== undefined ? { user } : {}) };
-  if (test !== undefined) {
-    let ok = false;
-    try {
-      ok = await verify(test, plain, { ...opts });
-    } catch (err) {
-      io.stderr(`Fatal: reverse decode check failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      return EX_TEMPFAIL;
-    }
-    if (!ok) {
-      io.stderr('Fatal: reverse password verification check failed: Password mismatch\n');
-      return EX_TEMPFAIL;
-    }
-    io.stdout(`${test} (verified)\n`);
-    return 0;
-  }
-  io.stdout(`${await generate(scheme, plain, opts)}\n`);
-  return 0;
+const COMMANDS: readonly Command[] = [
+  { words: ['pw'], usage: PW_USAGE, run: pw },
+  { words: ['user'], usage: AUTH_USAGE['user']!, run: user },
+  { words: ['auth', 'test'], usage: AUTH_USAGE['auth test']!, run: authTest },
+  { words: ['auth', 'lookup'], usage: AUTH_USAGE['auth lookup']!, run: authLookup },
+  ...MAILBOX_SUBCOMMANDS.map((sub): Command => ({ words: ['mailbox', sub], usage: mailboxUsage(sub).trimEnd(), run: (ctx, a) => mailboxCommand(ctx, sub, a) })),
+  { words: ['fetch'], usage: MAIL_USAGE['fetch']!, run: fetchCommand },
+  { words: ['search'], usage: MAIL_USAGE['search']!, run: searchCommand },
+  { words: ['expunge'], usage: MAIL_USAGE['expunge']!, run: expungeCommand },
+  ...(['add', 'remove', 'replace'] as const).map((m): Command => ({ words: ['flags', m], usage: MAIL_USAGE[`flags ${m}`]!, run: (ctx, a) => flagsCommand(ctx, m, a) })),
+  { words: ['quota', 'get'], usage: QUOTA_USAGE, run: quotaGet },
+  { words: ['force-resync'], usage: 'doveadm force-resync [-u <user>|-A] [-S <socket_path>] [-f] <mailbox mask>', run: forceResync },
+  { words: ['reload'], usage: 'doveadm reload ', run: (ctx) => signalDaemon(ctx, 'reload') },
+  { words: ['stop'], usage: 'doveadm stop ', run: (ctx) => signalDaemon(ctx, 'stop') },
+  { words: ['who'], usage: 'doveadm who [-a <anvil socket path>] [-1] [<user mask>] [<ip/bits>]', run: who },
+  { words: ['kick'], usage: 'doveadm kick [-a <anvil socket path>] <user mask>[|]<ip/bits>', run: kick },
+];
+
+function mainUsage(io: DoveadmIo): number {
+  const groups = new Map<string, string[]>();
+  for (const c of COMMANDS) groups.set(c.words[0]!, [...(groups.get(c.words[0]!) ?? []), ...c.words.slice(1)]);
+  const lines = [...groups].map(([w, subs]) => {
+    const single = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === w);
+    const text = single !== undefined ? single.usage.replace(/^doveadm \S+ ?/, '') : subs.join('|');
+    return `  ${w.padEnd(12)} ${text}`;
+  });
+  io.stderr(`usage: doveadm [-Dv] [-f <formatter>] <command> [<args>]\n${' '.repeat(15)}\n${lines.join('\n')}\n`);
+  return EX_USAGE;
 }
 
-function usage(io: DoveadmIo): number {
-  io.stderr('usage: doveadm [-Dv] [-f <formatter>] <command> [<args>]\n');
+function groupUsage(io: DoveadmIo, group: string): number {
+  const subs = COMMANDS.filter((c) => c.words[0] === group && c.words.length > 1);
+  io.stderr(`usage: doveadm [-Dv] [-f <formatter>] ${group} <command> [<args>]\n${subs.map((c) => `  ${c.words[1]!.padEnd(12)} ${c.usage.replace(/^doveadm \S+ \S+ ?/, '')}`).join('\n')}\n`);
   return EX_USAGE;
 }
 
 export async function doveadm(argv: readonly string[], io: DoveadmIo): Promise<number> {
-  let config = '/etc/dovecot/dovecot.conf';
-  const args = [...argv];
-  while (args[0]?.startsWith('-') === true) {
-    const o = args.shift()!;
-    if (o === '-c') config = args.shift() ?? config;
-    else if (o === '-f' || o === '-o') args.shift();
-    else if (o !== '-D' && o !== '-v') return usage(io);
-  }
-  const cmd = args.shift();
-  if (cmd === 'pw') return pw(args, io);
-  if (cmd !== 'user' && cmd !== 'auth') return usage(io);
-  const auth = authServiceFromConfig(loadDovecotConfig(config));
-  if (cmd === 'user') {
-    let field: string | undefined;
-    const names: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      if (args[i] === '-f') field = args[++i];
-      else names.push(args[i]!);
+  let parsed: ReturnType<typeof parseGlobal>;
+  try {
+    parsed = parseGlobal(argv);
+  } catch (err) {
+    if (err instanceof FormatterError) {
+      io.stderr(`Fatal: ${err.message}\n`);
+      return EX_FATAL;
     }
-    if (names.length === 0) return usage(io);
-    let status = 0;
-    for (const name of names) {
-      const n = auth.normalize(name, { service: 'doveadm' });
-      const r = n.ok ? await auth.userLookup(n.user, { service: 'doveadm' }) : { kind: 'notfound' as const };
-      if (r.kind === 'notfound') {
-        io.stderr(`userdb lookup: user ${name} doesn't exist\n`);
-        status = EX_NOUSER;
-      } else if (r.kind === 'fail') {
-        io.stderr(`Error: userdb lookup(${name}): ${r.reason}\n`);
-        status = EX_TEMPFAIL;
-      } else if (field !== undefined) {
-        io.stdout(`${r.fields.find(([k]) => k === field)?.[1] ?? ''}\n`);
-      } else {
-        io.stdout(`field\tvalue\nuser\t${r.user}\n${r.fields.map(([k, v]) => `${k}\t${v ?? ''}\n`).join('')}`);
-      }
+    return mainUsage(io);
+  }
+  const { opts, rest } = parsed;
+  const first = rest[0];
+  if (first === undefined) return mainUsage(io);
+  let cmd = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === first);
+  let args = rest.slice(1);
+  if (cmd === undefined) {
+    if (!COMMANDS.some((c) => c.words[0] === first)) return mainUsage(io);
+    cmd = COMMANDS.find((c) => c.words.length === 2 && c.words[0] === first && c.words[1] === rest[1]);
+    if (cmd === undefined) return groupUsage(io, first);
+    args = rest.slice(2);
+  }
+  const ctx = new DoveadmContext(opts, io);
+  try {
+    await cmd.run(ctx, args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      ctx.finish();
+      io.stderr(`${cmd.usage}\n`);
+      return EX_USAGE;
     }
-    return status;
+    if (err instanceof DoveadmExit) {
+      ctx.finish();
+      return err.status;
+    }
+    if (err instanceof DoveadmPrintError) {
+      io.stderr(`Fatal: ${err.message}\n`);
+      return EX_FATAL;
+    }
+    ctx.finish();
+    io.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return ctx.exitCode !== 0 ? ctx.exitCode : EX_TEMPFAIL;
   }
-  if (args[0] !== 'test' || args[1] === undefined) return usage(io);
-  const user = args[1];
-  const password = args[2] ?? '';
-  const r = await auth.verifyPlain(user, Buffer.from(password, 'utf8'), { service: 'doveadm' });
-  if (r.kind === 'ok') {
-    io.stdout(`passdb: ${user} auth succeeded\nextra fields:\n  user=${r.user}\n${r.passdbExtra.map(([k, v]) => `  ${k}=${v ?? ''}\n`).join('')}`);
-    return 0;
-  }
-  io.stdout(`passdb: ${user} auth failed\nextra fields:\n${r.user !== undefined ? `  user=${r.user}\n` : ''}`);
-  return r.temp ? EX_TEMPFAIL : EX_NOPERM;
+  ctx.finish();
+  return ctx.exitCode;
 }
 
 const isMain = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  void runCli(() => doveadm(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }));
+  const io: DoveadmIo = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+    env: process.env,
+  };
+  void doveadm(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  }, (err: unknown) => {
+    process.stderr.write(`Fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EX_FATAL;
+  });
 }

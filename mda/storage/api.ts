@@ -201,3 +201,13 @@ export async function openMailStore(opts: OpenStoreOptions): Promise<MailStore> 
   if (driver === 'maildir') return openMaildirStore({ ...opts, mailLocation: location });
   throw new StorageError('NOTPOSSIBLE', 'Unsupported mail storage', `mail_location driver ${JSON.stringify(driver)} is not supported`);
 }
+
+/**
+ * The mailbox GUID of an open view (Dovecot's mailbox-guid: the `G` field of dovecot-uidlist for
+ * maildir), or '' when the backend keeps none. For doveadm's `mailbox status guid`, `fetch
+ * mailbox-guid` and `search` output.
+ */
+export function mailboxGuidOf(view: MailboxView): string {
+  const g = (view as { readonly mailboxGuid?: unknown }).mailboxGuid;
+  return typeof g === 'string' ? g : '';
+}
