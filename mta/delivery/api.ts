@@ -34,6 +34,22 @@ export interface DeliveryRequest {
   content(): Readable;
   smtputf8?: boolean;
   bodyType?: '7BIT' | '8BITMIME' | 'BINARYMIME';
+  /**
+   * Filled in by the agent as it goes (additive; qmgr reads it for the `delays=a/b/c/d` log field
+   * and for dead-destination detection). Absent: the agent reports nothing beyond outcomes.
+   */
+  report?: DeliveryReport;
+}
+
+/** What an agent tells qmgr besides the outcomes (Postfix's delivery-request status flags). */
+export interface DeliveryReport {
+  /** Epoch ms when connection setup (connect, greeting, LHLO/EHLO, TLS) was done: c/d boundary. */
+  setupDoneAt?: number;
+  /**
+   * The destination itself failed (could not connect, greeting or handshake failed, lost
+   * connection): Postfix counts this as a failed pseudo-cohort, not a per-recipient result.
+   */
+  siteFailure?: boolean;
 }
 
 export interface DeliveryAgent {
