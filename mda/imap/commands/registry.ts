@@ -27,6 +27,7 @@ import { noopCommand } from './noop.js';
 import { renameCommand } from './rename.js';
 import { searchCommand } from './search.js';
 import { selectCommand } from './select.js';
+import { sortCommand } from './sort.js';
 import { starttlsCommand } from './starttls.js';
 import { statusCommand } from './status.js';
 import { storeCommand } from './store.js';
@@ -36,6 +37,7 @@ import { uidExpungeCommand } from './uid-expunge.js';
 import { uidFetchCommand } from './uid-fetch.js';
 import { uidMoveCommand } from './uid-move.js';
 import { uidSearchCommand } from './uid-search.js';
+import { uidSortCommand } from './uid-sort.js';
 import { uidStoreCommand } from './uid-store.js';
 import { unselectCommand } from './unselect.js';
 import { unsubscribeCommand } from './unsubscribe.js';
@@ -52,5 +54,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   // selected
   checkCommand, closeCommand, unselectCommand, expungeCommand, uidExpungeCommand,
   fetchCommand, uidFetchCommand, storeCommand, uidStoreCommand, copyCommand, uidCopyCommand,
-  moveCommand, uidMoveCommand, searchCommand, uidSearchCommand,
+  moveCommand, uidMoveCommand, searchCommand, uidSearchCommand, sortCommand, uidSortCommand,
 ];

@@ -2,11 +2,14 @@
  * Text as SEARCH compares it (RFC 3501 §6.4.4, RFC 5255 i;unicode-casemap): header values with
  * RFC 2047 encoded-words decoded (B and Q, any charset TextDecoder knows; adjacent encoded-words
  * joined without the whitespace between them), bodies transfer-decoded and converted from their
- * charset, everything unfolded and case-mapped (NFKD, upper case) so `café` ≠ `cafe` but
- * `CAFÉ` = `café`, as Dovecot's titlecase-decomposed comparison behaves.
+ * charset, everything unfolded and case-mapped with Dovecot's i;unicode-casemap (titlecase, then
+ * one level of decomposition: sort/casemap.ts), so `CAFÉ` = `café` and "cafe" is a substring of
+ * "café" (E + U+0301), as Dovecot answers.
  * Distrusts: charsets (unknown ones fall back to raw bytes as Latin-1), malformed encoded-words
  * (left as they are).
  */
+
+import { casemap } from '../sort/casemap.js';
 
 /** Bytes (latin1 string) in `charset` to a JS string; unknown charsets give the bytes as Latin-1. */
 export function decodeCharset(bytes: string, charset: string | undefined): string {
@@ -45,7 +48,7 @@ export function decodeHeaderValue(value: string): string {
   return out;
 }
 
-/** The comparison form: NFKD, upper case, whitespace runs as one space. */
+/** The comparison form: i;unicode-casemap (sort/casemap.ts), whitespace runs as one space. */
 export function searchForm(s: string): string {
-  return s.normalize('NFKD').toUpperCase().replace(/\s+/g, ' ');
+  return casemap(s).replace(/\s+/g, ' ');
 }

@@ -1,0 +1,32 @@
+/*
+ * Reads what sorting and threading need from the selected mailbox through the storage API: the
+ * parsed header block, INTERNALDATE in whole seconds and RFC822.SIZE, once per message. A message
+ * expunged meanwhile by another session is left out (Dovecot skips mails it can no longer read).
+ */
+import type { MailboxView, MessageInfo } from '../../storage/api.js';
+import { isStorageError } from '../../storage/api.js';
+import { parseHeader, type HeaderBlock } from '../message/header.js';
+
+export interface MessageFacts {
+  readonly m: MessageInfo;
+  readonly header: HeaderBlock;
+  readonly arrival: number;
+  readonly size: number;
+}
+
+export async function collectFacts(view: MailboxView, msgs: readonly MessageInfo[], opts: { size: boolean; arrival: boolean }): Promise<MessageFacts[]> {
+  const out: MessageFacts[] = [];
+  for (const m of msgs) {
+    try {
+      const raw = (await view.read(m.uid)).toString('latin1');
+      const header = parseHeader(raw, 0, raw.length);
+      const arrival = opts.arrival ? Math.floor((await view.internalDate(m.uid)).getTime() / 1000) : 0;
+      const size = !opts.size ? 0 : m.virtualSize ?? (await view.messageSizes(m.uid)).virtual;
+      out.push({ m, header, arrival, size });
+    } catch (err) {
+      if (isStorageError(err) && err.kind === 'EXPUNGED') continue;
+      throw err;
+    }
+  }
+  return out;
+}
