@@ -61,6 +61,16 @@ export interface DeliveryRecord {
   reason: string;
 }
 
+/** Who sent a message, for cleanup's header_checks log lines. */
+export interface CleanupLogContext {
+  /** `name[addr]`; absent for local submission. */
+  client?: string;
+  from: string;
+  to?: string;
+  proto?: string;
+  helo?: string;
+}
+
 /** The log events, by the Postfix program that writes them. */
 export const mtaEvents = {
   smtpd: {
@@ -102,6 +112,20 @@ export const mtaEvents = {
   },
   cleanup: {
     messageId: (queueId: string, messageId: string) => `${queueId}: message-id=${messageId}`,
+    /**
+     * A header_checks action (Postfix cleanup_act_log): `QID: reject: header Subject: x from
+     * host[addr]; from=<s> to=<r> proto=ESMTP helo=<h>: 5.7.1 text`; the header is cut at 200 bytes.
+     */
+    headerAction: (queueId: string, action: string, header: string, ctx: CleanupLogContext, text?: string) => {
+      let s = `${queueId}: ${action}: header ${header.slice(0, 200)}`;
+      if (ctx.client !== undefined) s += ` from ${ctx.client};`;
+      s += ` from=<${ctx.from}>`;
+      if (ctx.to !== undefined) s += ` to=<${ctx.to}>`;
+      if (ctx.proto !== undefined) s += ` proto=${ctx.proto}`;
+      if (ctx.helo !== undefined) s += ` helo=<${ctx.helo}>`;
+      if (text !== undefined && text !== '') s += `: ${text}`;
+      return s;
+    },
   },
   qmgr: {
     active: (queueId: string, from: string, size: number, nrcpt: number) =>
@@ -116,9 +140,65 @@ export const mtaEvents = {
       `delay=${formatDelay(r.delay)}, delays=${r.delays.map(formatDelay).join('/')}, dsn=${r.dsn}, ` +
       `status=${r.status} (${r.reason})`,
   },
+  /** smtp(8) client events besides the per-recipient outcome. */
+  smtp: {
+    /** `Untrusted TLS connection established to mx.example.com[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384` */
+    tlsEstablished: (trust: 'Anonymous' | 'Untrusted' | 'Trusted' | 'Verified', relay: string, cipher: string) =>
+      `${trust} TLS connection established to ${relay}: ${cipher}`,
+    /** A failed handshake (Postfix: `SSL_connect error to host[addr]:port: …`). */
+    sslConnectError: (relay: string, detail: string) => `SSL_connect error to ${relay}: ${detail}`,
+    /** warning; opportunistic TLS only: the delivery is retried on a new plaintext connection. */
+    tlsFallback: (relay: string) => `${relay}: TLS handshake failed; retrying the delivery without TLS (smtp_tls_security_level = may)`,
+    /** warning; a server-certificate or mandatory-TLS failure moved delivery on to the next server. */
+    tlsPolicyFailure: (queueId: string, relay: string, reason: string) => `${queueId}: TLS policy not met by ${relay}: ${reason}`,
+  },
   bounce: {
     nonDelivery: (queueId: string, bounceId: string) => `${queueId}: sender non-delivery notification: ${bounceId}`,
     delayWarning: (queueId: string, noticeId: string) => `${queueId}: sender delay notification: ${noticeId}`,
     success: (queueId: string, noticeId: string) => `${queueId}: sender delivery status notification: ${noticeId}`,
   },
+} as const;
+
+/** smtpd events beyond the core set above (each held to Postfix 3.7.11's observed line in test/mta/smtpd). */
+export const smtpdEvents = {
+  /** Postfix prints `commands=0/0` when the client sent nothing at all. */
+  disconnectNoCommands: (client: string) => `disconnect from ${client} commands=0/0`,
+  /** warning */
+  nonSmtp: (client: string, line: string) => `non-SMTP command from ${client}: ${line.slice(0, 100)}`,
+  /** warning: an over-long command line was cut (first 30 characters shown, non-printables as ?) */
+  requestTooLong: (client: string, limit: number, line: string) =>
+    `${client}: request longer than ${limit}: ${line.slice(0, 30).replace(/[^\x20-\x7e]/g, '?')}...`,
+  /** warning */
+  illegalAddress: (client: string, command: string, addr: string) =>
+    `Illegal address syntax from ${client} in ${command} command: ${addr}`,
+  /** warning */
+  dsnNotifyValue: (detail: string) => detail,
+  /** warning */
+  bdatSyntax: (queueId: string | undefined, client: string, line: string) =>
+    `${queueId ?? 'NOQUEUE'}: malformed BDAT command syntax from ${client}: ${line.slice(0, 100)}`,
+  /** warning */
+  bdatNull: (queueId: string | undefined, client: string) => `${queueId ?? 'NOQUEUE'}: null BDAT request from ${client}`,
+  /** warning */
+  bdatTooBig: (queueId: string | undefined, client: string) =>
+    `${queueId ?? 'NOQUEUE'}: BDAT request from ${client} exceeds message size limit`,
+  /** warning */
+  fileTooBig: (queueId: string | undefined) => `${queueId ?? 'NOQUEUE'}: queue file size limit exceeded`,
+  /** warning */
+  etrnReject: (domain: string, client: string) => `reject: ETRN ${domain.slice(0, 100)}... from ${client}`,
+  /** info */
+  bareNewline: (queueId: string | undefined, where: string, client: string) =>
+    `${queueId ?? 'NOQUEUE'}: reject: bare <LF> received after ${where} from ${client}`,
+  /** warning */
+  tlsHandshakeFailed: (client: string, detail: string) => `TLS handshake failed from ${client}: ${detail}`,
+  /** info */
+  tlsEstablished: (client: string, protocol: string, cipher: string) =>
+    `Anonymous TLS connection established from ${client}: ${protocol} with cipher ${cipher}`,
+  /** warning */
+  saslBackend: (detail: string) => `SASL: ${detail}`,
+  /** warning */
+  policyFailure: (stage: string, detail: string) => `smtpd policy failure at ${stage}: ${detail}`,
+  /** warning */
+  internalError: (client: string, detail: string) => `${client}: internal error: ${detail}`,
+  /** warning */
+  cleanupFailure: (queueId: string | undefined, detail: string) => `${queueId ?? 'NOQUEUE'}: cleanup failure: ${detail}`,
 } as const;

@@ -29,7 +29,10 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("alias_database", 'string', "hash:/etc/aliases"),
   p("alias_maps", 'list', "hash:/etc/aliases, nis:mail.aliases"),
   p("allow_percent_hack", 'bool', "yes"),
+  p("always_add_missing_headers", 'bool', "no"),
+  p("always_bcc", 'string', ""),
   p("append_dot_mydomain", 'bool', "${{$compatibility_level} <level {1} ? {yes} : {no}}"),
+  p("authorized_submit_users", 'list', "static:anyone"),
   p("biff", 'bool', "yes"),
   p("body_checks", 'list', ""),
   p("bounce_notice_recipient", 'string', "postmaster"),
@@ -67,11 +70,13 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("default_transport_rate_delay", 'time', "0s", 's'),
   p("delay_notice_recipient", 'string', "postmaster"),
   p("delay_warning_time", 'time', "0h", 'h'),
+  p("disable_mime_output_conversion", 'bool', "no"),
   p("disable_vrfy_command", 'bool', "no"),
   p("double_bounce_sender", 'string', "double-bounce"),
   p("duplicate_filter_limit", 'int', "1000"),
   p("empty_address_recipient", 'string', "MAILER-DAEMON"),
   p("enable_long_queue_ids", 'bool', "no"),
+  p("enable_original_recipient", 'bool', "yes"),
   p("error_notice_recipient", 'string', "postmaster"),
   p("header_checks", 'list', ""),
   p("header_size_limit", 'size', "102400"),
@@ -187,6 +192,7 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("lmtp_tls_wrappermode", 'bool', "no"),
   p("lmtp_use_tls", 'bool', "no"),
   p("lmtp_xforward_timeout", 'time', "300s", 's'),
+  p("local_header_rewrite_clients", 'list', "permit_inet_interfaces"),
   p("local_recipient_maps", 'list', "proxy:unix:passwd.byname $alias_maps"),
   p("local_transport", 'string', "local:$myhostname"),
   p("mail_name", 'string', "Postfix"),
@@ -227,10 +233,12 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("qmgr_message_recipient_minimum", 'int', "10"),
   p("queue_directory", 'string', "/var/spool/postfix"),
   p("queue_file_attribute_count_limit", 'int', "100"),
+  p("proxy_interfaces", 'list', ""),
   p("queue_minfree", 'int', "0"),
   p("queue_run_delay", 'time', "300s", 's'),
   p("queue_service_name", 'string', "qmgr"),
   p("receive_override_options", 'list', ""),
+  p("recipient_bcc_maps", 'list', ""),
   p("recipient_canonical_maps", 'list', ""),
   p("recipient_delimiter", 'string', ""),
   p("relay_domains", 'list', "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"),
@@ -240,6 +248,7 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("relayhost", 'string', ""),
   p("resolve_dequoted_address", 'bool', "yes"),
   p("respectful_logging", 'bool', "${{$compatibility_level} <level {3.6} ? {no} : {yes}}"),
+  p("sender_bcc_maps", 'list', ""),
   p("sender_canonical_maps", 'list', ""),
   p("setgid_group", 'string', "postdrop"),
   p("smtp_address_preference", 'string', "any"),
@@ -515,4 +524,18 @@ export const MTA_PARAM_BY_NAME: ReadonlyMap<string, MtaParam> = new Map(MTA_PARA
 /** True when the MTA acts on this parameter (the rest of the catalogue is accepted but ignored). */
 export function isHonoured(name: string): boolean {
   return MTA_PARAM_BY_NAME.has(name);
+}
+
+/**
+ * Postern-only parameters (no Postfix counterpart, so they are kept out of MTA_PARAMS, whose every
+ * entry is checked against Postfix's catalogue). Documented here:
+ *  - postern_dns_servers: DNS servers the smtp(8) client asks for MX/A/AAAA records, `ip` or
+ *    `ip:port` / `[ipv6]:port`, comma or space separated; empty (default) uses /etc/resolv.conf.
+ *    Tests point it at a responder on loopback.
+ */
+export const POSTERN_MTA_PARAMS: readonly MtaParam[] = [p("postern_dns_servers", 'list', "")];
+
+/** True for a Postern-only MTA parameter (see POSTERN_MTA_PARAMS). */
+export function isPosternParam(name: string): boolean {
+  return POSTERN_MTA_PARAMS.some((x) => x.name === name);
 }
