@@ -35,6 +35,12 @@ export interface ClientInfo {
   sasl?: { method: string; username: string };
   /** `TLSv1.3 with cipher …` as Postfix writes it with smtpd_tls_received_header. */
   tls?: string;
+  /**
+   * smtpd's verdict on local_header_rewrite_clients (permit_mynetworks, check_address_map …):
+   * true gives the message the local treatment (missing Message-Id/Date/From added). Cleanup
+   * itself also evaluates permit_inet_interfaces and permit_sasl_authenticated.
+   */
+  localHeaderRewrite?: boolean;
 }
 
 export interface IncomingMessage {
@@ -54,7 +60,14 @@ export interface IncomingMessage {
   smtputf8?: boolean;
   /** A queue ID obtained earlier (smtpd logs `ID: client=…` before DATA). */
   queueId?: string;
+  /** sendmail -t: recipients are also taken from To/Cc/Bcc, and Bcc is removed. */
+  extractRecipients?: boolean;
 }
+
+/*
+ * Content: the message as received (after SMTP dot-unstuffing), LF or CRLF line ends. Cleanup
+ * stores it with CRLF line ends and the added header fields; delivery agents read it back as is.
+ */
 
 export type CleanupResult =
   /** Durable in the queue: the client may be told 250. */
