@@ -71,16 +71,6 @@ export interface CleanupLogContext {
   helo?: string;
 }
 
-/** Who sent a message, for cleanup's header_checks log lines. */
-export interface CleanupLogContext {
-  /** `name[addr]`; absent for local submission. */
-  client?: string;
-  from: string;
-  to?: string;
-  proto?: string;
-  helo?: string;
-}
-
 /** The log events, by the Postfix program that writes them. */
 export const mtaEvents = {
   smtpd: {
