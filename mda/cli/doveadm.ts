@@ -71,8 +71,8 @@ export async function doveadm(argv: readonly string[], io: DoveadmIo): Promise<n
     parsed = parseGlobal(argv);
   } catch (err) {
     if (err instanceof FormatterError) {
-      io.stderr(`Fatal: ${err.message}\n`);
-      return EX_FATAL;
+      io.stderr(`doveadm: Fatal: ${err.message}\n`);
+      return EX_TEMPFAIL;
     }
     return mainUsage(io);
   }
@@ -101,8 +101,8 @@ export async function doveadm(argv: readonly string[], io: DoveadmIo): Promise<n
       return err.status;
     }
     if (err instanceof DoveadmPrintError) {
-      io.stderr(`Fatal: ${err.message}\n`);
-      return EX_FATAL;
+      io.stderr(`${ctx.currentUser !== undefined ? `doveadm(${ctx.currentUser}): ` : ''}Fatal: ${err.message}\n`);
+      return ctx.currentUser !== undefined ? EX_TEMPFAIL : EX_FATAL;
     }
     ctx.finish();
     io.stderr(`Error: ${err instanceof Error ? err.message : String(err)}\n`);

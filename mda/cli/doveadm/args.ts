@@ -33,7 +33,7 @@ export function parseGlobal(argv: readonly string[]): { opts: GlobalOptions; res
   for (const [k, v] of values) {
     if (k === 'c') opts.config = v;
     else if (k === 'f') {
-      if (!(PRINT_FORMATS as readonly string[]).includes(v)) throw new FormatterError(`Unknown formatter: ${v}`);
+      if (!(PRINT_FORMATS as readonly string[]).includes(v)) throw new FormatterError(`Unknown print formatter: ${v}`);
       opts.format = v as PrintFormat;
     } else if (k === 'o') {
       const eq = v.indexOf('=');

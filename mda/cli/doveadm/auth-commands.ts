@@ -52,7 +52,7 @@ export async function user(ctx: DoveadmContext, args: readonly string[]): Promis
     for await (const name of auth.listUsers()) if (p.rest.some((m) => wildcardMatch(name, m))) printer.printf(`${name}\n`);
     return;
   }
-  const printer = ctx.printer('tab');
+  const printer = ctx.printer(userdbOnly || showField !== undefined ? 'flow' : 'tab');
   if (!userdbOnly && showField === undefined) {
     printer.header({ key: 'field', title: 'field' });
     printer.header({ key: 'value', title: 'value' });
@@ -123,7 +123,7 @@ export async function authLookup(ctx: DoveadmContext, args: readonly string[]): 
     }
     // The auth-master PASS reply: user=, the passdb's extra fields; prefetch userdb_ fields are
     // hidden from it and leave an empty field behind, which doveadm prints as a blank entry.
-    const fields = [`user=${r.user}`, ...kv(r.extra.filter(([k]) => k !== 'password')), ...(r.userdbFields.length > 0 ? [''] : [])];
+    const fields = [`user=${r.user}`, ...kv(r.extra.filter(([k]) => k !== 'password')), ...(r.userdbFields.some(([k]) => !['uid', 'gid', 'home'].includes(k)) ? [''] : [])];
     rawFields(ctx, 'passdb', input, fields, showField);
   }
 }

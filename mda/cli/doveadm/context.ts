@@ -57,6 +57,8 @@ export function exitForStorage(kind: StorageErrorKind): number {
 
 export class DoveadmContext {
   exitCode = 0;
+  /** The user a mail command is working for (prefix of fatal messages). */
+  currentUser: string | undefined;
   private cfg: DovecotConfig | undefined;
   private authService: AuthService | undefined;
   private printerInstance: DoveadmPrinter | undefined;

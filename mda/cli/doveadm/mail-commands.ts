@@ -127,7 +127,7 @@ export function flagsCommand(ctx: DoveadmContext, mode: 'add' | 'remove' | 'repl
     const list = flagText!.split(' ').filter((f) => f !== '');
     const flags = list.map((f) => {
       const known = ['\\answered', '\\flagged', '\\deleted', '\\seen', '\\draft'].find((s) => s === f.toLowerCase());
-      if (f.startsWith('\\') && known === undefined) ctx.fatal(`Invalid system flag: ${f}`, EX_USAGE);
+      if (f.startsWith('\\') && known === undefined) ctx.fatal(`Invalid system flag: ${f}`, EX_TEMPFAIL);
       return known !== undefined ? `\\${known[1]!.toUpperCase()}${known.slice(2)}` : f;
     });
     const q = query(ctx, words);

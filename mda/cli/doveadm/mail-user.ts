@@ -118,6 +118,7 @@ export async function withUserStore(ctx: DoveadmContext, user: string, fn: (u: O
     ctx.fail(EX_NOPERM);
     return false;
   }
+  ctx.currentUser = user;
   if (ids !== undefined) {
     process.setegid!(ids.gid);
     process.seteuid!(ids.uid);
@@ -134,6 +135,7 @@ export async function withUserStore(ctx: DoveadmContext, user: string, fn: (u: O
     } finally {
       await store.close();
     }
+    ctx.currentUser = undefined;
   } finally {
     if (ids !== undefined) {
       process.seteuid!(0);

@@ -214,7 +214,7 @@ async function statusValues(store: MailStore, name: string, want: Set<StatusFiel
     ]);
     if (want.has('firstsaved')) {
       const first = view.messages()[0];
-      out.set('firstsaved', first === undefined ? '0' : String(Math.floor((await view.internalDate(first.uid)).getTime() / 1000)));
+      out.set('firstsaved', first === undefined ? 'never' : String(Math.floor((await view.internalDate(first.uid)).getTime() / 1000)));
     }
     return out;
   } finally {

@@ -194,12 +194,18 @@ export class DoveadmPrinter {
         this.emit(value);
         this.emit(this.advance() ? '\n' : ' ');
         return;
-      case 'tab':
+      case 'tab': {
+        // Dovecot writes a TAB before every chunk of a stream and again at its (empty) end.
         this.tabFlushHeader();
-        if (this.idx > 0) this.emit('\t');
-        this.emit(value);
+        const tab = this.idx > 0;
+        if (bytes(value).length > 0) {
+          if (tab) this.emit('\t');
+          this.emit(value);
+        }
+        if (tab) this.emit('\t');
         if (this.advance()) this.emit('\n');
         return;
+      }
       case 'pager':
         if (h.hideTitle !== true) this.emit(`${h.title}:\n`);
         this.emit(value);

@@ -89,25 +89,105 @@ function toImapArgs(words: readonly string[]): ImapArg[] {
   return stack[0]!;
 }
 
+/** Words each IMAP key takes after its name (MODSEQ's optional entry form is not supported). */
+const ARITY: Record<string, number> = {
+  BCC: 1, BEFORE: 1, BODY: 1, CC: 1, FROM: 1, KEYWORD: 1, LARGER: 1, ON: 1, SENTBEFORE: 1, SENTON: 1, SENTSINCE: 1,
+  SINCE: 1, SMALLER: 1, SUBJECT: 1, TEXT: 1, TO: 1, UID: 1, UNKEYWORD: 1, OLDER: 1, YOUNGER: 1, SAVEDBEFORE: 1,
+  SAVEDON: 1, SAVEDSINCE: 1, MODSEQ: 1, HEADER: 2, MAILBOX: 1, 'MAILBOX-GUID': 1,
+};
+
+type Chunk = { readonly words: string[] } | { readonly group: Chunk[][] } | { readonly not: Chunk };
+
+/** Splits one level into key chunks; `or` words separate OR operands (returned as null markers). */
+function chunks(words: readonly string[], pos: { i: number }, nested: boolean): (Chunk | null)[] {
+  const out: (Chunk | null)[] = [];
+  while (pos.i < words.length) {
+    const w = words[pos.i]!;
+    if (w === ')') {
+      if (!nested) throw new QueryError('Unexpected )');
+      pos.i++;
+      return out;
+    }
+    if (w.toUpperCase() === 'OR') {
+      pos.i++;
+      out.push(null);
+      continue;
+    }
+    out.push(oneChunk(words, pos));
+  }
+  if (nested) throw new QueryError('Missing )');
+  return out;
+}
+
+function oneChunk(words: readonly string[], pos: { i: number }): Chunk {
+  const w = words[pos.i++];
+  if (w === undefined) throw new QueryError('Missing argument');
+  if (w === '(') return { group: [chunks(words, pos, true) as Chunk[]] };
+  const up = w.toUpperCase();
+  if (up === 'NOT') return { not: oneChunk(words, pos) };
+  const n = ARITY[up] ?? 0;
+  const taken = words.slice(pos.i, pos.i + n);
+  if (taken.length < n) throw new QueryError('Missing argument');
+  pos.i += n;
+  return { words: [w, ...taken] };
+}
+
+/** Dovecot's rule: `a b or c` is a AND (b OR c); an OR chain followed by another key is refused. */
+function combine(list: readonly (Chunk | null)[], onKey: (c: Chunk) => SearchKey | undefined): SearchKey | undefined {
+  const mixing = (): QueryError => new QueryError('Use parenthesis when mixing ANDs and ORs');
+  const items = list.map((c) => (c === null ? null : { k: onKey(c) }));
+  const ands: SearchKey[] = [];
+  let chain: SearchKey[] | undefined;
+  let pendingOr = false;
+  let prev: { k: SearchKey | undefined } | undefined;
+  for (const item of items) {
+    if (item === null) {
+      if (prev === undefined || pendingOr) throw new QueryError('Missing argument');
+      if (prev.k === undefined) throw mixing();
+      pendingOr = true;
+      continue;
+    }
+    if (pendingOr) {
+      if (item.k === undefined) throw mixing();
+      chain ??= [ands.pop()!];
+      chain.push(item.k);
+      pendingOr = false;
+    } else {
+      if (chain !== undefined) throw mixing();
+      if (item.k !== undefined) ands.push(item.k);
+    }
+    prev = item;
+  }
+  if (pendingOr) throw new QueryError('Missing argument');
+  if (chain !== undefined) ands.push(chain.reduceRight((b, a) => ({ op: 'or', a, b })));
+  if (ands.length === 0) return undefined;
+  return ands.length === 1 ? ands[0]! : { op: 'and', keys: ands };
+}
+
+function chunkKey(c: Chunk): SearchKey {
+  if ('not' in c) return { op: 'not', key: chunkKey(c.not) };
+  if ('group' in c) return combine(c.group[0]!, chunkKey) ?? { op: 'all' };
+  return parseSearchProgram(toImapArgs(c.words)).key;
+}
+
 export function parseDoveadmQuery(words: readonly string[]): DoveadmQuery {
   const mailboxes: string[] = [];
   const mailboxGuids: string[] = [];
-  const rest: string[] = [];
-  let depth = 0;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const up = w.toUpperCase();
-    if (w === '(') depth++;
-    else if (w === ')') depth--;
-    if (depth === 0 && (up === 'MAILBOX' || up === 'MAILBOX-GUID')) {
-      const v = words[++i];
-      if (v === undefined) throw new QueryError('Missing argument');
-      (up === 'MAILBOX' ? mailboxes : mailboxGuids).push(v);
-      continue;
+  const top = chunks(words, { i: 0 }, false);
+  const key = combine(top, (c) => {
+    if ('words' in c) {
+      const up = c.words[0]!.toUpperCase();
+      if (up === 'MAILBOX') {
+        mailboxes.push(c.words[1]!);
+        return undefined;
+      }
+      if (up === 'MAILBOX-GUID') {
+        mailboxGuids.push(c.words[1]!);
+        return undefined;
+      }
     }
-    rest.push(w);
-  }
-  const key = rest.length === 0 ? undefined : parseSearchProgram(toImapArgs(rest)).key;
+    return chunkKey(c);
+  });
   return { mailboxes, mailboxGuids, key };
 }
 
