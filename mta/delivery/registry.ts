@@ -2,7 +2,8 @@
  * Which delivery agent serves which transport: master.cf's `unix` services whose command is a
  * delivery agent (postfix.md §3.2), each with its own configuration (main.cf plus the service's
  * `-o` overrides) and its own log program name (the command: lmtp, discard, error, smtp) under its
- * syslog_name. Transports Postern cannot deliver yet (smtp/relay outbound, local, virtual, pipe)
+ * syslog_name. smtp/relay use mta/delivery/smtp when given a logger. Transports Postern cannot
+ * deliver yet (local, virtual, pipe)
  * get an agent that defers with a clear reason; a transport that master.cf does not define is
  * deferred as Postfix does, `mail transport unavailable`, logged by qmgr.
  */
@@ -11,6 +12,8 @@ import type { DeliveryAgent } from './api.js';
 import { LmtpAgent } from './lmtp/agent.js';
 import { lmtpAgentOptions } from './lmtp/settings.js';
 import { DiscardAgent, ErrorAgent, UnavailableAgent } from './simple-agents.js';
+import { createSmtpAgent } from './smtp/agent.js';
+import type { Log } from '../../shared/log/logger.js';
 
 export interface TransportServiceSpec {
   /** master.cf service name = the transport name qmgr routes to. */
@@ -33,8 +36,12 @@ export interface TransportService {
 
 export const DELIVERY_COMMANDS: ReadonlySet<string> = new Set(['lmtp', 'smtp', 'discard', 'error', 'local', 'virtual', 'pipe']);
 
-export function agentFor(spec: TransportServiceSpec): DeliveryAgent {
+export function agentFor(spec: TransportServiceSpec, log?: Log): DeliveryAgent {
   switch (spec.command) {
+    case 'smtp':
+      // qmgr writes the per-recipient outcome lines for every agent (with delays=a/b/c/d).
+      if (log) return createSmtpAgent({ config: spec.config, log, transport: spec.name, logOutcomes: false });
+      return new UnavailableAgent(spec.name, 'delivery temporarily suspended: smtp delivery is not implemented');
     case 'lmtp':
       return new LmtpAgent(lmtpAgentOptions(spec.name, spec.config));
     case 'discard':

@@ -1,0 +1,215 @@
+/*
+ * The MTA daemon (Postfix master(8) and the daemons it runs, in one process): `postern-mta -c DIR`.
+ *
+ * Start-up: main.cf and master.cf (postfix.md §3.2), the maillog sink, the pid file
+ * `$queue_directory/pid/master.pid` (Postfix's format: the PID right-aligned in 32 columns), the
+ * QueueStore with start-up recovery, the resolver, one delivery agent per master.cf `unix` service
+ * whose command is a delivery agent (with its -o overrides), qmgr, the control socket for
+ * postqueue/postsuper, and every `inet` service whose command is smtpd (when the smtpd/cleanup
+ * wiring is given, see `listeners`). Listeners are bound as root; then the process drops to
+ * mail_owner. Logs `postfix/master[PID]: daemon started -- version V, configuration DIR`.
+ * SIGTERM/SIGINT: stop accepting, give running deliveries a grace period, abandon the rest (they
+ * stay queued), close the store. SIGQUIT (postfix abort): the same without grace. SIGHUP: logged as
+ * Postfix's reload line; configuration changes need a restart (not yet re-read in place).
+ * Only this file and cli/ choose concrete backends (DESIGN.md §2 rule 6).
+ */
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPostfixConfig, type PostfixConfig } from '../shared/config/postfix/config.js';
+import { effectiveServices, entryParams, parseMasterCf, type MasterEntry } from '../shared/config/postfix/master-cf.js';
+import { ConfigOpenError, strerror } from '../shared/errors/config-error.js';
+import { postfixLogger, type Log } from '../shared/log/logger.js';
+import { openLogSink, type LogSink } from '../shared/log/sink.js';
+import { QueueStore } from './queue/store.js';
+import { queueSettings } from './queue/settings.js';
+import { startControlServer, type ControlServer } from './queue/control-server.js';
+import { createResolveContext } from './resolve/context.js';
+import { createResolver } from './resolve/resolver.js';
+import type { Resolver } from './resolve/api.js';
+import { AgentRegistry, DELIVERY_COMMANDS, agentFor } from './delivery/registry.js';
+import { Qmgr, type DsnGenerator } from './qmgr/scheduler.js';
+import { controlHandler } from './qmgr/control.js';
+import { realClock } from './qmgr/clock.js';
+import { qmgrSettings, transportLimits } from './qmgr/settings.js';
+
+export interface MtaOptions {
+  configDir: string;
+  /** Seconds running deliveries get at SIGTERM before they are abandoned. */
+  stopGraceSeconds?: number;
+  /** Skip the privilege drop (tests that run unprivileged, or keep root on purpose). */
+  keepPrivileges?: boolean;
+  /** Starts extra services (smtpd listeners, pickup) after the queue is open; closed at stop. */
+  services?: (ctx: ServiceContext) => Promise<Array<{ close(): Promise<void> }>>;
+  /** The bounce generator; absent = DSNs wait in the queue. */
+  dsn?: (ctx: ServiceContext) => DsnGenerator | undefined;
+}
+
+export interface ServiceContext {
+  cfg: PostfixConfig;
+  configDir: string;
+  store: QueueStore;
+  resolver: Resolver;
+  qmgr: Qmgr;
+  logger(program: string, syslogName?: string): Log;
+  /** master.cf services with the effective config of each (main.cf + -o overrides + service_name). */
+  services: Array<{ entry: MasterEntry; name: string; type: string; command: string; config: PostfixConfig }>;
+}
+
+export interface MtaHandle {
+  readonly store: QueueStore;
+  readonly qmgr: Qmgr;
+  readonly log: Log;
+  stop(graceSeconds?: number, signal?: string): Promise<void>;
+}
+
+export class MtaStartError extends Error {
+  override readonly name = 'MtaStartError';
+}
+
+/** The far-future clock of the queue view postqueue -f uses: everything is due. */
+const END_OF_TIME = () => 8e15;
+
+export function pidFilePath(queueDirectory: string): string {
+  return join(queueDirectory, 'pid', 'master.pid');
+}
+
+/** Postfix's master.pid: the PID right-aligned in 32 columns, newline. */
+export function formatPidFile(pid: number): string {
+  return `${String(pid).padStart(32, ' ')}\n`;
+}
+
+export function readPidFile(queueDirectory: string): number | undefined {
+  try {
+    const n = Number(readFileSync(pidFilePath(queueDirectory), 'latin1').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lookupPasswd(name: string): { uid: number; gid: number } | undefined {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name && f.length >= 4) return { uid: Number(f[2]), gid: Number(f[3]) };
+    }
+  } catch {
+    // no passwd file
+  }
+  return /^\d+$/.test(name) ? { uid: Number(name), gid: Number(name) } : undefined;
+}
+
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else chownSync(p, uid, gid);
+  }
+}
+
+export async function startMta(o: MtaOptions): Promise<MtaHandle> {
+  const cfg = loadPostfixConfig({ configDir: o.configDir });
+  const masterPath = join(o.configDir, 'master.cf');
+  let masterText: string;
+  try {
+    masterText = readFileSync(masterPath, 'utf8');
+  } catch (err) {
+    throw new ConfigOpenError(masterPath, strerror(err));
+  }
+  const master = parseMasterCf(masterText, masterPath);
+  const myhostname = cfg.get('myhostname');
+  const syslogName = cfg.get('syslog_name') || 'postfix';
+  const sink: LogSink = openLogSink(cfg.get('maillog_file'));
+  const logger = (program: string, name = syslogName): Log => postfixLogger({ sink, host: myhostname, syslogName: name, program });
+  const masterLog = logger('master');
+  const qmgrLog = logger('qmgr');
+  const qs = queueSettings(cfg);
+
+  for (const d of ['pid', 'public', 'private']) mkdirSync(join(qs.queueDirectory, d), { recursive: true });
+  chmodSync(join(qs.queueDirectory, 'private'), 0o700);
+  const pidPath = pidFilePath(qs.queueDirectory);
+  const other = readPidFile(qs.queueDirectory);
+  if (other !== undefined && other !== process.pid && processAlive(other)) {
+    await sink.close();
+    throw new MtaStartError(`the Postfix mail system is already running: PID: ${other}`);
+  }
+  writeFileSync(pidPath, formatPidFile(process.pid));
+
+  const store = QueueStore.open({ queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, warn: (m) => qmgrLog.warn(m) });
+  const flushView = QueueStore.open({ queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, clockMs: END_OF_TIME, warn: (m) => qmgrLog.warn(m) });
+  await store.recover();
+
+  const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
+  const services = effectiveServices(master).map((entry) => {
+    const name = entry.argv[0]!;
+    const overrides: Record<string, string> = { service_name: name };
+    for (const [k, v] of entryParams(entry.argv)) overrides[k] = v;
+    const config = loadPostfixConfig({ configDir: o.configDir, overrides });
+    return { entry, name, type: entry.argv[1]!, command: entry.argv[7]!, config };
+  });
+  const maxprocOf = new Map<string, string>();
+  const registry = new AgentRegistry({ config: cfg, syslogName });
+  for (const s of services) {
+    if (s.type !== 'unix' || !DELIVERY_COMMANDS.has(s.command)) continue;
+    const spec = { name: s.name, command: s.command, config: s.config };
+    const svcSyslog = s.config.get('syslog_name') || syslogName;
+    registry.add(spec, agentFor(spec, logger(s.command, svcSyslog)));
+    maxprocOf.set(s.name, s.entry.argv[6]!);
+  }
+  const qmgr = new Qmgr({
+    store,
+    resolver,
+    transports: registry,
+    settings: qmgrSettings(cfg),
+    limitsOf: (t) => transportLimits(cfg, t, maxprocOf.get(t)),
+    clock: realClock,
+    logger,
+    flushView,
+  });
+  const ctx: ServiceContext = { cfg, configDir: o.configDir, store, resolver, qmgr, logger, services };
+  const dsn = o.dsn?.(ctx);
+  qmgr.setDsnGenerator(dsn);
+
+  const control: ControlServer = await startControlServer(store.paths.controlSocket, controlHandler(qmgr));
+  const extra = o.services ? await o.services(ctx) : [];
+
+  // Everything privileged is done (sockets bound, files open): run as mail_owner from here on.
+  if (!o.keepPrivileges && process.getuid?.() === 0) {
+    const owner = cfg.get('mail_owner');
+    const ids = lookupPasswd(owner);
+    if (!ids) throw new MtaStartError(`file ${cfg.mainCfPath}: parameter mail_owner: unknown user name value: ${owner}`);
+    chownTree(store.paths.dir, ids.uid, ids.gid);
+    process.setgroups?.([ids.gid]);
+    process.setgid?.(ids.gid);
+    process.setuid?.(ids.uid);
+  }
+
+  masterLog.info(`daemon started -- version ${cfg.get('mail_version')}, configuration ${o.configDir}`);
+  qmgr.start();
+
+  let stopped: Promise<void> | undefined;
+  const stop = (graceSeconds = o.stopGraceSeconds ?? 10, signal?: string): Promise<void> => {
+    stopped ??= (async () => {
+      if (signal) masterLog.info(`terminating on signal ${signal}`);
+      await Promise.allSettled(extra.map((s) => s.close()));
+      await control.close();
+      await qmgr.stop(graceSeconds * 1000);
+      await registry.closeAll();
+      await flushView.close();
+      await store.close();
+      await sink.close();
+    })();
+    return stopped;
+  };
+  return { store, qmgr, log: masterLog, stop };
+}
