@@ -156,6 +156,7 @@ export const mtaEvents = {
     nonDelivery: (queueId: string, bounceId: string) => `${queueId}: sender non-delivery notification: ${bounceId}`,
     delayWarning: (queueId: string, noticeId: string) => `${queueId}: sender delay notification: ${noticeId}`,
     success: (queueId: string, noticeId: string) => `${queueId}: sender delivery status notification: ${noticeId}`,
+    postmasterNonDelivery: (queueId: string, noticeId: string) => `${queueId}: postmaster non-delivery notification: ${noticeId}`,
   },
 } as const;
 
@@ -185,9 +186,6 @@ export const smtpdEvents = {
   fileTooBig: (queueId: string | undefined) => `${queueId ?? 'NOQUEUE'}: queue file size limit exceeded`,
   /** warning */
   etrnReject: (domain: string, client: string) => `reject: ETRN ${domain.slice(0, 100)}... from ${client}`,
-  /** info */
-  bareNewline: (queueId: string | undefined, where: string, client: string) =>
-    `${queueId ?? 'NOQUEUE'}: reject: bare <LF> received after ${where} from ${client}`,
   /** warning */
   tlsHandshakeFailed: (client: string, detail: string) => `TLS handshake failed from ${client}: ${detail}`,
   /** info */

@@ -53,7 +53,7 @@ export const R = {
   timeout: (host: string) => reply(421, '4.4.2', `${host} Error: timeout exceeded`),
   shuttingDown: (host: string) => reply(421, '4.3.2', `${host} Service shutting down, closing transmission channel`),
   syncError: reply(554, '5.5.0', 'Error: SMTP protocol synchronization'),
-  bareNewline: (code: number) => reply(code, code >= 500 ? '5.5.2' : '4.5.2', 'Error: bare <LF> received'),
+  bareNewline: (code: number, host: string) => reply(code, code >= 500 ? '5.5.2' : '4.5.2', `${host} Error: bare <LF> received`),
   etrnInTransaction: reply(503, undefined, 'Error: MAIL transaction in progress'),
   etrnSyntax: reply(500, undefined, 'Syntax: ETRN domain'),
   etrnUnavailable: (domain: string) => reply(459, undefined, `<${domain}>: service unavailable`),

@@ -176,7 +176,7 @@ export class SmtpdSession {
     if (from !== undefined) e.from = from;
     if (env.to !== undefined) e.to = env.to;
     if (this.helo !== undefined) e.helo = this.helo;
-    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, replyText(r), e));
+    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, r.code === 0 ? r.text : replyText(r), e));
   }
 
   /** Sends a reply the way smtpd_chat_reply() does. */
@@ -267,11 +267,10 @@ export class SmtpdSession {
       const line = await this.io.input.readCommand(s.lineLimit);
       if (line.truncated) this.deps.log.warn(smtpdEvents.requestTooLong(this.client, s.lineLimit, line.text));
       if (line.bareLf && s.forbidBareNewline === 'reject') {
-        const r = R.bareNewline(s.forbidBareNewlineRejectCode);
-        this.deps.log.info(smtpdEvents.bareNewline(this.tx?.queueId, this.where, this.client));
-        await this.reply(r);
-        this.errorCount++;
-        continue;
+        // Postfix 3.7.11: reject with the host name in the text, log against the previous command, hang up.
+        this.logReject(this.where, { code: 0, text: 'bare <LF> received' });
+        await this.reply(R.bareNewline(s.forbidBareNewlineRejectCode, s.myhostname));
+        return;
       }
       const c = classifyLine(line.text);
       if (c.kind === 'empty') {
@@ -301,7 +300,6 @@ export class SmtpdSession {
       this.where = c.name;
       if (this.illegalPipelining && s.forbidUnauthPipelining && !this.sasl) {
         this.count(c.name.toLowerCase(), false);
-        this.logReject(c.name, R.syncError);
         await this.reply(R.syncError);
         this.hangup = true;
         return;
