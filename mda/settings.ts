@@ -6,10 +6,21 @@
  * Types: str; bool (yes/no); uint; oct (modes, 0600); size (bytes, `64 k`); time (seconds, `2 mins`); port; enum
  * (one of Dovecot's listed words, kept as text). Settings not listed here are still parsed, checked and printed
  * by doveconf (shared/config/dovecot/catalogue-data.ts holds all ~1,000); Postern just does not act on them.
- * Distrusts nothing itself: values were checked by the parser against these types.
+ *
+ * This is the only place a setting and its default are declared. The per-protocol files (mda/pop3/settings.ts,
+ * mda/imap/settings.ts, mda/deliver/settings.ts, mda/auth/settings.ts) are typed views of readMdaSettings()
+ * under their `protocol X { }` filter, in the units their code wants; they declare no defaults of their own.
+ *
+ * POSTERN-ONLY SETTINGS (POSTERN_SETTINGS below): limits Dovecot compiles in (line lengths, bad-command counts,
+ * idle timeouts, LMTP size and recipient limits) are parameters here, named `postern_*` so they can never clash
+ * with a Dovecot name. dovecot.conf refuses unknown top-level names (as Dovecot does), so they are set in the
+ * free-form `plugin { }` section, which real Dovecot ignores: the same dovecot.conf still runs under Dovecot.
+ * They honour filters like any plugin setting (`protocol pop3 { plugin { postern_pop3_idle_timeout = 5 mins } }`).
+ * Distrusts: `plugin { }` values (the parser does not type them): a bad postern_* value is a RangeError naming
+ * the setting. Other values were checked by the parser against these types.
  */
 import type { DovecotConfig, DovecotFilter, DovecotSection } from '../shared/config/dovecot/config.js';
-import { parseBool, parseSize, parseTime } from '../shared/config/dovecot/values.js';
+import { parseBool, parseSize } from '../shared/config/dovecot/values.js';
 
 export type SettingKind = 'str' | 'bool' | 'uint' | 'oct' | 'size' | 'time' | 'port' | 'enum';
 
@@ -17,6 +28,8 @@ export interface SettingDef {
   readonly type: SettingKind;
   /** Dovecot 2.3.19's default as `doveconf -d` prints it. */
   readonly default: string;
+  /** For enums Postern's code branches on: the words Dovecot accepts. */
+  readonly values?: readonly string[];
 }
 
 /** Top-level settings. */
@@ -82,7 +95,7 @@ protocols: { type: "str", default: "" },
   auth_socket_path: { type: "str", default: "auth-userdb" },
   auth_ssl_require_client_cert: { type: "bool", default: "no" },
   auth_ssl_username_from_cert: { type: "bool", default: "no" },
-  ssl: { type: "enum", default: "yes" },
+  ssl: { type: "enum", default: "yes", values: ["no", "yes", "required"] },
   ssl_cert: { type: "str", default: "" },
   ssl_key: { type: "str", default: "" },
   ssl_key_password: { type: "str", default: "" },
@@ -115,7 +128,7 @@ protocols: { type: "str", default: "" },
   pop3_uidl_format: { type: "str", default: "%08Xu%08Xv" },
   pop3_no_flag_updates: { type: "bool", default: "no" },
   pop3_deleted_flag: { type: "str", default: "" },
-  pop3_delete_type: { type: "enum", default: "default" },
+  pop3_delete_type: { type: "enum", default: "default", values: ["default", "expunge", "flag"] },
   pop3_lock_session: { type: "bool", default: "no" },
   pop3_enable_last: { type: "bool", default: "no" },
   pop3_reuse_xuidl: { type: "bool", default: "no" },
@@ -127,7 +140,7 @@ protocols: { type: "str", default: "" },
   lmtp_save_to_detail_mailbox: { type: "bool", default: "no" },
   lmtp_rcpt_check_quota: { type: "bool", default: "no" },
   lmtp_add_received_header: { type: "bool", default: "yes" },
-  lmtp_hdr_delivery_address: { type: "enum", default: "final" },
+  lmtp_hdr_delivery_address: { type: "enum", default: "final", values: ["final", "none", "original"] },
   lmtp_proxy: { type: "bool", default: "no" },
   lmtp_user_concurrency_limit: { type: "uint", default: "0" },
   lmtp_client_workarounds: { type: "str", default: "" },
@@ -172,6 +185,46 @@ protocols: { type: "str", default: "" },
   mail_always_cache_fields: { type: "str", default: "" },
 } as const satisfies Readonly<Record<string, SettingDef>>;
 
+/**
+ * POSTERN-ONLY: limits Dovecot hard-codes, with Dovecot's observed values as defaults (2.3.19). Set them in
+ * `plugin { }` (see the header). Not printed by doveconf, not known to real Dovecot.
+ */
+export const POSTERN_SETTINGS = {
+  /** auth: longest line on an auth socket (Dovecot: AUTH_CLIENT_MAX_LINE_LENGTH 16 k). */
+  postern_auth_max_line_length: { type: "uint", default: "16384" },
+  /** auth: unanswered requests one connection may have in flight. */
+  postern_auth_max_pending_requests: { type: "uint", default: "100" },
+  /** auth: refuse plaintext mechanisms without `secured` on the auth-client socket (Dovecot leaves this to login). */
+  postern_auth_enforce_plaintext_policy: { type: "bool", default: "no" },
+  /** imap: largest APPEND literal (Dovecot 2.3 has no limit but quota). */
+  postern_imap_max_append_size: { type: "size", default: "64 M" },
+  /** imap-login / imap: bad commands before `* BYE Too many invalid IMAP commands.` */
+  postern_imap_max_bad_commands_prelogin: { type: "uint", default: "3" },
+  postern_imap_max_bad_commands: { type: "uint", default: "20" },
+  /** imap-login: time to log in (Dovecot: 1 min auth + 3 min idle); imap: client idle after login (30 min). */
+  postern_imap_login_idle_timeout: { type: "time", default: "3 mins" },
+  postern_imap_idle_timeout: { type: "time", default: "30 mins" },
+  /** pop3-login: command line incl. CRLF, then `-ERR Input buffer full, aborting`; pop3: MAX_INBUF_SIZE. */
+  postern_pop3_login_max_line_length: { type: "uint", default: "1031" },
+  postern_pop3_max_line_length: { type: "uint", default: "2048" },
+  /** pop3-login disconnects on the 3rd bad command in a row, pop3 after more than 20. */
+  postern_pop3_login_max_bad_commands: { type: "uint", default: "3" },
+  postern_pop3_max_bad_commands: { type: "uint", default: "20" },
+  /** Idle: 3 minutes before login, 10 minutes after (CLIENT_IDLE_TIMEOUT_MSECS). */
+  postern_pop3_login_idle_timeout: { type: "time", default: "3 mins" },
+  postern_pop3_idle_timeout: { type: "time", default: "10 mins" },
+  /** pop3_lock_session waits this long for the session lock (dotlock timeout). */
+  postern_pop3_lock_timeout: { type: "time", default: "10 secs" },
+  /** lmtp: message size, recipients per transaction, command line length, idle time, bad commands. */
+  postern_lmtp_max_message_size: { type: "size", default: "100 M" },
+  postern_lmtp_max_recipients: { type: "uint", default: "1000" },
+  postern_lmtp_max_line_length: { type: "uint", default: "4096" },
+  /** lmtp: a line longer than this is not even buffered (the connection is closed with 421). */
+  postern_lmtp_hard_max_line_length: { type: "size", default: "64 k" },
+  postern_lmtp_max_bad_commands: { type: "uint", default: "10" },
+  postern_lmtp_idle_timeout: { type: "time", default: "5 mins" },
+} as const satisfies Readonly<Record<string, SettingDef>>;
+
 /** `namespace NAME { }` */
 export const NAMESPACE_SETTINGS = {
   name: { type: "str", default: "" },
@@ -191,7 +244,7 @@ export const NAMESPACE_SETTINGS = {
 /** `mailbox NAME { }` inside a namespace. */
 export const MAILBOX_SETTINGS = {
   name: { type: "str", default: "" },
-  auto: { type: "enum", default: "no" },
+  auto: { type: "enum", default: "no", values: ["no", "create", "subscribe"] },
   special_use: { type: "str", default: "" },
   driver: { type: "str", default: "" },
   comment: { type: "str", default: "" },
@@ -305,7 +358,11 @@ export interface MdaService extends Typed<typeof SERVICE_SETTINGS> {
   readonly inet_listeners: readonly MdaInetListener[];
 }
 
-export type MdaSettings = Typed<typeof MDA_SETTINGS> & {
+/** Every top-level value: Dovecot's settings and the Postern-only limits. */
+export type MdaValues = Typed<typeof MDA_SETTINGS> & Typed<typeof POSTERN_SETTINGS>;
+export type MdaSettingName = keyof typeof MDA_SETTINGS | keyof typeof POSTERN_SETTINGS;
+
+export type MdaSettings = MdaValues & {
   readonly namespaces: readonly MdaNamespace[];
   readonly passdbs: readonly MdaPassdb[];
   readonly userdbs: readonly MdaUserdb[];
@@ -314,22 +371,95 @@ export type MdaSettings = Typed<typeof MDA_SETTINGS> & {
   readonly plugin: ReadonlyMap<string, string>;
 };
 
+const TIME_UNITS: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^(ms|msecs?|milliseconds?)$/i, 0.001], [/^(s|secs?|seconds?)$/i, 1], [/^(m|mins?|minutes?)$/i, 60],
+  [/^(h|hours?)$/i, 3600], [/^(d|days?)$/i, 86400], [/^(w|weeks?)$/i, 604800],
+];
+
+/** A time in seconds, milliseconds kept as fractions (`200 msecs` → 0.2); a bare number only for 0. */
+function exactSeconds(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  if (m[2] === '') return n === 0 ? 0 : undefined;
+  for (const [re, mul] of TIME_UNITS) if (re.test(m[2]!)) return n * mul;
+  return undefined;
+}
+
+/** Milliseconds of a time value read from the table (seconds). */
+export function millis(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
 /** Converts doveconf-style text to the table's type (sizes beyond 2^53 become Infinity: "unlimited"). */
 export function settingValue(kind: SettingKind, text: string): string | number | boolean {
   switch (kind) {
     case 'bool': return parseBool(text) ?? false;
     case 'uint': case 'port': return Number(text);
     case 'oct': return Number.parseInt(text, 8);
-    case 'time': {
-      const t = parseTime(text);
-      return typeof t === 'number' ? t : 0;
-    }
+    case 'time': return exactSeconds(text) ?? 0;
     case 'size': {
       const n = parseSize(text) ?? 0n;
       return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(n);
     }
     default: return text;
   }
+}
+
+/** Like settingValue, but a value that does not fit the type is a RangeError naming the setting. */
+export function strictSettingValue(name: string, def: SettingDef, text: string): string | number | boolean {
+  const t = text.trim();
+  const bad = (what: string): never => {
+    throw new RangeError(`${name}: invalid ${what}: ${text}`);
+  };
+  switch (def.type) {
+    case 'bool': return parseBool(t) ?? bad('boolean value');
+    case 'uint': case 'port': return /^\d+$/.test(t) ? Number(t) : bad('number');
+    case 'oct': return /^0?[0-7]+$/.test(t) ? Number.parseInt(t, 8) : bad('number');
+    case 'time': return exactSeconds(t) ?? bad('time value');
+    case 'size': {
+      const n = parseSize(t);
+      if (n === undefined) return bad('size value');
+      return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(n);
+    }
+    case 'enum': return def.values === undefined || def.values.includes(t) ? t : bad('value');
+    default: return text;
+  }
+}
+
+const TOP: Readonly<Record<string, SettingDef>> = { ...MDA_SETTINGS, ...POSTERN_SETTINGS };
+
+/** The default of a top-level or Postern-only setting, as config text. */
+export function settingDefault(name: MdaSettingName): string {
+  return TOP[name]!.default;
+}
+
+/** Defaults as config text for a list of names (for views that publish theirs). */
+export function settingDefaults<K extends MdaSettingName>(names: readonly K[]): Readonly<Record<K, string>> {
+  return Object.fromEntries(names.map((n) => [n, settingDefault(n)])) as Record<K, string>;
+}
+
+/**
+ * Every top-level value from config text (tests, tools): given names are checked strictly, the rest take
+ * their defaults. An unknown name is an error, so a misspelt override cannot pass silently.
+ */
+export function mdaValuesFromText(values: Readonly<Partial<Record<string, string>>> = {}): MdaValues {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(values)) if (TOP[name] === undefined) throw new RangeError(`Unknown setting: ${name}`);
+  for (const [name, def] of Object.entries(TOP)) {
+    const v = values[name];
+    out[name] = v === undefined ? settingValue(def.type, def.default) : strictSettingValue(name, def, v);
+  }
+  return out as MdaValues;
+}
+
+function posternValues(plugin: ReadonlyMap<string, string>): Typed<typeof POSTERN_SETTINGS> {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(POSTERN_SETTINGS)) {
+    const v = plugin.get(name);
+    out[name] = v === undefined ? settingValue(def.type, def.default) : strictSettingValue(name, def, v);
+  }
+  return out as Typed<typeof POSTERN_SETTINGS>;
 }
 
 function typed<T extends Readonly<Record<string, SettingDef>>>(table: T, get: (key: string) => string): Typed<T> {
@@ -345,8 +475,10 @@ function fromSection<T extends Readonly<Record<string, SettingDef>>>(table: T, s
 /** Reads every MDA setting for a process with the given connection facts (protocol, IPs, local name). */
 export function readMdaSettings(cfg: DovecotConfig, filter?: DovecotFilter): MdaSettings {
   const view = cfg.view(filter);
+  const plugin = cfg.plugin(filter);
   return {
     ...typed(MDA_SETTINGS, (k) => view.get(k)),
+    ...posternValues(plugin),
     namespaces: cfg.namespaces(filter).map((n) => ({
       ...fromSection(NAMESPACE_SETTINGS, n),
       mailboxes: n.sections('mailbox').map((m) => fromSection(MAILBOX_SETTINGS, m)),
@@ -359,6 +491,41 @@ export function readMdaSettings(cfg: DovecotConfig, filter?: DovecotFilter): Mda
       fifo_listeners: s.sections('fifo_listener').map((l) => fromSection(FIFO_LISTENER_SETTINGS, l)),
       inet_listeners: s.sections('inet_listener').map((l) => fromSection(INET_LISTENER_SETTINGS, l)),
     })),
-    plugin: cfg.plugin(filter),
+    plugin,
   };
+}
+
+export interface InetListener {
+  /** `inet_listener` name: imap, imaps, pop3, pop3s, lmtp. */
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** Implicit TLS (`ssl = yes` in the listener). */
+  readonly ssl: boolean;
+}
+
+/**
+ * The TCP listeners of a service: each inet_listener with a port other than 0, on its `address` or, when
+ * empty, on every address of `listen` (`*, ::` by default), one entry per address.
+ */
+export function serviceInetListeners(s: MdaSettings, service: string): InetListener[] {
+  const svc = s.services.find((x) => x.name === service);
+  const out: InetListener[] = [];
+  for (const l of svc?.inet_listeners ?? []) {
+    if (!Number.isInteger(l.port) || l.port <= 0) continue;
+    const addrText = l.address !== '' ? l.address : s.listen;
+    for (const raw of addrText.split(/[\s,]+/).filter((a) => a !== '')) {
+      const address = raw === '*' ? '0.0.0.0' : raw === '[::]' ? '::' : raw.replace(/^\[(.*)\]$/, '$1');
+      out.push({ name: l.name, address, port: l.port, ssl: l.ssl });
+    }
+  }
+  return out;
+}
+
+/**
+ * The namespace holding INBOX (`inbox = yes`; Dovecot's implicit default namespace when none is configured
+ * has no mailbox blocks), whose `mailbox { special_use auto }` blocks IMAP and the store use.
+ */
+export function inboxNamespace(s: MdaSettings): MdaNamespace | undefined {
+  return s.namespaces.find((n) => n.inbox) ?? s.namespaces.find((n) => n.prefix === '');
 }

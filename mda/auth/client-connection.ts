@@ -142,7 +142,7 @@ export class AuthClientConnection {
       this.bug(`sent a duplicate ID ${id}`);
       return;
     }
-    if (this.requests.size >= this.d.service.settings.auth_max_pending_requests) {
+    if (this.requests.size >= this.d.service.settings.postern_auth_max_pending_requests) {
       this.send({ kind: 'FAIL', id, fields: [['reason', 'Too many pending authentication requests'], ['temp', undefined]] });
       return;
     }
@@ -157,7 +157,7 @@ export class AuthClientConnection {
       mech: mech.name,
     };
     const s = this.d.service.settings;
-    if (s.auth_enforce_plaintext_policy && s.disable_plaintext_auth && !params.secured && mech.flags.includes('plaintext')) {
+    if (s.postern_auth_enforce_plaintext_policy && s.disable_plaintext_auth && !params.secured && mech.flags.includes('plaintext')) {
       this.send({ kind: 'FAIL', id, fields: [['reason', 'Plaintext authentication disabled.']] });
       return;
     }

@@ -1,31 +1,36 @@
 /*
- * The thin adapter from a parsed dovecot.conf (shared/config/dovecot/config.ts) to the auth
- * service's own options: settings, passdb/userdb chains and the unix_listeners of `service auth`.
- * Drivers: passwd-file (passdb, userdb) and static (userdb). Listeners served: auth-client,
- * auth-userdb, auth-master and any absolute path (Postfix's /var/spool/postfix/private/auth);
- * login/*, token-login/* and auth-login belong to Dovecot's separate login processes, which
- * Postern runs in-process, so they are skipped. Relative paths are under base_dir;
- * `$default_internal_user` style values are expanded from the configuration.
+ * The one builder of the auth service from a parsed dovecot.conf (used by the MDA daemon, doveadm and tests):
+ * settings (the auth view of mda/settings.ts), the passdb/userdb chains, and the unix_listeners of
+ * `service auth`. Drivers: passwd-file (passdb, userdb) and static (userdb); `prefetch` userdbs are skipped
+ * (they only repeat what a passdb returned, which Postern's login code asks the userdb for anyway).
+ *
+ * Listener kinds follow Dovecot 2.3's auth process (auth_socket_type by the name's last `-` suffix):
+ * `…-master` is the master protocol, `…-userdb` the userdb protocol, `…-login` and `token-login/*` belong
+ * to Dovecot's separate login processes (Postern runs them in-process, so they are skipped), anything else
+ * (auth-client, Postfix's /var/spool/postfix/private/auth) speaks the client protocol. Relative paths are
+ * under base_dir; `$default_internal_user` style values are expanded from the configuration.
  *
  * Distrusts the configuration only as far as reporting an unsupported driver (typed error).
  */
 import { hostname as osHostname } from 'node:os';
-import { isAbsolute, join, basename } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { DovecotConfig } from '../../shared/config/dovecot/config.js';
+import { readMdaSettings } from '../settings.js';
 import { AuthService, type DbSection } from './auth-service.js';
-import { authSettingsFromText, type AuthSettings } from './settings.js';
+import { authSettings } from './settings.js';
 import { PasswdFileCache, parsePasswdFileArgs, passwdFilePassdb, passwdFileUserdb } from './passwd-file.js';
 import { staticUserdb } from './static-userdb.js';
 import type { Passdb, Userdb } from './db.js';
-import type { AuthListener } from './server.js';
+import type { AuthListener, AuthListenerKind } from './server.js';
 import { AuthBackendError } from './errors.js';
 import type { AuthLog } from './log.js';
 
-const CONFIG_KEYS: readonly (keyof AuthSettings)[] = [
-  'auth_mechanisms', 'disable_plaintext_auth', 'auth_failure_delay', 'auth_username_chars',
-  'auth_username_format', 'auth_default_realm', 'auth_verbose',
-];
+export interface AuthFromConfig {
+  service: AuthService;
+  listeners: AuthListener[];
+}
 
+/** `$name` references to other settings (`user = $default_internal_user`). */
 function expandDollar(cfg: DovecotConfig, v: string): string {
   return v.replace(/\$([a-z_]+)/g, (m, name: string) => {
     try {
@@ -36,56 +41,45 @@ function expandDollar(cfg: DovecotConfig, v: string): string {
   });
 }
 
-export interface AuthFromConfig {
-  service: AuthService;
-  listeners: AuthListener[];
+/** The kind of an auth unix_listener, or undefined for the login processes' sockets. */
+export function authListenerKind(path: string): AuthListenerKind | undefined {
+  if (basename(dirname(path)) === 'token-login') return undefined;
+  const name = basename(path);
+  const suffix = name.includes('-') ? name.slice(name.lastIndexOf('-') + 1) : name;
+  if (suffix === 'login') return undefined;
+  if (suffix === 'master') return 'auth-master';
+  if (suffix === 'userdb') return 'auth-userdb';
+  return 'auth-client';
 }
 
+/** The auth service a dovecot.conf describes, and the sockets `service auth` asks for. */
 export function authFromDovecotConfig(cfg: DovecotConfig, log?: AuthLog): AuthFromConfig {
-  const values: Partial<Record<keyof AuthSettings, string>> = {};
-  for (const k of CONFIG_KEYS) values[k] = cfg.get(k);
-  const host = cfg.get('hostname');
-  values.hostname = host !== '' ? host : osHostname();
-  const settings = authSettingsFromText(values);
+  const s = readMdaSettings(cfg);
+  const settings = authSettings(s, osHostname());
 
   const cache = new PasswdFileCache(log);
-  const passdbs: DbSection<Passdb>[] = cfg.passdbs().map((p) => {
-    const driver = p.get('driver');
-    if (driver !== 'passwd-file') throw new AuthBackendError(driver, 'Unknown passdb driver');
-    return {
-      db: passwdFilePassdb(parsePasswdFileArgs(p.get('args')), cache),
-      default_fields: p.get('default_fields'),
-      override_fields: p.get('override_fields'),
-    };
+  const passdbs: DbSection<Passdb>[] = s.passdbs.map((p) => {
+    if (p.driver !== 'passwd-file') throw new AuthBackendError(p.driver, 'Unknown passdb driver');
+    return { db: passwdFilePassdb(parsePasswdFileArgs(p.args), cache), default_fields: p.default_fields, override_fields: p.override_fields };
   });
-  const userdbs: DbSection<Userdb>[] = cfg.userdbs().map((u) => {
-    const driver = u.get('driver');
+  const userdbs: DbSection<Userdb>[] = [];
+  for (const u of s.userdbs) {
     let db: Userdb;
-    if (driver === 'passwd-file') db = passwdFileUserdb(parsePasswdFileArgs(u.get('args')), cache);
-    else if (driver === 'static') db = staticUserdb(u.get('args'), passdbs.map((p) => p.db));
-    else throw new AuthBackendError(driver, 'Unknown userdb driver');
-    return { db, default_fields: u.get('default_fields'), override_fields: u.get('override_fields') };
-  });
+    if (u.driver === 'passwd-file') db = passwdFileUserdb(parsePasswdFileArgs(u.args), cache);
+    else if (u.driver === 'static') db = staticUserdb(u.args, passdbs.map((p) => p.db));
+    else if (u.driver === 'prefetch') continue;
+    else throw new AuthBackendError(u.driver, 'Unknown userdb driver');
+    userdbs.push({ db, default_fields: u.default_fields, override_fields: u.override_fields });
+  }
 
   const listeners: AuthListener[] = [];
-  const baseDir = cfg.get('base_dir');
-  for (const l of cfg.service('auth')?.sections('unix_listener') ?? []) {
-    const name = l.name;
-    const base = basename(name);
-    let kind: AuthListener['kind'];
-    if (base === 'auth-userdb') kind = 'auth-userdb';
-    else if (base === 'auth-master') kind = 'auth-master';
-    else if (base === 'auth-client' || isAbsolute(name)) kind = 'auth-client';
-    else continue;
-    const user = expandDollar(cfg, l.get('user'));
-    const group = expandDollar(cfg, l.get('group'));
-    listeners.push({
-      kind,
-      path: isAbsolute(name) ? name : join(baseDir, name),
-      mode: Number.parseInt(l.get('mode'), 8),
-      ...(user !== '' ? { user } : {}),
-      ...(group !== '' ? { group } : {}),
-    });
+  for (const l of s.services.find((x) => x.name === 'auth')?.unix_listeners ?? []) {
+    const path = isAbsolute(l.path) ? l.path : join(s.base_dir, l.path);
+    const kind = authListenerKind(path);
+    if (kind === undefined) continue;
+    const user = expandDollar(cfg, l.user);
+    const group = expandDollar(cfg, l.group);
+    listeners.push({ kind, path, mode: l.mode, ...(user !== '' ? { user } : {}), ...(group !== '' ? { group } : {}) });
   }
   return { service: new AuthService({ settings, passdbs, userdbs, ...(log ? { log } : {}) }), listeners };
 }

@@ -96,7 +96,7 @@ export class AuthMasterConnection {
       this.bug(`sent unknown command: ${sanitize(line)}`);
       return;
     }
-    if (this.inFlight >= this.d.service.settings.auth_max_pending_requests) {
+    if (this.inFlight >= this.d.service.settings.postern_auth_max_pending_requests) {
       this.send({ kind: 'FAIL', id: req.id, fields: [['reason', 'Too many pending requests']] });
       return;
     }

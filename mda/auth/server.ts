@@ -6,7 +6,7 @@
  * socket (the socket is created inside the listen call, then chmod/chown right after: the window
  * is the same as Dovecot's).
  *
- * Distrusts clients: lines are bounded (auth_max_line_length), a too long line or a protocol
+ * Distrusts clients: lines are bounded (postern_auth_max_line_length), a too long line or a protocol
  * "BUG" drops the connection; socket errors end only that connection, never the service.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -70,7 +70,7 @@ export async function startAuthServer(o: AuthServerOptions): Promise<RunningAuth
 
   const attach = (kind: AuthListenerKind, sock: Socket): void => {
     sockets.add(sock);
-    const lines = new LineBuffer(o.service.settings.auth_max_line_length);
+    const lines = new LineBuffer(o.service.settings.postern_auth_max_line_length);
     const io = {
       send: (line: string) => {
         if (!sock.destroyed) sock.write(`${line}\n`);

@@ -13,13 +13,12 @@
  * `/`, `..` and control characters) and userdb fields (uid/gid checked by privileges.ts).
  */
 import type { DovecotLog } from '../../shared/log/logger.js';
-import { expandVars, userVars } from '../../shared/config/dovecot/var-expand.js';
-import { fieldValue } from '../../shared/proto/tab-escape.js';
 import type { RequestFacts } from '../auth/auth-service.js';
 import type { UserdbResult } from '../auth/db.js';
 import { mdaEvents } from '../log-events.js';
 import { recipientIdsRefused } from '../privileges.js';
-import { INTERNAL_ERROR_TEXT, isStorageError, openMailStore, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
+import { openUserMail } from '../mail-user.js';
+import { INTERNAL_ERROR_TEXT, isStorageError, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
 import { messageIdForLog, traceHeaders } from './headers.js';
 import { quotaConfig } from './quota-rules.js';
 import { maildirRoot, UserQuota } from './quota.js';
@@ -108,22 +107,13 @@ export class LdaAgent implements DeliveryAgent {
     const s = this.o.settings;
     const { user, fields, detail } = t.rcpt;
     const log = this.o.logFor(`lmtp(${user})<${process.pid}><${t.id}>`);
-    const home = fieldValue(fields, 'home');
-    const location = fieldValue(fields, 'mail') || s.mail_location;
-    const vars = { ...userVars(user), h: home, home, s: 'lmtp', service: 'lmtp' };
-    const expand = (tpl: string): string => expandVars(tpl, vars);
     let store: MailStore | undefined;
     let mailbox = 'INBOX';
     try {
-      store = await openMailStore({
-        mailLocation: location,
-        user,
-        expand,
-        ...(home !== undefined && home !== '' ? { home } : {}),
-        ...(s.separator !== '' ? { separator: s.separator } : {}),
-      });
+      const mu = await openUserMail(user, fields, { mailLocation: s.mail_location, service: 'lmtp', separator: s.separator });
+      store = mu.store;
       const qc = quotaConfig(s.mail_plugins, s.plugin, fields);
-      const quota = qc === undefined ? undefined : new UserQuota(qc, store, maildirRoot(expand(location), home));
+      const quota = qc === undefined ? undefined : new UserQuota(qc, store, maildirRoot(mu.location, mu.home));
       const save = async (box: string): Promise<SaveResult> => {
         await quota?.check(box, size);
         // DURABILITY: resolves only after tmp/ → new/ rename and directory fsync.

@@ -1,13 +1,13 @@
 /*
- * The delivery (LDA/LMTP) settings table: each parameter spelled as Dovecot 2.3 spells it, read
- * from dovecot.conf through the `protocol lmtp` filter, with Dovecot's defaults coming from the
- * config catalogue. Postern-only limits (lmtp message size, recipients, line length) are not
- * dovecot.conf settings (Dovecot would refuse unknown names), so they are fixed here as config
- * text, the way Dovecot compiles in its lib-smtp limits.
+ * The delivery (LDA/LMTP) view of the MDA settings table (mda/settings.ts), read through the
+ * `protocol lmtp` filter. Declares no defaults of its own: Dovecot's come from the table, and the
+ * Postern-only LMTP limits (postern_lmtp_*: message size, recipients, line lengths, bad commands,
+ * idle time — Dovecot compiles its lib-smtp limits in) are declared there too and set in `plugin { }`.
+ * Times are converted to milliseconds here.
  */
 import { hostname as osHostname } from 'node:os';
 import type { DovecotConfig } from '../../shared/config/dovecot/config.js';
-import { parseSize } from '../../shared/config/dovecot/values.js';
+import { inboxNamespace, millis, readMdaSettings, type MdaSettings } from '../settings.js';
 
 export type DeliveryAddressHeader = 'final' | 'original' | 'none';
 
@@ -34,49 +34,48 @@ export interface DeliverySettings {
   plugin: ReadonlyMap<string, string>;
   /** Namespace hierarchy separator of the inbox namespace ('' = storage default). */
   separator: string;
-  /** Postern limits (see header). */
-  lmtp_max_message_size: number;
-  lmtp_max_recipients: number;
-  lmtp_line_limit: number;
-  lmtp_idle_timeout_ms: number;
+  /** Postern-only limits (see mda/settings.ts POSTERN_SETTINGS); bytes, counts, ms. */
+  postern_lmtp_max_message_size: number;
+  postern_lmtp_max_recipients: number;
+  postern_lmtp_max_line_length: number;
+  postern_lmtp_hard_max_line_length: number;
+  postern_lmtp_max_bad_commands: number;
+  postern_lmtp_idle_timeout: number;
 }
 
-/** Postern-only LMTP limits, as config text. */
-export const POSTERN_LMTP_LIMITS = {
-  lmtp_max_message_size: '100 M',
-  lmtp_max_recipients: '1000',
-  lmtp_line_limit: '4096',
-  lmtp_idle_timeout: '5 mins',
-} as const;
-
-export function deliverySettings(cfg: DovecotConfig): DeliverySettings {
-  const f = { protocol: 'lmtp' };
-  const g = (k: string): string => cfg.get(k, f);
-  const inbox = cfg.namespaces(f).find((n) => n.get('inbox') === 'yes');
-  const hdr = g('lmtp_hdr_delivery_address');
+/** The delivery view of settings read with the `protocol lmtp` filter. */
+export function deliverySettingsOf(s: MdaSettings): DeliverySettings {
+  const hdr = s.lmtp_hdr_delivery_address;
   return {
-    hostname: g('hostname') || osHostname(),
-    login_greeting: g('login_greeting'),
-    mail_location: g('mail_location'),
-    recipient_delimiter: g('recipient_delimiter'),
-    lmtp_save_to_detail_mailbox: cfg.getBool('lmtp_save_to_detail_mailbox', f),
-    lda_mailbox_autocreate: cfg.getBool('lda_mailbox_autocreate', f),
-    lda_mailbox_autosubscribe: cfg.getBool('lda_mailbox_autosubscribe', f),
-    lmtp_add_received_header: cfg.getBool('lmtp_add_received_header', f),
+    hostname: s.hostname || osHostname(),
+    login_greeting: s.login_greeting,
+    mail_location: s.mail_location,
+    recipient_delimiter: s.recipient_delimiter,
+    lmtp_save_to_detail_mailbox: s.lmtp_save_to_detail_mailbox,
+    lda_mailbox_autocreate: s.lda_mailbox_autocreate,
+    lda_mailbox_autosubscribe: s.lda_mailbox_autosubscribe,
+    lmtp_add_received_header: s.lmtp_add_received_header,
     lmtp_hdr_delivery_address: hdr === 'original' || hdr === 'none' ? hdr : 'final',
-    quota_full_tempfail: cfg.getBool('quota_full_tempfail', f),
-    first_valid_uid: cfg.getUint('first_valid_uid', f),
-    last_valid_uid: cfg.getUint('last_valid_uid', f),
-    first_valid_gid: cfg.getUint('first_valid_gid', f),
-    last_valid_gid: cfg.getUint('last_valid_gid', f),
-    mail_uid: g('mail_uid'),
-    mail_gid: g('mail_gid'),
-    mail_plugins: g('mail_plugins').split(/[\s,]+/).filter((p) => p !== '' && !p.startsWith('$')),
-    plugin: cfg.plugin(f),
-    separator: inbox?.get('separator') ?? '',
-    lmtp_max_message_size: Number(parseSize(POSTERN_LMTP_LIMITS.lmtp_max_message_size) ?? 100n * 1024n * 1024n),
-    lmtp_max_recipients: Number(POSTERN_LMTP_LIMITS.lmtp_max_recipients),
-    lmtp_line_limit: Number(POSTERN_LMTP_LIMITS.lmtp_line_limit),
-    lmtp_idle_timeout_ms: 300_000,
+    quota_full_tempfail: s.quota_full_tempfail,
+    first_valid_uid: s.first_valid_uid,
+    last_valid_uid: s.last_valid_uid,
+    first_valid_gid: s.first_valid_gid,
+    last_valid_gid: s.last_valid_gid,
+    mail_uid: s.mail_uid,
+    mail_gid: s.mail_gid,
+    mail_plugins: s.mail_plugins.split(/[\s,]+/).filter((p) => p !== '' && !p.startsWith('$')),
+    plugin: s.plugin,
+    separator: inboxNamespace(s)?.separator ?? '',
+    postern_lmtp_max_message_size: s.postern_lmtp_max_message_size,
+    postern_lmtp_max_recipients: s.postern_lmtp_max_recipients,
+    postern_lmtp_max_line_length: s.postern_lmtp_max_line_length,
+    postern_lmtp_hard_max_line_length: s.postern_lmtp_hard_max_line_length,
+    postern_lmtp_max_bad_commands: s.postern_lmtp_max_bad_commands,
+    postern_lmtp_idle_timeout: millis(s.postern_lmtp_idle_timeout),
   };
+}
+
+/** Reads the delivery settings as `protocol lmtp { }` sees them. */
+export function deliverySettings(cfg: DovecotConfig): DeliverySettings {
+  return deliverySettingsOf(readMdaSettings(cfg, { protocol: 'lmtp' }));
 }

@@ -89,7 +89,7 @@ export class ImapConnection implements SessionIo {
 
   private armTimeout(): void {
     const s = this.opts.deps.settings;
-    this.socket.setTimeout(this.session.state === 'not-authenticated' ? s.login_timeout : s.imap_client_idle_timeout);
+    this.socket.setTimeout(this.session.state === 'not-authenticated' ? s.postern_imap_login_idle_timeout : s.postern_imap_idle_timeout);
   }
 
   private onTimeout(): void {

@@ -21,7 +21,7 @@ import { checkUidlFormat } from './proto/uidl.js';
 import { Pop3Session, type Pop3SessionDeps } from './session.js';
 import { inProcessSessionLocks, type SessionLocks } from './session-lock.js';
 import type { Pop3Listener, Pop3Settings } from './settings.js';
-import type { OpenUserStore } from './user-store.js';
+import type { OpenUserStore } from '../mail-user.js';
 
 export interface Pop3ServerDeps {
   readonly settings: Pop3Settings;

@@ -21,7 +21,7 @@ import type { Pop3ConnectionInfo, Pop3Io } from './io.js';
 import type { Maildrop } from './maildrop.js';
 import type { SessionLocks, ReleaseLock } from './session-lock.js';
 import type { Pop3Settings } from './settings.js';
-import type { OpenUserStore } from './user-store.js';
+import type { OpenUserStore } from '../mail-user.js';
 import { findCommand } from './commands/registry.js';
 import { saslContinue } from './login.js';
 

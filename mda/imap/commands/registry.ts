@@ -32,6 +32,7 @@ import { starttlsCommand } from './starttls.js';
 import { statusCommand } from './status.js';
 import { storeCommand } from './store.js';
 import { subscribeCommand } from './subscribe.js';
+import { threadCommand } from './thread.js';
 import { uidCopyCommand } from './uid-copy.js';
 import { uidExpungeCommand } from './uid-expunge.js';
 import { uidFetchCommand } from './uid-fetch.js';
@@ -39,6 +40,7 @@ import { uidMoveCommand } from './uid-move.js';
 import { uidSearchCommand } from './uid-search.js';
 import { uidSortCommand } from './uid-sort.js';
 import { uidStoreCommand } from './uid-store.js';
+import { uidThreadCommand } from './uid-thread.js';
 import { unselectCommand } from './unselect.js';
 import { unsubscribeCommand } from './unsubscribe.js';
 
@@ -55,4 +57,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   checkCommand, closeCommand, unselectCommand, expungeCommand, uidExpungeCommand,
   fetchCommand, uidFetchCommand, storeCommand, uidStoreCommand, copyCommand, uidCopyCommand,
   moveCommand, uidMoveCommand, searchCommand, uidSearchCommand, sortCommand, uidSortCommand,
+  threadCommand, uidThreadCommand,
 ];

@@ -259,7 +259,7 @@ test('auth-client: a failure is delayed, nodelay and CONT during the delay', asy
 });
 
 test('auth-client: pending requests are bounded', async (t) => {
-  const s = await setup(t, { auth_failure_delay: '10 secs', auth_max_pending_requests: '2' });
+  const s = await setup(t, { auth_failure_delay: '10 secs', postern_auth_max_pending_requests: '2' });
   const c = await LineClient.open(s.client);
   t.after(() => c.close());
   c.send(`VERSION${T}1${T}2`, `CPID${T}1`);
@@ -270,7 +270,7 @@ test('auth-client: pending requests are bounded', async (t) => {
 });
 
 test('auth-client: plaintext policy is enforced only when asked (Dovecot leaves it to login processes)', async (t) => {
-  const s = await setup(t, { auth_enforce_plaintext_policy: 'yes' });
+  const s = await setup(t, { postern_auth_enforce_plaintext_policy: 'yes' });
   const c = await LineClient.open(s.client);
   t.after(() => c.close());
   c.send(`VERSION${T}1${T}2`, `CPID${T}1`);

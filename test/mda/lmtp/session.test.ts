@@ -23,7 +23,8 @@ function settings(over: Partial<DeliverySettings> = {}): DeliverySettings {
     lda_mailbox_autosubscribe: false, lmtp_add_received_header: true, lmtp_hdr_delivery_address: 'final',
     quota_full_tempfail: false, first_valid_uid: 500, last_valid_uid: 0, first_valid_gid: 1, last_valid_gid: 0,
     mail_uid: '', mail_gid: '', mail_plugins: [], plugin: new Map(), separator: '',
-    lmtp_max_message_size: 4096, lmtp_max_recipients: 3, lmtp_line_limit: 4096, lmtp_idle_timeout_ms: 30_000,
+    postern_lmtp_max_message_size: 4096, postern_lmtp_max_recipients: 3, postern_lmtp_max_line_length: 4096,
+    postern_lmtp_hard_max_line_length: 65536, postern_lmtp_max_bad_commands: 10, postern_lmtp_idle_timeout: 30_000,
     ...over,
   };
 }
@@ -46,7 +47,7 @@ async function startServer(t: import('node:test').TestContext, s: DeliverySettin
   });
   const o: LmtpServerOptions = {
     hostname: s.hostname, greeting: s.login_greeting, agent, quotaFullTempfail: false, lineLimit: 4096,
-    hardLineLimit: 65536, maxMessageSize: s.lmtp_max_message_size, maxRecipients: s.lmtp_max_recipients,
+    hardLineLimit: 65536, maxMessageSize: s.postern_lmtp_max_message_size, maxRecipients: s.postern_lmtp_max_recipients,
     maxBadCommands: 10, idleTimeoutMs: 30_000,
   };
   const lmtp = new LmtpServer(o);

@@ -15,7 +15,7 @@ import type { Pop3Io } from '../../../mda/pop3/io.js';
 import { Pop3Session, type Pop3SessionDeps } from '../../../mda/pop3/session.js';
 import { inProcessSessionLocks } from '../../../mda/pop3/session-lock.js';
 import { pop3SettingsFromText, type Pop3Settings } from '../../../mda/pop3/settings.js';
-import { userStoreOpener } from '../../../mda/pop3/user-store.js';
+import { userStoreOpener } from '../../../mda/mail-user.js';
 import type { DovecotLog } from '../../../shared/log/logger.js';
 import { openMailStore, type MailStore } from '../../../mda/storage/api.js';
 import { tempDir } from '../../helpers/tmp.js';

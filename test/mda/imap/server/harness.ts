@@ -68,7 +68,8 @@ export async function startTestServer(
     cachedCert ??= makeSelfSigned({ commonName: 'localhost', bits: 2048 });
     tls = { key: [cachedCert.keyPem], cert: [cachedCert.certPem] };
   }
-  const settings = imapSettingsFromText({ ssl: opts.tls ? 'yes' : 'no', ...opts.settings }, opts.mailboxes ?? []);
+  // The tests were written against upstream Dovecot's greeting; the table's default is Debian's.
+  const settings = imapSettingsFromText({ login_greeting: 'Dovecot ready.', ssl: opts.tls ? 'yes' : 'no', ...opts.settings }, opts.mailboxes ?? []);
   const server = await startImapServer({
     settings,
     listeners: [

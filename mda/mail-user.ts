@@ -1,0 +1,104 @@
+/*
+ * Opens a user's MailStore from a userdb reply, the way Dovecot's mail-storage-service does for every mail
+ * process (lmtp, imap, pop3): `home` and optionally `mail` (overriding mail_location) come from the userdb;
+ * `%` variables are expanded with the user's u/n/d, home, the service and the connection facts (r, l, e);
+ * the namespace separator and special-use attributes come from the inbox namespace. The one place LMTP
+ * delivery, IMAP and POP3 turn a user into a store.
+ *
+ * For IMAP/POP3 the userdb lookup happens here too (userStoreOpener): an unknown user after a successful
+ * passdb check is a temporary failure (Dovecot: "User no longer exists"), as is a uid/gid this process
+ * may not write as (privileges.ts; Node cannot setuid per session). Both reach the client as
+ * StorageError TEMP, i.e. `NO [SERVERBUG]` / `-ERR [SYS/TEMP]`, with the detail only in the log.
+ *
+ * Distrusts: userdb values, used only as paths handed to the storage layer (which confines mailbox names).
+ */
+import { expandVars, userVars } from '../shared/config/dovecot/var-expand.js';
+import { fieldValue, type KeyValueFields } from '../shared/proto/tab-escape.js';
+import type { RequestFacts } from './auth/auth-service.js';
+import type { UserdbResult } from './auth/db.js';
+import { recipientIdsRefused, type UidPolicy } from './privileges.js';
+import { INTERNAL_ERROR_TEXT, openMailStore, StorageError, type MailStore, type SpecialUse } from './storage/api.js';
+
+export interface MailUserOptions {
+  /** `mail_location`, unexpanded. */
+  readonly mailLocation: string;
+  /** Dovecot service name for %s: lmtp, imap, pop3. */
+  readonly service: string;
+  /** Inbox namespace separator ('' = the storage's default). */
+  readonly separator?: string;
+  readonly specialUse?: Readonly<Record<string, SpecialUse>>;
+  /** Hostname for new maildir filenames (default os.hostname()). */
+  readonly hostname?: string;
+}
+
+/** Connection facts for %r, %l, %{session}. */
+export interface ConnectionFacts {
+  readonly rip?: string;
+  readonly lip?: string;
+  readonly session?: string;
+}
+
+export interface MailUser {
+  readonly user: string;
+  readonly home: string | undefined;
+  /** The expanded mail location (`maildir:/var/vmail/example.org/bob`). */
+  readonly location: string;
+  readonly expand: (template: string) => string;
+  readonly store: MailStore;
+}
+
+/** Opens the store a userdb reply describes. */
+export async function openUserMail(user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts = {}): Promise<MailUser> {
+  const rawHome = fieldValue(fields, 'home');
+  const home = rawHome !== undefined && rawHome !== '' ? rawHome : undefined;
+  const template = fieldValue(fields, 'mail') || o.mailLocation;
+  const vars = {
+    ...userVars(user), h: home, home, s: o.service, service: o.service, r: facts.rip, l: facts.lip, e: facts.session,
+  };
+  const expand = (t: string): string => expandVars(t, vars);
+  const store = await openMailStore({
+    mailLocation: template,
+    user,
+    expand,
+    ...(home !== undefined ? { home } : {}),
+    ...(o.separator !== undefined && o.separator !== '' ? { separator: o.separator } : {}),
+    ...(o.specialUse !== undefined ? { specialUse: o.specialUse } : {}),
+    ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+  });
+  return { user, home, location: expand(template), expand, store };
+}
+
+/** How IMAP and POP3 open the store of a user who just logged in. */
+export type OpenUserStore = (user: string, facts: ConnectionFacts) => Promise<MailStore>;
+
+/** What the opener needs from the auth service (AuthService satisfies it). */
+export interface UserdbLookup {
+  userLookup(user: string, facts: RequestFacts): Promise<UserdbResult>;
+}
+
+export interface UserStoreOptions extends Omit<MailUserOptions, 'service'> {
+  readonly service?: string;
+  /** When set, users whose uid/gid this process may not write as are refused (TEMP). */
+  readonly privileges?: { readonly policy: UidPolicy; readonly uid: number; readonly gid: number };
+}
+
+/** A userdb lookup, the privilege check, then openUserMail. */
+export function userStoreOpener(userdb: UserdbLookup, o: UserStoreOptions): OpenUserStore {
+  const service = o.service ?? 'pop3';
+  return async (user, facts) => {
+    const r = await userdb.userLookup(user, {
+      service,
+      ...(facts.rip !== undefined ? { rip: facts.rip } : {}),
+      ...(facts.lip !== undefined ? { lip: facts.lip } : {}),
+      ...(facts.session !== undefined ? { session: facts.session } : {}),
+    });
+    if (r.kind !== 'found') {
+      throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, r.kind === 'fail' ? `userdb lookup failed: ${r.reason}` : `User no longer exists: ${user}`);
+    }
+    if (o.privileges !== undefined) {
+      const refused = recipientIdsRefused(r.fields, o.privileges.policy, o.privileges.uid, o.privileges.gid);
+      if (refused !== undefined) throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, refused);
+    }
+    return (await openUserMail(r.user, r.fields, { ...o, service }, facts)).store;
+  };
+}
