@@ -1,81 +1,53 @@
 /*
  * The MDA daemon (Dovecot's master, in one Node process): loads dovecot.conf, opens the logs
  * (log_path / info_log_path / debug_log_path, Dovecot's line shapes), writes
- * `<base_dir>/master.pid`, builds the auth service from the passdb/userdb sections, and starts
- * the services of one explicit list (SERVICES below: auth, lmtp; pop3 and imap plug in there).
+ * `<base_dir>/master.pid`, builds the auth service (mda/auth/config-adapter.ts), and starts the
+ * services of one explicit list (SERVICES below: auth, lmtp, imap, pop3). A protocol's service
+ * runs only when `protocols` names it; auth always runs.
  *
- * Start-up order, for privileges (see privileges.ts): every service binds its sockets first
- * (as root when started as root, so `/var/spool/postfix/private/*` get their owner and mode),
- * then root is dropped for good to mail_uid/mail_gid, then services start serving. Started as
+ * Start-up order, for privileges (see privileges.ts): every service binds its sockets first (as
+ * root when started as root, so `/var/spool/postfix/private/*` get their owner and mode and ports
+ * below 1024 can be bound; TLS keys are read then too), then root is dropped for good to
+ * mail_uid/mail_gid, then services start serving. IMAP and POP3 accept connections as soon as they
+ * are bound, but no user's mail is opened before the drop (openStore waits for it). Started as
  * root without mail_uid, the daemon refuses to run: it never writes a maildir as root.
  *
- * Signals: SIGTERM/SIGINT stop (listeners closed, in-flight LMTP DATA given a few seconds,
- * 421 to the rest, pid file removed); SIGHUP reloads dovecot.conf for new deliveries and
- * lookups (listeners stay as bound).
+ * Signals: SIGTERM/SIGINT stop (listeners closed, in-flight LMTP DATA given a few seconds, 421 to
+ * the rest, IMAP/POP3 sessions ended without POP3 deletions, pid file removed); SIGHUP reloads
+ * dovecot.conf for new deliveries, lookups and mail locations (listeners and the IMAP/POP3
+ * protocol settings stay as at start).
  *
  * Only this file and mda/cli/ read argv, listen and choose concrete backends (DESIGN.md rule 6).
  */
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { loadDovecotConfig, type DovecotConfig } from '../shared/config/dovecot/config.js';
+import { loadDovecotConfig, readFileValue, type DovecotConfig } from '../shared/config/dovecot/config.js';
 import { dovecotLogger, type DovecotLog } from '../shared/log/logger.js';
 import { openLogSink, type LogSink } from '../shared/log/sink.js';
-import { AuthService, type DbSection } from './auth/auth-service.js';
-import type { Passdb, Userdb } from './auth/db.js';
-import { parsePasswdFileArgs, passwdFilePassdb, passwdFileUserdb, PasswdFileCache } from './auth/passwd-file.js';
-import { startAuthServer, type AuthListener, type AuthListenerKind } from './auth/server.js';
-import { authSettingsFromText, AUTH_SETTING_DEFAULTS, type AuthSettings } from './auth/settings.js';
-import { staticUserdb } from './auth/static-userdb.js';
+import { loadDovecotCredentials, type ServerCredentials } from '../shared/tls/credentials.js';
+import type { AuthService } from './auth/auth-service.js';
+import { authFromDovecotConfig } from './auth/config-adapter.js';
+import { startAuthServer } from './auth/server.js';
 import { LdaAgent, type UserdbPort } from './deliver/agent.js';
 import { deliverySettings, type DeliverySettings } from './deliver/settings.js';
+import { autoMailboxes, imapSettings, specialUseMap } from './imap/settings.js';
+import { startImapServer } from './imap/server.js';
 import { LmtpServer } from './lmtp/connection.js';
 import { bindInet, bindUnix, closeListener, socketPath, type BoundListener } from './lmtp/listeners.js';
 import { mdaEvents } from './log-events.js';
+import { userStoreOpener, type OpenUserStore, type UserStoreOptions } from './mail-user.js';
+import { authServicePop3Auth } from './pop3/auth.js';
+import { pop3Settings } from './pop3/settings.js';
+import { startPop3Server } from './pop3/server.js';
 import { dropPrivileges, mailIds, PrivilegeError } from './privileges.js';
+import { inboxNamespace, readMdaSettings, serviceInetListeners, type MdaSettings } from './settings.js';
 
 export const POSTERN_DOVECOT_VERSION = '2.3.19.1 (Postern)';
 
 /** `$default_internal_user`-style references in listener settings. */
 function deref(cfg: DovecotConfig, v: string): string {
   return v.startsWith('$') ? cfg.get(v.slice(1)) : v;
-}
-
-/** The auth service a dovecot.conf describes (passwd-file and static drivers). */
-export function authServiceFromConfig(cfg: DovecotConfig, log?: { info(t: string): void; error(t: string): void }): AuthService {
-  const values: Partial<Record<keyof AuthSettings, string>> = {};
-  for (const k of Object.keys(AUTH_SETTING_DEFAULTS) as (keyof AuthSettings)[]) {
-    try {
-      values[k] = cfg.get(k);
-    } catch {
-      // Postern-only keys (limits) are not dovecot.conf settings: keep their defaults.
-    }
-  }
-  const settings = authSettingsFromText(values, cfg.get('hostname'));
-  const cache = new PasswdFileCache(log);
-  const passdbs: DbSection<Passdb>[] = [];
-  for (const s of cfg.passdbs()) {
-    const driver = s.get('driver');
-    if (driver !== 'passwd-file') throw new Error(`passdb driver ${driver} is not supported`);
-    passdbs.push({ db: passwdFilePassdb(parsePasswdFileArgs(s.get('args')), cache), default_fields: s.get('default_fields'), override_fields: s.get('override_fields') });
-  }
-  const userdbs: DbSection<Userdb>[] = [];
-  for (const s of cfg.userdbs()) {
-    const driver = s.get('driver');
-    let db: Userdb;
-    if (driver === 'passwd-file') db = passwdFileUserdb(parsePasswdFileArgs(s.get('args')), cache);
-    else if (driver === 'static') db = staticUserdb(s.get('args'), passdbs.map((p) => p.db));
-    else if (driver === 'prefetch') continue;
-    else throw new Error(`userdb driver ${driver} is not supported`);
-    userdbs.push({ db, default_fields: s.get('default_fields'), override_fields: s.get('override_fields') });
-  }
-  return new AuthService({ settings, passdbs, userdbs, ...(log !== undefined ? { log } : {}) });
-}
-
-/** The kind of an auth unix_listener, by Dovecot's naming rule (auth-master / auth-userdb suffix). */
-export function authListenerKind(path: string): AuthListenerKind {
-  if (path.endsWith('-master')) return 'auth-master';
-  if (path.endsWith('-userdb')) return 'auth-userdb';
-  return 'auth-client';
 }
 
 /** What every service gets from the daemon. */
@@ -85,6 +57,10 @@ export interface ServiceContext {
   readonly logFor: (prefix: string) => DovecotLog;
   readonly auth: () => AuthService;
   readonly processIds: () => { uid: number; gid: number };
+  /** ssl_cert/ssl_key, read at start (before the privilege drop); undefined when not configured. */
+  readonly tls: ServerCredentials | undefined;
+  /** Resolves once privileges are dropped and services serve: no mail is opened before. */
+  readonly serving: Promise<void>;
 }
 
 /** A service after binding: `serve()` runs after the privilege drop. */
@@ -116,11 +92,7 @@ const authService: MdaService = {
   name: 'auth',
   enabled: () => true,
   async bind(ctx) {
-    const cfg = ctx.config();
-    const listeners: AuthListener[] = unixSpecs(cfg, ctx.baseDir, 'auth')
-      // login/login and token-login/* belong to Dovecot's login processes, not to auth clients.
-      .filter((l) => !/\/(login|token-login)\/[^/]+$/.test(l.path))
-      .map((l) => ({ kind: authListenerKind(l.path), path: l.path, mode: l.mode, user: l.user, group: l.group }));
+    const { listeners } = authFromDovecotConfig(ctx.config());
     for (const l of listeners) mkdirSync(join(l.path, '..'), { recursive: true, mode: 0o755 });
     const log = ctx.logFor('auth');
     const running = await startAuthServer({ service: ctx.auth(), listeners, log });
@@ -165,12 +137,12 @@ const lmtpService: MdaService = {
           greeting: settings.login_greeting,
           agent,
           quotaFullTempfail: settings.quota_full_tempfail,
-          lineLimit: settings.lmtp_line_limit,
-          hardLineLimit: 64 * 1024,
-          maxMessageSize: settings.lmtp_max_message_size,
-          maxRecipients: settings.lmtp_max_recipients,
-          maxBadCommands: 10,
-          idleTimeoutMs: settings.lmtp_idle_timeout_ms,
+          lineLimit: settings.postern_lmtp_max_line_length,
+          hardLineLimit: settings.postern_lmtp_hard_max_line_length,
+          maxMessageSize: settings.postern_lmtp_max_message_size,
+          maxRecipients: settings.postern_lmtp_max_recipients,
+          maxBadCommands: settings.postern_lmtp_max_bad_commands,
+          idleTimeoutMs: settings.postern_lmtp_idle_timeout,
           onEvent: (ev) => {
             if (ev.kind === 'connect') log.info(mdaEvents.lmtp.connect(ev.remote));
             else if (ev.kind === 'disconnect') log.info(mdaEvents.lmtp.disconnect(ev.remote, ev.reason, ev.state.toUpperCase()));
@@ -190,11 +162,93 @@ const lmtpService: MdaService = {
   },
 };
 
+/** How IMAP and POP3 open a logged-in user's mail, from settings read with their protocol filter. */
+function storeOptions(s: MdaSettings, service: string, ids: { uid: number; gid: number }): UserStoreOptions {
+  return {
+    service,
+    mailLocation: s.mail_location,
+    separator: inboxNamespace(s)?.separator ?? '',
+    specialUse: specialUseMap(autoMailboxes(s)),
+    privileges: { policy: s, uid: ids.uid, gid: ids.gid },
+  };
+}
+
 /**
- * The services of this daemon, in start order. POP3 and IMAP plug in here with the same
- * bind/serve shape once mda/pop3/server.ts and mda/imap/server.ts export one.
+ * The store opener of a login service: waits until the daemon serves (privileges dropped), then looks the
+ * user up and opens the store with the options of the current configuration (SIGHUP updates them).
  */
-export const SERVICES: readonly MdaService[] = [authService, lmtpService];
+function gatedOpener(ctx: ServiceContext, protocol: string): { open: OpenUserStore; reload(): void } {
+  let opts: UserStoreOptions | undefined;
+  const options = (): UserStoreOptions =>
+    (opts ??= storeOptions(readMdaSettings(ctx.config(), { protocol }), protocol, ctx.processIds()));
+  return {
+    open: async (user, facts) => {
+      await ctx.serving;
+      return userStoreOpener(ctx.auth(), options())(user, facts);
+    },
+    reload: () => {
+      opts = undefined;
+    },
+  };
+}
+
+const imapService: MdaService = {
+  name: 'imap',
+  enabled: (cfg) => cfg.protocols().includes('imap'),
+  async bind(ctx) {
+    const cfg = ctx.config();
+    const s = readMdaSettings(cfg, { protocol: 'imap' });
+    const opener = gatedOpener(ctx, 'imap');
+    const server = await startImapServer({
+      settings: imapSettings(s, autoMailboxes(s)),
+      listeners: serviceInetListeners(readMdaSettings(cfg), 'imap-login'),
+      auth: ctx.auth(),
+      openStore: opener.open,
+      log: ctx.logFor,
+      ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
+    });
+    return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
+  },
+};
+
+const pop3Service: MdaService = {
+  name: 'pop3',
+  enabled: (cfg) => cfg.protocols().includes('pop3'),
+  async bind(ctx) {
+    const cfg = ctx.config();
+    const s = readMdaSettings(cfg, { protocol: 'pop3' });
+    const opener = gatedOpener(ctx, 'pop3');
+    const server = await startPop3Server({
+      settings: pop3Settings(s),
+      listeners: serviceInetListeners(readMdaSettings(cfg), 'pop3-login'),
+      auth: authServicePop3Auth(ctx.auth()),
+      openStore: opener.open,
+      log: ctx.logFor,
+      hostname: s.hostname || osHostname(),
+      ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
+    });
+    return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
+  },
+};
+
+/**
+ * ssl_cert/ssl_key for the login services. As in Dovecot, `ssl = yes|required` without a certificate
+ * is a start-up error when IMAP or POP3 runs.
+ */
+function loadTls(cfg: DovecotConfig, protocols: readonly string[]): ServerCredentials | undefined {
+  const s = readMdaSettings(cfg);
+  if (s.ssl === 'no') return undefined;
+  const cert = readFileValue(s.ssl_cert);
+  const key = readFileValue(s.ssl_key);
+  if (cert === '' && key === '') {
+    if (protocols.includes('imap') || protocols.includes('pop3')) throw new Error('ssl enabled, but ssl_cert not set');
+    return undefined;
+  }
+  return loadDovecotCredentials(cert, key, s.ssl_key_password);
+}
+
+/** The services of this daemon, in start order. */
+export const SERVICES: readonly MdaService[] = [authService, lmtpService, imapService, pop3Service];
 
 export interface RunningMda {
   readonly pidFile: string;
@@ -251,17 +305,28 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   const logFor = dovecotLogger({ errorSink, infoSink, debugSink, timestamp: cfg.get('log_timestamp') });
   const master = logFor('master');
   const authLog = logFor('auth');
-  let auth = authServiceFromConfig(cfg, authLog);
+  let auth: AuthService;
+  let tls: ServerCredentials | undefined;
+  try {
+    auth = authFromDovecotConfig(cfg, authLog).service;
+    tls = loadTls(cfg, cfg.protocols());
+  } catch (err) {
+    master.fatal(err instanceof Error ? err.message : String(err));
+    await Promise.all(sinks.map((s) => s.close()));
+    throw err;
+  }
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o644 });
 
   let ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const ctx: ServiceContext = { config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids };
+  let markServing!: () => void;
+  const serving = new Promise<void>((resolve) => (markServing = resolve));
+  const ctx: ServiceContext = { config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving };
   const bound: BoundService[] = [];
   const enabled = SERVICES.filter((s) => s.enabled(cfg));
   try {
     for (const s of enabled) bound.push(await s.bind(ctx));
     if (ids.uid === 0) {
-      const m = mailIds(deliverySettings(cfg));
+      const m = mailIds(readMdaSettings(cfg));
       if (m.uid === undefined || m.uid === 0) {
         throw new PrivilegeError('Started as root without mail_uid: refusing to write maildirs as root (set mail_uid/mail_gid to the virtual mail user)');
       }
@@ -269,6 +334,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
       dropPrivileges(m.uid, gid);
       ids = { uid: m.uid, gid };
     }
+    markServing();
     for (const b of bound) await b.serve();
   } catch (err) {
     master.fatal(err instanceof Error ? err.message : String(err));
@@ -290,7 +356,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
       master.warn(mdaEvents.master.reloading());
       try {
         cfg = loadDovecotConfig(o.configPath);
-        auth = authServiceFromConfig(cfg, authLog);
+        auth = authFromDovecotConfig(cfg, authLog).service;
         for (const b of bound) b.reload?.();
       } catch (err) {
         master.error(`reload failed, keeping the old configuration: ${err instanceof Error ? err.message : String(err)}`);
