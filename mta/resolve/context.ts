@@ -15,6 +15,7 @@ import type { PostfixConfig } from '../../shared/config/postfix/config.js';
 import { localAddresses, type LocalAddress } from '../../shared/config/postfix/host-defaults.js';
 import { openTable } from '../../shared/config/tables/registry.js';
 import type { LookupTable } from '../../shared/config/tables/table.js';
+import { splitListBraced } from '../../shared/config/postfix/values.js';
 import { compileDomainList, expandFileItems, type DomainList, type ListIo } from './domain-list.js';
 import { MapList } from './maps.js';
 
@@ -90,6 +91,11 @@ function interfaceSet(cfg: PostfixConfig, ifaces: () => LocalAddress[]): Set<str
   return out;
 }
 
+/** A list parameter split as Postfix splits map lists: `{ … }` inside an item (inline:{…}) stays whole. */
+export function listParam(cfg: PostfixConfig, name: string): string[] {
+  return splitListBraced(cfg.get(name));
+}
+
 /** Reads the first line of a myorigin file (Debian), falling back to the text itself. */
 export function effectiveMyorigin(value: string, readFile: (p: string) => string): string {
   if (!value.startsWith('/')) return value;
@@ -119,8 +125,8 @@ export function createResolveContext(cfg: PostfixConfig, opts: ResolveContextOpt
   };
   const parentList = new Set(cfg.getList('parent_domain_matches_subdomains'));
   const parentMatches = (param: string): boolean => parentList.has(param);
-  const list = (param: string): DomainList => compileDomainList(cfg.getList(param), parentMatches(param), io);
-  const maps = (param: string): MapList => new MapList(param, expandFileItems(cfg.getList(param), io), io.openTable);
+  const list = (param: string): DomainList => compileDomainList(listParam(cfg, param), parentMatches(param), io);
+  const maps = (param: string): MapList => new MapList(param, expandFileItems(listParam(cfg, param), io), io.openTable);
   const propagate = new Set(cfg.getList('propagate_unmatched_extensions'));
   return {
     cfg,

@@ -20,7 +20,7 @@ import { reply } from '../../../shared/proto/smtp-reply.js';
 import { TableOpenError } from '../../../shared/config/tables/errors.js';
 import type { DnsClient } from '../../dns/api.js';
 import { createNodeDnsClient } from '../../dns/node-dns.js';
-import { createResolveContext } from '../../resolve/context.js';
+import { createResolveContext, listParam } from '../../resolve/context.js';
 import { createResolver, type PostfixResolver } from '../../resolve/resolver.js';
 import type { Decision, SmtpdFacts, SmtpdPolicy, SmtpdStage } from './api.js';
 import * as addr from './checks-address.js';
@@ -109,7 +109,7 @@ export function createSmtpdPolicy(cfg: PostfixConfig, opts: SmtpdPolicyOptions =
       dns ??= createNodeDnsClient();
       return dns;
     },
-    mynetworks: () => (nets ??= compileNetworkList(cfg.getList('mynetworks'), ctx.io, ctx.parentMatches('mynetworks'), log)),
+    mynetworks: () => (nets ??= compileNetworkList(listParam(cfg, 'mynetworks'), ctx.io, ctx.parentMatches('mynetworks'), log)),
     openTable: (spec) => ctx.io.openTable(spec),
     sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     runItems: (st, items) => runItems(st, items),
