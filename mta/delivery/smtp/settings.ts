@@ -4,6 +4,7 @@
  * Times are milliseconds here. Tests build settings with smaller timeouts through `overrides`.
  */
 import type { PostfixConfig } from '../../../shared/config/postfix/config.js';
+import { splitListBraced } from '../../../shared/config/postfix/values.js';
 import { parseInetProtocols, type InetProtocols } from './mx-order.js';
 import { parsePort } from './nexthop.js';
 import type { TlsDefaults } from './tls-policy.js';
@@ -58,6 +59,8 @@ const ms = (cfg: PostfixConfig, name: string): number => cfg.getTime(name, 's') 
 
 export function smtpSettings(cfg: PostfixConfig): SmtpSettings {
   const list = (n: string): string[] => cfg.getList(n);
+  // Table lists keep `inline:{ … }` whole.
+  const maps = (n: string): string[] => splitListBraced(cfg.get(n));
   return {
     heloName: cfg.get('smtp_helo_name'),
     myhostname: cfg.get('myhostname'),
@@ -95,12 +98,12 @@ export function smtpSettings(cfg: PostfixConfig): SmtpSettings {
       secureCertMatch: list('smtp_tls_secure_cert_match'),
       caFile: cfg.get('smtp_tls_CAfile'),
       caPath: cfg.get('smtp_tls_CApath'),
-      policyMaps: list('smtp_tls_policy_maps'),
+      policyMaps: maps('smtp_tls_policy_maps'),
       connectionReuse: cfg.getBool('smtp_tls_connection_reuse'),
     },
     sasl: {
       enable: cfg.getBool('smtp_sasl_auth_enable'),
-      passwordMaps: list('smtp_sasl_password_maps'),
+      passwordMaps: maps('smtp_sasl_password_maps'),
       securityOptions: list('smtp_sasl_security_options'),
       tlsSecurityOptions: list('smtp_sasl_tls_security_options'),
       mechanismFilter: list('smtp_sasl_mechanism_filter'),

@@ -11,7 +11,8 @@ import { startFakeSmtp } from '../../../helpers/smtp-sink.js';
 import { tempDir } from '../../../helpers/tmp.js';
 import { harness, request } from './harness.js';
 
-const tls = makeSelfSigned({ commonName: 'ex.test', bits: 2048 });
+const cert = makeSelfSigned({ commonName: 'ex.test', bits: 2048 });
+const tls = { key: cert.keyPem, cert: cert.certPem };
 
 test('may: STARTTLS used when offered, TLS line logged, EHLO repeated', async (t) => {
   const h = await harness(t, { 'ex.test': { A: ['127.0.0.20'] } });
@@ -61,7 +62,7 @@ test('verify and secure: trust from smtp_tls_CAfile, names from the match lists'
   await startFakeSmtp(t, { host: '127.0.0.25', port: h.port, starttls: 'ok', tls });
   const dir = tempDir(t);
   const ca = join(dir, 'ca.pem');
-  writeFileSync(ca, tls.certPem);
+  writeFileSync(ca, cert.certPem);
   const untrusted = await h.agent({ smtp_tls_security_level: 'verify' }).deliver(request({ nexthop: `ex.test:${h.port}`, to: ['a@ex.test'] }));
   assert.deepEqual([untrusted[0]!.kind, untrusted[0]!.dsnStatus, untrusted[0]!.kind !== 'delivered' && untrusted[0]!.reason], ['deferred', '4.7.5', 'Server certificate not trusted']);
   const ok = await h.agent({ smtp_tls_security_level: 'verify', smtp_tls_CAfile: ca }).deliver(request({ nexthop: `ex.test:${h.port}`, to: ['a@ex.test'] }));
