@@ -347,7 +347,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
     await Promise.all(sinks.map((s) => s.close()));
     throw err;
   }
-  master.info(mdaEvents.master.startingUp(POSTERN_DOVECOT_VERSION, enabled.filter((s) => s.name !== 'auth').map((s) => s.name).join(', ')));
+  master.info(mdaEvents.master.startingUp(POSTERN_DOVECOT_VERSION, cfg.protocols().filter((p) => enabled.some((s) => s.name === p)).join(', ')));
 
   let stopping: Promise<void> | undefined;
   const running: RunningMda = {

@@ -6,6 +6,7 @@
  * socket (the socket is created inside the listen call, then chmod/chown right after: the window
  * is the same as Dovecot's).
  *
+ * Ownership is applied only when running as root (nobody else may give a socket away).
  * Distrusts clients: lines are bounded (postern_auth_max_line_length), a too long line or a protocol
  * "BUG" drops the connection; socket errors end only that connection, never the service.
  */
@@ -116,9 +117,11 @@ export async function startAuthServer(o: AuthServerOptions): Promise<RunningAuth
       });
       servers.push(srv);
       srv.on('error', (err) => log.error(`${l.path}: ${err.message}`));
-      const uid = l.user ? resolveUid(l.user) : undefined;
-      const gid = l.group ? resolveGid(l.group) : undefined;
-      if ((l.user && uid === undefined) || (l.group && gid === undefined)) {
+      // Only root may give a socket away; anyone else keeps it (and needs no such user to exist).
+      const root = process.getuid?.() === 0;
+      const uid = root && l.user ? resolveUid(l.user) : undefined;
+      const gid = root && l.group ? resolveGid(l.group) : undefined;
+      if (root && ((l.user && uid === undefined) || (l.group && gid === undefined))) {
         throw new RangeError(`${l.path}: unknown user or group ${l.user ?? ''}:${l.group ?? ''}`);
       }
       if (uid !== undefined || gid !== undefined) await chown(l.path, uid !== undefined ? Number(uid) : -1, gid !== undefined ? Number(gid) : -1);

@@ -6,6 +6,8 @@
  * net.Server objects that are not yet serving, so the caller can bind as root, drop privileges,
  * and only then attach connection handlers.
  *
+ * Only root can give a socket away: started as another user (the demo, tests) the daemon keeps its
+ * sockets as its own and only applies the mode.
  * Distrusts the configuration: unknown users/groups and a non-socket file at the path are errors.
  */
 import { createServer, type Server } from 'node:net';
@@ -62,9 +64,10 @@ function listen(server: Server, arg: string | { host: string; port: number }): P
 export async function bindUnix(spec: UnixListenerSpec): Promise<BoundListener> {
   await mkdir(dirname(spec.path), { recursive: true, mode: 0o755 });
   await replaceStaleSocket(spec.path);
-  const uid = spec.user !== '' ? resolveUid(spec.user) : undefined;
-  const gid = spec.group !== '' ? resolveGid(spec.group) : undefined;
-  if ((spec.user !== '' && uid === undefined) || (spec.group !== '' && gid === undefined)) {
+  const root = process.getuid?.() === 0;
+  const uid = root && spec.user !== '' ? resolveUid(spec.user) : undefined;
+  const gid = root && spec.group !== '' ? resolveGid(spec.group) : undefined;
+  if (root && ((spec.user !== '' && uid === undefined) || (spec.group !== '' && gid === undefined))) {
     throw new Error(`${spec.path}: unknown user or group ${spec.user}:${spec.group}`);
   }
   const server = createServer({ pauseOnConnect: false });

@@ -5,8 +5,14 @@
  *
  * It starts the daemons as separate processes through bin/, exactly as an administrator would, so
  * the MTA and MDA stay independent. A daemon that is not built yet is reported, not faked.
+ *
+ * Mail is never written as root: run by a normal user, the demo's mail uid/gid (@UID@/@GID@) are that
+ * user's; run by root (CI machines), they are nobody's (65534), and var/demo/mail and the users file
+ * are given to that uid, because the MDA binds as root and then drops to mail_uid for good (it must
+ * still read the passwd-file afterwards). The demo user's password is stored as a SHA512-CRYPT hash
+ * made by `bin/doveadm pw` (the MDA's own scheme code; shared/ may not import mda/).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -15,8 +21,11 @@ import { makeSelfSigned } from '../tls/selfsigned.js';
 
 const top = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const varDir = join(top, 'var', 'demo');
-const uid = process.getuid?.() ?? 0;
-const gid = process.getgid?.() ?? 0;
+/** An unprivileged uid/gid for the mail when the demo runs as root: nobody/nogroup on Debian. */
+const NOBODY = 65534;
+const asRoot = (process.getuid?.() ?? 0) === 0;
+const uid = asRoot ? NOBODY : process.getuid?.() ?? 0;
+const gid = asRoot ? NOBODY : process.getgid?.() ?? 0;
 
 interface Daemon {
   name: string;
@@ -31,6 +40,25 @@ function fill(template: string): string {
 
 function install(src: string, dst: string): void {
   writeFileSync(dst, fill(readFileSync(join(top, 'conf', 'demo', src), 'utf8')));
+}
+
+/** Gives a tree to the mail uid (root only; a normal user already owns what it created). */
+function giveToMailUser(path: string): void {
+  if (!asRoot) return;
+  chownSync(path, uid, gid);
+  if (!statSync(path).isDirectory()) return;
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    if (e.isDirectory()) giveToMailUser(join(path, e.name));
+    else chownSync(join(path, e.name), uid, gid);
+  }
+}
+
+/** `{SHA512-CRYPT}$6$…` for the password, from the MDA's own doveadm. */
+function hashPassword(password: string): string {
+  const r = spawnSync(join(top, 'bin', 'doveadm'), ['pw', '-s', 'SHA512-CRYPT', '-p', password], { encoding: 'utf8' });
+  const hash = r.stdout.trim();
+  if (r.status !== 0 || !hash.startsWith('{SHA512-CRYPT}$6$')) throw new Error(`doveadm pw failed: ${r.stderr}`);
+  return hash;
 }
 
 function prepare(): { user: string; password: string } {
@@ -59,8 +87,11 @@ function prepare(): { user: string; password: string } {
     password = randomBytes(9).toString('base64url');
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
   }
-  // {PLAIN} until the demo hashes with the MDA's own scheme code; the file is mode 0600 under var/.
-  writeFileSync(join(varDir, 'dovecot', 'users'), `${user}:{PLAIN}${password}::::::\n`, { mode: 0o600 });
+  const users = join(varDir, 'dovecot', 'users');
+  writeFileSync(users, `${user}:${hashPassword(password)}::::::\n`, { mode: 0o600 });
+  chmodSync(users, 0o600);
+  giveToMailUser(users);
+  giveToMailUser(join(varDir, 'mail'));
   writeFileSync(join(varDir, 'postfix', 'vmailbox'), `${user} demo.test/demo/\n`);
   return { user, password };
 }
@@ -74,14 +105,15 @@ const { user, password } = prepare();
 const postfixDir = join(varDir, 'postfix');
 const dovecotConf = join(varDir, 'dovecot', 'dovecot.conf');
 const daemons: Daemon[] = [
-  { name: 'postern-mda', args: ['-c', dovecotConf], built: false },
+  { name: 'postern-mda', args: ['-c', dovecotConf], built: true },
   { name: 'postern-mta', args: ['-c', postfixDir], built: false },
 ];
 
 process.stdout.write(
   `Postern demo in ${varDir}\n` +
     `  user ${user}  password ${password}\n` +
-    '  SMTP 127.0.0.1:2525, submission 2587 (STARTTLS), submissions 2465; IMAP 1143, IMAPS 1993; POP3 1110, POP3S 1995\n',
+    '  SMTP 127.0.0.1:2525, submission 2587 (STARTTLS), submissions 2465; IMAP 1143, IMAPS 1993; POP3 1110, POP3S 1995\n' +
+    `  LMTP ${join(varDir, 'run', 'lmtp')}; auth ${join(varDir, 'run', 'auth-client')}; mail as uid ${uid}\n`,
 );
 
 const built = daemons.filter((d) => d.built);
