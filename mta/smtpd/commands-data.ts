@@ -78,13 +78,20 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
   let size = 0;
   let done = false;
   let tooBig = false;
+  let inputError: unknown;
   s.dataBytes = 0;
   // Reads up to and including the end-of-data line; yields unstuffed CRLF lines while within limits.
   const readLines = async function* (): AsyncGenerator<Buffer> {
     let atLineStart = true;
     let prevEnd: 'crlf' | 'lf' | 'cut' = 'crlf';
     for (;;) {
-      const p = await input.readPiece(st.lineLimit);
+      let p;
+      try {
+        p = await input.readPiece(st.lineLimit);
+      } catch (err) {
+        inputError = err;
+        throw err;
+      }
       s.dataBytes! += p.data.length + (p.end === 'crlf' ? 2 : p.end === 'lf' ? 1 : 0);
       const endsDot = atLineStart && p.end !== 'cut' && p.data.length === 1 && p.data[0] === 0x2e;
       if (endsDot && (st.forbidBareNewline !== 'normalize' || (p.end === 'crlf' && prevEnd === 'crlf'))) {
@@ -106,15 +113,13 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
     if (tooBig) throw new TooBig('message file too big');
   })();
   const result = s.deps.cleanup.submit(incoming(s), content);
-  result.catch(() => undefined);
   let outcome: { reply: SmtpReply; ok: boolean };
-  try {
-    outcome = await finalReply(s, result);
-  } finally {
-    // Whatever cleanup did, the client's message must be read to its end before the next command.
-    if (!done) for await (const _ of lines) void _;
-    s.dataBytes = undefined;
-  }
+  outcome = await finalReply(s, result);
+  // The client went away or timed out mid-message: the session ends with `… after DATA (N bytes)`.
+  if (inputError !== undefined) throw inputError;
+  // Whatever cleanup did, the client's message must be read to its end before the next command.
+  if (!done) for await (const _ of lines) void _;
+  s.dataBytes = undefined;
   if (tooBig) {
     s.deps.log.warn(smtpdEvents.fileTooBig(s.tx?.queueId));
     outcome = { reply: R.fileTooBig, ok: false };

@@ -187,7 +187,8 @@ export class SmtpdSession {
       out = { ...r, code: r.code - 100 };
       if (r.enhanced?.startsWith('5')) out.enhanced = `4${r.enhanced.slice(1)}`;
     }
-    this.io.write(formatReply(out));
+    // A SASL challenge keeps its space even when empty (`334 `), as Postfix sends it.
+    this.io.write(out.code === 334 ? `334 ${out.text}\r\n` : formatReply(out));
     if (out.code === 421 || out.code === 521) this.hangup = true;
   }
 
