@@ -51,7 +51,7 @@ export const POST_LOGIN_CAPABILITIES: readonly string[] = [
   'IMAP4rev1', 'SASL-IR', 'LOGIN-REFERRALS', 'ID', 'ENABLE', 'IDLE', 'SORT', 'SORT=DISPLAY',
   'THREAD=REFERENCES', 'THREAD=REFS', 'THREAD=ORDEREDSUBJECT',
   'MULTIAPPEND', 'UNSELECT', 'CHILDREN', 'NAMESPACE', 'UIDPLUS', 'LIST-EXTENDED', 'I18NLEVEL=1',
-  'CONDSTORE', 'ESEARCH', 'ESORT', 'SEARCHRES', 'WITHIN', 'LIST-STATUS', 'BINARY', 'MOVE',
+  'CONDSTORE', 'QRESYNC', 'ESEARCH', 'ESORT', 'SEARCHRES', 'WITHIN', 'LIST-STATUS', 'BINARY', 'MOVE',
   'STATUS=SIZE', 'LITERAL+', 'SPECIAL-USE',
 ];
 
@@ -60,4 +60,4 @@ export function postLoginCapability(): string {
 }
 
 /** ENABLE-able extensions (RFC 5161) that we implement. */
-export const ENABLEABLE: readonly string[] = ['CONDSTORE'];
+export const ENABLEABLE: readonly string[] = ['CONDSTORE', 'QRESYNC'];

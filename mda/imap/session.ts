@@ -7,7 +7,8 @@
  * Dovecot behaviour followed: pre-login replies have no timing suffix and hide error detail; the log
  * prefix is `imap-login` before login and `imap(user)<pid><session>` after; \Recent is shown after
  * the system flags and before keywords; new keywords are announced with FLAGS and PERMANENTFLAGS;
- * EXISTS/RECENT are sent when their values change.
+ * EXISTS/RECENT are sent when their values change; with QRESYNC enabled (RFC 7162 §3.2.10)
+ * expunges are `* VANISHED uid-set` and flag FETCHes carry the UID.
  * Distrusts: nothing from the client reaches here unparsed; storage errors are mapped in errors.ts.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { SYSTEM_FLAGS } from '../storage/api.js';
 import { mdaEvents } from '../log-events.js';
 import type { SessionState } from './command.js';
 import type { ByteString } from './proto/formatter.js';
+import { formatRuns } from './search/return-options.js';
 import type { ImapSettings } from './settings.js';
 
 /** The transport under a session. */
@@ -183,7 +185,10 @@ export class ImapSession {
     const sel = this.selected;
     if (sel === undefined) return;
     const ch = await sel.view.refresh();
-    for (const seq of ch.expungedSeqs) this.untagged(`${seq} EXPUNGE`);
+    // RFC 7162 §3.2.10: once QRESYNC is enabled, expunges are reported as VANISHED UID sets.
+    if (this.enabled.has('QRESYNC')) {
+      if (ch.expunged.length > 0) this.untagged(`VANISHED ${formatRuns([...ch.expunged].sort((a, b) => a - b))}`);
+    } else for (const seq of ch.expungedSeqs) this.untagged(`${seq} EXPUNGE`);
     if (ch.keywordsChanged) this.sendFlags();
     const expungedCount = ch.expungedSeqs.length;
     if (ch.exists !== sel.exists - expungedCount || ch.added.length > 0) {
@@ -196,7 +201,8 @@ export class ImapSession {
     for (const m of ch.flagChanges) {
       if (addedUids.has(m.uid)) continue;
       const parts = [`FLAGS ${this.flagsOf(m)}`];
-      if (uidCommand) parts.unshift(`UID ${m.uid}`);
+      // RFC 7162 §3.2.4: with QRESYNC every FETCH carries the UID.
+      if (uidCommand || this.enabled.has('QRESYNC')) parts.unshift(`UID ${m.uid}`);
       if (sel.condstore) parts.push(`MODSEQ (${m.modseq})`);
       this.untagged(`${m.seq} FETCH (${parts.join(' ')})`);
     }

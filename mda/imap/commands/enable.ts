@@ -1,5 +1,5 @@
 /*
- * ENABLE (RFC 5161): `* ENABLED` lists what was newly enabled among what we implement
+ * ENABLE (RFC 5161; CONDSTORE and QRESYNC, RFC 7162): `* ENABLED` lists what was newly enabled among what we implement
  * (capabilities.ts ENABLEABLE); unknown names are ignored and nothing new means no untagged
  * reply, as Dovecot does.
  */
@@ -19,7 +19,9 @@ export const enableCommand: CommandSpec = {
       if (n === undefined || !ENABLEABLE.includes(n) || session.enabled.has(n)) continue;
       session.enabled.add(n);
       newly.push(n);
-      if (n === 'CONDSTORE' && session.selected !== undefined) session.selected.condstore = true;
+      // QRESYNC implies CONDSTORE (RFC 7162 §3.2.3); only the names asked for are listed.
+      if (n === 'QRESYNC') session.enabled.add('CONDSTORE');
+      if ((n === 'CONDSTORE' || n === 'QRESYNC') && session.selected !== undefined) session.selected.condstore = true;
     }
     if (newly.length > 0) session.untagged(`ENABLED ${newly.join(' ')}`);
     return OK('Enabled.');

@@ -4,6 +4,7 @@
  * does nothing and still says OK, as Dovecot.
  */
 import { OK, SELECTED, type CommandSpec } from '../command.js';
+import { expungeCompleted } from './qresync.js';
 
 export const expungeCommand: CommandSpec = {
   name: 'EXPUNGE',
@@ -15,6 +16,6 @@ export const expungeCommand: CommandSpec = {
     if (sel.readOnly) return OK('Expunge completed.');
     const gone = await sel.view.expunge({ onlyDeleted: true });
     session.stats.expunged += gone.length;
-    return OK('Expunge completed.');
+    return expungeCompleted(session);
   },
 };

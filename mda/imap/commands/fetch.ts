@@ -6,7 +6,9 @@
  * at a time and wait for the client to read (socket backpressure), so a huge FETCH costs one
  * message of memory. A message that vanished meanwhile is skipped (`NO [EXPUNGEISSUED]` would make
  * clients retry forever; Dovecot also just omits it when the file is gone).
- * Distrusts: the attribute list (proto/fetch-attributes.ts), the modifier list (only CHANGEDSINCE).
+ * UID FETCH (CHANGEDSINCE n VANISHED) with QRESYNC enabled first reports `* VANISHED (EARLIER)` for
+ * the UIDs of the set expunged after n (RFC 7162 §3.2.6).
+ * Distrusts: the attribute list (proto/fetch-attributes.ts), the modifier list (CHANGEDSINCE, VANISHED).
  */
 import { SELECTED, type CommandContext, type CommandSpec, type Completion } from '../command.js';
 import { messagesOf, parseSetArg } from '../message-set.js';
@@ -14,15 +16,26 @@ import { ImapSyntaxError } from '../proto/errors.js';
 import { parseFetchAttributes, type FetchAttribute } from '../proto/fetch-attributes.js';
 import { renderFetch, setsSeen } from '../fetch/render.js';
 import { isStorageError } from '../../storage/api.js';
+import { sendVanishedEarlier } from './qresync.js';
 
-function changedSince(arg: CommandContext['args'][number] | undefined): number | undefined {
-  if (arg === undefined) return undefined;
+/** `(CHANGEDSINCE n [VANISHED])` (RFC 7162 §3.1.4.1, §3.2.6). */
+function modifiers(arg: CommandContext['args'][number] | undefined): { since: number | undefined; vanished: boolean } {
+  if (arg === undefined) return { since: undefined, vanished: false };
   if (arg.type !== 'list') throw new ImapSyntaxError('Invalid arguments.');
+  let since: number | undefined;
+  let vanished = false;
   const it = arg.items;
-  if (it.length !== 2 || it[0]?.type !== 'atom' || it[0].value.toUpperCase() !== 'CHANGEDSINCE' || it[1]?.type !== 'atom' || !/^[0-9]{1,19}$/.test(it[1].value)) {
-    throw new ImapSyntaxError('Invalid CHANGEDSINCE modseq.');
+  for (let i = 0; i < it.length; i++) {
+    const name = it[i]?.type === 'atom' ? (it[i] as { value: string }).value.toUpperCase() : '';
+    if (name === 'CHANGEDSINCE') {
+      const v = it[++i];
+      if (v?.type !== 'atom' || !/^[0-9]{1,19}$/.test(v.value)) throw new ImapSyntaxError('Invalid CHANGEDSINCE modseq.');
+      since = Number(v.value);
+    } else if (name === 'VANISHED') vanished = true;
+    else throw new ImapSyntaxError('Invalid CHANGEDSINCE modseq.');
   }
-  return Number(it[1].value);
+  if (since === undefined) throw new ImapSyntaxError('Invalid CHANGEDSINCE modseq.');
+  return { since, vanished };
 }
 
 export async function runFetch(ctx: CommandContext): Promise<Completion> {
@@ -30,7 +43,8 @@ export async function runFetch(ctx: CommandContext): Promise<Completion> {
   const sel = session.selected!;
   const set = parseSetArg(ctx.args[0]);
   let attrs: FetchAttribute[] = parseFetchAttributes(ctx.args[1]);
-  const since = changedSince(ctx.args[2]);
+  const { since, vanished } = modifiers(ctx.args[2]);
+  if (vanished && (!ctx.uid || !session.enabled.has('QRESYNC'))) throw new ImapSyntaxError('VANISHED can only be used with UID FETCH and QRESYNC enabled');
   const wantsModseq = since !== undefined || attrs.some((a) => a.type === 'simple' && a.name === 'MODSEQ');
   if (since !== undefined && !attrs.some((a) => a.type === 'simple' && a.name === 'MODSEQ')) attrs = [...attrs, { type: 'simple', name: 'MODSEQ' }];
   let msgs = messagesOf(session, set, ctx.uid);
@@ -39,6 +53,7 @@ export async function runFetch(ctx: CommandContext): Promise<Completion> {
     sel.condstore = true;
     session.untagged(`OK [HIGHESTMODSEQ ${sel.view.highestModseq}] Highest`);
   }
+  if (vanished && since !== undefined && set.type === 'ranges') await sendVanishedEarlier(session, sel.view, since, set);
   const seenUids = new Set<number>();
   if (!sel.readOnly && attrs.some(setsSeen)) {
     const unseen = msgs.filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid);

@@ -5,26 +5,34 @@
  * `OK [READ-WRITE] Select completed.` / `OK [READ-ONLY] Examine completed.`. Selecting while a
  * mailbox is selected first sends `* OK [CLOSED] Previous mailbox closed.`. A missing mailbox is
  * `NO Mailbox doesn't exist: name` without a response code, as Dovecot answers.
- * Distrusts: the optional parameter list (only CONDSTORE is accepted).
+ * With QRESYNC enabled, `(QRESYNC (uidvalidity modseq [known-uids]))` adds VANISHED (EARLIER) and
+ * the changed flags after HIGHESTMODSEQ (RFC 7162 §3.2.5; qresync.ts).
+ * Distrusts: the optional parameter list (only CONDSTORE and QRESYNC are accepted).
  */
 import { AUTHENTICATED, type CommandContext, type CommandSpec, type Completion } from '../command.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { mailboxArg } from '../mailbox-names.js';
 import { argAtom } from '../proto/values.js';
 import { isStorageError } from '../../storage/api.js';
+import { parseQresyncParams, qresyncSelect, type QresyncParams } from './qresync.js';
 
 export async function openMailbox(ctx: CommandContext, readOnly: boolean): Promise<Completion> {
   const { session, args } = ctx;
   const store = session.store!;
   const name = mailboxArg(args[0], store.separator);
   let condstore = session.enabled.has('CONDSTORE');
+  let qresync: QresyncParams | undefined;
   const params = args[1];
   if (params !== undefined) {
     if (params.type !== 'list') throw new ImapSyntaxError('Invalid arguments');
-    for (const p of params.items) {
-      const a = argAtom(p)?.toUpperCase();
+    for (let i = 0; i < params.items.length; i++) {
+      const a = argAtom(params.items[i])?.toUpperCase();
       if (a === 'CONDSTORE') condstore = true;
-      else throw new ImapSyntaxError(`Unknown select parameter: ${a ?? ''}`.trimEnd());
+      else if (a === 'QRESYNC') {
+        if (!session.enabled.has('QRESYNC')) throw new ImapSyntaxError('QRESYNC not enabled');
+        qresync = parseQresyncParams(params.items[++i]);
+        condstore = true;
+      } else throw new ImapSyntaxError(`Unknown select parameter: ${a ?? ''}`.trimEnd());
     }
   }
   if (session.selected !== undefined) {
@@ -48,6 +56,7 @@ export async function openMailbox(ctx: CommandContext, readOnly: boolean): Promi
   session.untagged(`OK [UIDVALIDITY ${st.uidValidity}] UIDs valid`);
   session.untagged(`OK [UIDNEXT ${st.uidNext}] Predicted next UID`);
   if (condstore) session.untagged(`OK [HIGHESTMODSEQ ${st.highestModseq}] Highest`);
+  if (qresync !== undefined) await qresyncSelect(session, view, qresync);
   return readOnly
     ? { text: 'Examine completed.', code: { name: 'READ-ONLY' } }
     : { text: 'Select completed.', code: { name: 'READ-WRITE' } };

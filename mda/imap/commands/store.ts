@@ -61,9 +61,14 @@ export async function runStore(ctx: CommandContext): Promise<Completion> {
   for (const u of r.updated) {
     const old = before.get(u.uid);
     const changed = old === undefined || old.flags.join(' ') !== u.flags.join(' ');
-    if (silent && !(unchangedSince !== undefined && changed)) continue;
+    const withUid = ctx.uid || session.enabled.has('QRESYNC');
+    if (silent && !(unchangedSince !== undefined && changed)) {
+      // RFC 7162 §3.1.3: with CONDSTORE even .SILENT reports the new MODSEQ of changed messages (Dovecot does).
+      if (sel.condstore && changed) session.untagged(`${u.seq} FETCH (${withUid ? `UID ${u.uid} ` : ''}MODSEQ (${u.modseq}))`);
+      continue;
+    }
     const parts: string[] = [];
-    if (ctx.uid) parts.push(`UID ${u.uid}`);
+    if (withUid) parts.push(`UID ${u.uid}`);
     if (sel.condstore) parts.push(`MODSEQ (${u.modseq})`);
     parts.push(`FLAGS ${session.flagsOf(u)}`);
     session.untagged(`${u.seq} FETCH (${parts.join(' ')})`);

@@ -2,6 +2,7 @@
  * UID EXPUNGE (RFC 4315 §2.1): like EXPUNGE, limited to the given UIDs.
  */
 import { OK, SELECTED, type CommandSpec } from '../command.js';
+import { expungeCompleted } from './qresync.js';
 import { resolveSet } from '../message-set.js';
 
 export const uidExpungeCommand: CommandSpec = {
@@ -15,6 +16,6 @@ export const uidExpungeCommand: CommandSpec = {
     if (sel.readOnly) return OK('Expunge completed.');
     const gone = await sel.view.expunge({ uids, onlyDeleted: true });
     session.stats.expunged += gone.length;
-    return OK('Expunge completed.');
+    return expungeCompleted(session);
   },
 };
