@@ -107,6 +107,11 @@ export const mtaEvents = {
       return s;
     },
   },
+  master: {
+    started: (version: string, configDir: string) => `daemon started -- version ${version}, configuration ${configDir}`,
+    reload: (version: string, configDir: string) => `reload -- version ${version}, configuration ${configDir}`,
+    terminating: (signal: number) => `terminating on signal ${signal}`,
+  },
   pickup: {
     accepted: (queueId: string, uid: number, from: string) => `${queueId}: uid=${uid} from=<${from}>`,
   },

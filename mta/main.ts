@@ -31,6 +31,7 @@ import { Qmgr, type DsnGenerator } from './qmgr/scheduler.js';
 import { controlHandler } from './qmgr/control.js';
 import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
+import { mtaEvents } from './log-events.js';
 
 export interface MtaOptions {
   configDir: string;
@@ -59,7 +60,9 @@ export interface MtaHandle {
   readonly store: QueueStore;
   readonly qmgr: Qmgr;
   readonly log: Log;
-  stop(graceSeconds?: number, signal?: string): Promise<void>;
+  stop(graceSeconds?: number, signal?: number): Promise<void>;
+  /** SIGHUP: logs Postfix's reload line (the configuration is not re-read in place yet). */
+  reload(): void;
 }
 
 export class MtaStartError extends Error {
@@ -194,13 +197,13 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     process.setuid?.(ids.uid);
   }
 
-  masterLog.info(`daemon started -- version ${cfg.get('mail_version')}, configuration ${o.configDir}`);
+  masterLog.info(mtaEvents.master.started(cfg.get('mail_version'), o.configDir));
   qmgr.start();
 
   let stopped: Promise<void> | undefined;
-  const stop = (graceSeconds = o.stopGraceSeconds ?? 10, signal?: string): Promise<void> => {
+  const stop = (graceSeconds = o.stopGraceSeconds ?? 10, signal?: number): Promise<void> => {
     stopped ??= (async () => {
-      if (signal) masterLog.info(`terminating on signal ${signal}`);
+      if (signal !== undefined) masterLog.info(mtaEvents.master.terminating(signal));
       await Promise.allSettled(extra.map((s) => s.close()));
       await control.close();
       await qmgr.stop(graceSeconds * 1000);
@@ -211,5 +214,6 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     })();
     return stopped;
   };
-  return { store, qmgr, log: masterLog, stop };
+  const reload = () => masterLog.info(mtaEvents.master.reload(cfg.get('mail_version'), o.configDir));
+  return { store, qmgr, log: masterLog, stop, reload };
 }

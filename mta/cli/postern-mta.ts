@@ -33,13 +33,13 @@ async function main(argv: string[]): Promise<void> {
   const h = handle;
   const onSignal = (sig: NodeJS.Signals, num: number, grace?: number) => {
     process.on(sig, () => {
-      void h.stop(grace, String(num)).then(() => process.exit(0), () => process.exit(1));
+      void h.stop(grace, num).then(() => process.exit(0), () => process.exit(1));
     });
   };
   onSignal('SIGTERM', 15);
   onSignal('SIGINT', 2);
   onSignal('SIGQUIT', 3, 0);
-  process.on('SIGHUP', () => h.log.info(`reload -- version 3.7.11, configuration ${configDir}`));
+  process.on('SIGHUP', () => h.reload());
 }
 
 void main(process.argv.slice(2));
