@@ -299,7 +299,7 @@ export class SmtpdSession {
         this.deps.log.info(mtaEvents.smtpd.improperPipelining(c.name, this.client, escapeForLog(this.io.input.peek(100))));
       }
       this.where = c.name;
-      if (this.illegalPipelining && s.forbidUnauthPipelining && !this.sasl) {
+      if (this.illegalPipelining && s.forbidUnauthPipelining) {
         this.count(c.name.toLowerCase(), false);
         await this.reply(R.syncError);
         this.hangup = true;
