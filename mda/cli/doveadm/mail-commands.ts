@@ -13,7 +13,7 @@ import { EX_TEMPFAIL, EX_USAGE, type DoveadmContext } from './context.js';
 import { AVAILABLE_FIELDS_TEXT, FetchMessage, isFetchField, isStreamField } from './fetch-fields.js';
 import { iterateQuery } from './mail-iter.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
-import { parseDoveadmQuery, type DoveadmQuery } from './search-query.js';
+import { hasMessageKeyEverywhere, parseDoveadmQuery, type DoveadmQuery } from './search-query.js';
 import type { PrintFormat } from './print.js';
 import { ImapSyntaxError } from '../../imap/proto/errors.js';
 
@@ -104,7 +104,7 @@ export function searchCommand(ctx: DoveadmContext, args: readonly string[]): Pro
 export function expungeCommand(ctx: DoveadmContext, args: readonly string[]): Promise<void> {
   return run(ctx, args, 'm', 1, 'flow', (words, flags) => {
     const q = query(ctx, words);
-    if (q.key === undefined) {
+    if (!hasMessageKeyEverywhere(q.root)) {
       ctx.fatal('expunge: To avoid accidents, each branch in search query must contain something else besides MAILBOX (e.g. just add "all" if you want everything)', EX_USAGE);
     }
     return {

@@ -11,7 +11,7 @@ import { isStorageError, mailboxGuidOf, type MailboxView, type MailStore, type M
 import { searchMessages } from '../../imap/search/evaluate.js';
 import { exitForStorage, EX_TEMPFAIL, type DoveadmContext } from './context.js';
 import { selectableMailboxes } from './mailbox.js';
-import { mailboxMatcher, type DoveadmQuery } from './search-query.js';
+import { keyForMailbox, mailboxExcluded, type DoveadmQuery } from './search-query.js';
 
 export interface IterOptions {
   readonly readOnly: boolean;
@@ -22,17 +22,18 @@ export interface IterOptions {
 export type MailboxVisitor = (view: MailboxView, messages: readonly MessageInfo[], mailboxGuid: string) => Promise<void>;
 
 export async function iterateQuery(ctx: DoveadmContext, user: string, store: MailStore, q: DoveadmQuery, opts: IterOptions, visit: MailboxVisitor): Promise<void> {
-  const existing = await selectableMailboxes(store);
-  const matchers = q.mailboxes.map((m) => mailboxMatcher([m], store.separator));
-  const names = existing.filter((n) => matchers.every((m) => m(n)));
-  if (opts.reportMissing === true && names.length === 0) {
-    for (const m of q.mailboxes) {
-      if (/[*%]/.test(m)) continue;
+  const names = await selectableMailboxes(store);
+  if (opts.reportMissing === true) {
+    for (const m of q.literalMailboxes) {
+      if (names.some((n) => n === m || (n === 'INBOX' && m.toUpperCase() === 'INBOX'))) continue;
       ctx.userError(user, `Couldn't get mailbox '${m}' GUID: Mailbox doesn't exist: ${m}`);
       ctx.fail(68);
+      return;
     }
   }
+  const usesGuid = JSON.stringify(q.root).includes('"mailbox-guid"');
   for (const name of names) {
+    if (!usesGuid && mailboxExcluded(keyForMailbox(q.root, name, '', store.separator))) continue;
     let view: MailboxView;
     try {
       view = await store.openMailbox(name, { readOnly: opts.readOnly });
@@ -44,8 +45,9 @@ export async function iterateQuery(ctx: DoveadmContext, user: string, store: Mai
     }
     try {
       const guid = mailboxGuidOf(view);
-      if (q.mailboxGuids.length > 0 && !q.mailboxGuids.includes(guid)) continue;
-      const found = q.key === undefined ? [...view.messages()] : await searchMessages({ view, saved: [], now: Date.now() }, q.key);
+      const key = keyForMailbox(q.root, name, guid, store.separator);
+      if (mailboxExcluded(key)) continue;
+      const found = key.op === 'all' ? [...view.messages()] : await searchMessages({ view, saved: [], now: Date.now() }, key);
       await visit(view, found, guid);
     } finally {
       await view.close();

@@ -11,13 +11,6 @@
 import { parseSearchProgram, type SearchKey } from '../../imap/proto/search-keys.js';
 import { atom, list, quoted, type ImapArg } from '../../imap/proto/values.js';
 
-export interface DoveadmQuery {
-  /** `mailbox` masks (AND: every one must match); empty = all mailboxes. */
-  readonly mailboxes: readonly string[];
-  readonly mailboxGuids: readonly string[];
-  /** The message key; undefined when the query held only mailbox selectors. */
-  readonly key: SearchKey | undefined;
-}
 
 export class QueryError extends Error {
   override readonly name = 'QueryError';
@@ -132,63 +125,104 @@ function oneChunk(words: readonly string[], pos: { i: number }): Chunk {
   return { words: [w, ...taken] };
 }
 
-/** Dovecot's rule: `a b or c` is a AND (b OR c); an OR chain followed by another key is refused. */
-function combine(list: readonly (Chunk | null)[], onKey: (c: Chunk) => SearchKey | undefined): SearchKey | undefined {
-  const mixing = (): QueryError => new QueryError('Use parenthesis when mixing ANDs and ORs');
-  const items = list.map((c) => (c === null ? null : { k: onKey(c) }));
-  const ands: SearchKey[] = [];
-  let chain: SearchKey[] | undefined;
+/** A query node: IMAP keys plus the mailbox selectors, decided per mailbox. */
+export type QueryNode =
+  | { readonly op: 'imap'; readonly key: SearchKey }
+  | { readonly op: 'mailbox'; readonly mask: string }
+  | { readonly op: 'mailbox-guid'; readonly guid: string }
+  | { readonly op: 'and' | 'or'; readonly items: readonly QueryNode[] }
+  | { readonly op: 'not'; readonly node: QueryNode };
+
+/**
+ * mail-search-build.c's list rule: a list is AND until an `or` appears, then every member of the
+ * list is ORed (`a b or c` = a OR b OR c); a member without `or` after that is refused.
+ */
+function combine(list: readonly (Chunk | null)[]): QueryNode {
+  const items: QueryNode[] = [];
+  let isOr = false;
   let pendingOr = false;
-  let prev: { k: SearchKey | undefined } | undefined;
-  for (const item of items) {
-    if (item === null) {
-      if (prev === undefined || pendingOr) throw new QueryError('Missing argument');
-      if (prev.k === undefined) throw mixing();
+  for (const c of list) {
+    if (c === null) {
+      if (items.length === 0 || pendingOr) throw new QueryError('Missing argument');
       pendingOr = true;
       continue;
     }
-    if (pendingOr) {
-      if (item.k === undefined) throw mixing();
-      chain ??= [ands.pop()!];
-      chain.push(item.k);
-      pendingOr = false;
-    } else {
-      if (chain !== undefined) throw mixing();
-      if (item.k !== undefined) ands.push(item.k);
-    }
-    prev = item;
+    if (pendingOr) isOr = true;
+    else if (isOr) throw new QueryError('Use parenthesis when mixing ANDs and ORs');
+    pendingOr = false;
+    items.push(chunkNode(c));
   }
   if (pendingOr) throw new QueryError('Missing argument');
-  if (chain !== undefined) ands.push(chain.reduceRight((b, a) => ({ op: 'or', a, b })));
-  if (ands.length === 0) return undefined;
-  return ands.length === 1 ? ands[0]! : { op: 'and', keys: ands };
+  if (items.length === 0) throw new QueryError('Missing argument');
+  return items.length === 1 ? items[0]! : { op: isOr ? 'or' : 'and', items };
 }
 
-function chunkKey(c: Chunk): SearchKey {
-  if ('not' in c) return { op: 'not', key: chunkKey(c.not) };
-  if ('group' in c) return combine(c.group[0]!, chunkKey) ?? { op: 'all' };
-  return parseSearchProgram(toImapArgs(c.words)).key;
+function chunkNode(c: Chunk): QueryNode {
+  if ('not' in c) return { op: 'not', node: chunkNode(c.not) };
+  if ('group' in c) return combine(c.group[0]!);
+  const up = c.words[0]!.toUpperCase();
+  if (up === 'MAILBOX') return { op: 'mailbox', mask: c.words[1]! };
+  if (up === 'MAILBOX-GUID') return { op: 'mailbox-guid', guid: c.words[1]! };
+  return { op: 'imap', key: parseSearchProgram(toImapArgs(c.words)).key };
+}
+
+export interface DoveadmQuery {
+  readonly root: QueryNode;
+  /** Literal mailbox names ANDed at the top level (search reports them when missing). */
+  readonly literalMailboxes: readonly string[];
 }
 
 export function parseDoveadmQuery(words: readonly string[]): DoveadmQuery {
-  const mailboxes: string[] = [];
-  const mailboxGuids: string[] = [];
-  const top = chunks(words, { i: 0 }, false);
-  const key = combine(top, (c) => {
-    if ('words' in c) {
-      const up = c.words[0]!.toUpperCase();
-      if (up === 'MAILBOX') {
-        mailboxes.push(c.words[1]!);
-        return undefined;
-      }
-      if (up === 'MAILBOX-GUID') {
-        mailboxGuids.push(c.words[1]!);
-        return undefined;
-      }
+  const root = combine(chunks(words, { i: 0 }, false));
+  const top = root.op === 'and' ? root.items : [root];
+  const literalMailboxes = top.flatMap((n) => (n.op === 'mailbox' && !/[*%]/.test(n.mask) ? [n.mask] : []));
+  return { root, literalMailboxes };
+}
+
+/** True when every OR branch holds something besides mailbox selectors (expunge's safety rule). */
+export function hasMessageKeyEverywhere(n: QueryNode): boolean {
+  switch (n.op) {
+    case 'imap': return true;
+    case 'mailbox':
+    case 'mailbox-guid': return false;
+    case 'not': return hasMessageKeyEverywhere(n.node);
+    case 'and': return n.items.some(hasMessageKeyEverywhere);
+    case 'or': return n.items.every(hasMessageKeyEverywhere);
+  }
+}
+
+const ALL: SearchKey = { op: 'all' };
+const NONE: SearchKey = { op: 'not', key: ALL };
+const isAll = (k: SearchKey): boolean => k.op === 'all';
+const isNone = (k: SearchKey): boolean => k.op === 'not' && k.key.op === 'all';
+
+/** The IMAP key for one mailbox, mailbox selectors folded to ALL / NOT ALL. */
+export function keyForMailbox(n: QueryNode, name: string, guid: string, separator: string): SearchKey {
+  switch (n.op) {
+    case 'imap': return n.key;
+    case 'mailbox': return mailboxMatcher([n.mask], separator)(name) ? ALL : NONE;
+    case 'mailbox-guid': return n.guid === guid ? ALL : NONE;
+    case 'not': {
+      const k = keyForMailbox(n.node, name, guid, separator);
+      return isAll(k) ? NONE : isNone(k) ? ALL : { op: 'not', key: k };
     }
-    return chunkKey(c);
-  });
-  return { mailboxes, mailboxGuids, key };
+    case 'and': {
+      const keys = n.items.map((i) => keyForMailbox(i, name, guid, separator)).filter((k) => !isAll(k));
+      if (keys.some(isNone)) return NONE;
+      return keys.length === 0 ? ALL : keys.length === 1 ? keys[0]! : { op: 'and', keys };
+    }
+    case 'or': {
+      const keys = n.items.map((i) => keyForMailbox(i, name, guid, separator)).filter((k) => !isNone(k));
+      if (keys.some(isAll)) return ALL;
+      if (keys.length === 0) return NONE;
+      return keys.reduceRight((b, a) => ({ op: 'or', a, b }));
+    }
+  }
+}
+
+/** Whether the query can match anything in a mailbox at all. */
+export function mailboxExcluded(key: SearchKey): boolean {
+  return isNone(key);
 }
 
 /** IMAP LIST-style mask matcher: `*` anything, `%` anything but the separator; INBOX any case. */
