@@ -41,7 +41,7 @@ import { authServicePop3Auth } from './pop3/auth.js';
 import { pop3Settings } from './pop3/settings.js';
 import { startPop3Server } from './pop3/server.js';
 import { dropPrivileges, mailIds, PrivilegeError } from './privileges.js';
-import { inboxNamespace, readMdaSettings, serviceInetListeners, type MdaSettings } from './settings.js';
+import { inboxNamespace, readMdaSettings, serviceInetListeners, type InetListener, type MdaSettings } from './settings.js';
 
 export const POSTERN_DOVECOT_VERSION = '2.3.19.1 (Postern)';
 
@@ -192,6 +192,11 @@ function gatedOpener(ctx: ServiceContext, protocol: string): { open: OpenUserSto
   };
 }
 
+/** A login service's TCP listeners; `ssl = yes` ones only when TLS is configured (Dovecot skips them with ssl = no). */
+function loginListeners(ctx: ServiceContext, cfg: DovecotConfig, service: string): InetListener[] {
+  return serviceInetListeners(readMdaSettings(cfg), service).filter((l) => !l.ssl || ctx.tls !== undefined);
+}
+
 const imapService: MdaService = {
   name: 'imap',
   enabled: (cfg) => cfg.protocols().includes('imap'),
@@ -201,7 +206,7 @@ const imapService: MdaService = {
     const opener = gatedOpener(ctx, 'imap');
     const server = await startImapServer({
       settings: imapSettings(s, autoMailboxes(s)),
-      listeners: serviceInetListeners(readMdaSettings(cfg), 'imap-login'),
+      listeners: loginListeners(ctx, cfg, 'imap-login'),
       auth: ctx.auth(),
       openStore: opener.open,
       log: ctx.logFor,
@@ -220,7 +225,7 @@ const pop3Service: MdaService = {
     const opener = gatedOpener(ctx, 'pop3');
     const server = await startPop3Server({
       settings: pop3Settings(s),
-      listeners: serviceInetListeners(readMdaSettings(cfg), 'pop3-login'),
+      listeners: loginListeners(ctx, cfg, 'pop3-login'),
       auth: authServicePop3Auth(ctx.auth()),
       openStore: opener.open,
       log: ctx.logFor,

@@ -23,6 +23,9 @@ export interface MdaDaemon {
   readonly mailRoot: string;
   readonly uid: number;
   readonly gid: number;
+  /** The daemon's pid and its exit (code, or the signal's name). */
+  readonly pid: number;
+  readonly exited: Promise<number | string>;
   log(): string;
   stop(): Promise<void>;
 }
@@ -32,6 +35,8 @@ export interface MdaDaemonOptions {
   readonly users: readonly { name: string; password: string; extra?: string }[];
   readonly extraConf?: string;
   readonly tcpPort?: number;
+  /** `protocols` (default `lmtp`). */
+  readonly protocols?: string;
 }
 
 export async function startMdaDaemon(t: TestContext, o: MdaDaemonOptions): Promise<MdaDaemon> {
@@ -50,7 +55,7 @@ export async function startMdaDaemon(t: TestContext, o: MdaDaemonOptions): Promi
   const authSocket = join(dir, 'run', 'auth-pf');
   writeFileSync(conf, `base_dir = ${dir}/run
 log_path = ${dir}/dovecot.log
-protocols = lmtp
+protocols = ${o.protocols ?? 'lmtp'}
 listen = 127.0.0.1
 ssl = no
 hostname = mail.test.example
@@ -80,6 +85,7 @@ ${o.extraConf ?? ''}
 `);
   const logFile = join(dir, 'dovecot.log');
   const child: ChildProcess = spawn(process.execPath, [DAEMON, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, sig) => r(code ?? sig ?? -1)));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
@@ -100,5 +106,5 @@ ${o.extraConf ?? ''}
     }
   };
   t.after(stop);
-  return { dir, conf, lmtpSocket, authSocket, mailRoot, uid, gid, log, stop };
+  return { dir, conf, lmtpSocket, authSocket, mailRoot, uid, gid, pid: child.pid ?? 0, exited, log, stop };
 }
