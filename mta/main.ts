@@ -32,6 +32,13 @@ import { controlHandler } from './qmgr/control.js';
 import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
 import { mtaEvents } from './log-events.js';
+import { createCleanup } from './cleanup/service.js';
+import { cleanupSettings } from './cleanup/settings.js';
+import { addressMapsFromResolver } from './cleanup/resolver-maps.js';
+import { createSmtpdPolicy } from './smtpd/policy/engine.js';
+import { startSmtpd } from './smtpd/server.js';
+import { DovecotSaslClient, resolveSaslPath } from './smtpd/sasl/dovecot-client.js';
+import { loadPostfixCredentials } from '../shared/tls/credentials.js';
 
 export interface MtaOptions {
   configDir: string;
@@ -41,6 +48,8 @@ export interface MtaOptions {
   keepPrivileges?: boolean;
   /** Starts extra services (smtpd listeners, pickup) after the queue is open; closed at stop. */
   services?: (ctx: ServiceContext) => Promise<Array<{ close(): Promise<void> }>>;
+  /** Start the master.cf `inet … smtpd` listeners (default true). */
+  smtpd?: boolean;
   /** The bounce generator; absent = DSNs wait in the queue. */
   dsn?: (ctx: ServiceContext) => DsnGenerator | undefined;
 }
@@ -180,6 +189,7 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     flushView,
   });
   const ctx: ServiceContext = { cfg, configDir: o.configDir, store, resolver, qmgr, logger, services };
+  const smtpdListeners = await startSmtpdServices(ctx, resolver, o.smtpd ?? true);
   const dsn = o.dsn?.(ctx);
   qmgr.setDsnGenerator(dsn);
 
@@ -204,7 +214,7 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   const stop = (graceSeconds = o.stopGraceSeconds ?? 10, signal?: number): Promise<void> => {
     stopped ??= (async () => {
       if (signal !== undefined) masterLog.info(mtaEvents.master.terminating(signal));
-      await Promise.allSettled(extra.map((s) => s.close()));
+      await Promise.allSettled([...smtpdListeners, ...extra].map((s) => s.close()));
       await control.close();
       await qmgr.stop(graceSeconds * 1000);
       await registry.closeAll();
@@ -216,4 +226,81 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   };
   const reload = () => masterLog.info(mtaEvents.master.reload(cfg.get('mail_version'), o.configDir));
   return { store, qmgr, log: masterLog, stop, reload };
+}
+
+/** Well-known service ports for master.cf names that are not numbers (getservbyname). */
+const SERVICE_PORTS: Record<string, number> = { smtp: 25, submission: 587, submissions: 465, smtps: 465, lmtp: 24 };
+
+/** Listening addresses of an inet service: `[host]:port`, `host:port` or `port` (then inet_interfaces). */
+export function inetEndpoints(name: string, cfg: PostfixConfig): Array<{ host: string; port: number }> {
+  let host: string | undefined;
+  let portText = name;
+  const m = /^\[([^\]]*)\]:(.+)$/.exec(name) ?? /^([^:[\]]*):([^:]+)$/.exec(name);
+  if (m) {
+    host = m[1]!;
+    portText = m[2]!;
+  }
+  const port = /^\d+$/.test(portText) ? Number(portText) : SERVICE_PORTS[portText];
+  if (port === undefined) throw new MtaStartError(`unknown service: ${portText}/tcp`);
+  if (host !== undefined && host !== '') return [{ host, port }];
+  const protocols = cfg.getList('inet_protocols').map((x) => x.toLowerCase());
+  const v4 = protocols.includes('all') || protocols.includes('ipv4');
+  const v6 = protocols.includes('all') || protocols.includes('ipv6');
+  const out: Array<{ host: string; port: number }> = [];
+  for (const i of cfg.getList('inet_interfaces').map((x) => x.toLowerCase())) {
+    if (i === 'all') {
+      out.push({ host: v6 ? '::' : '0.0.0.0', port });
+    } else if (i === 'loopback-only') {
+      if (v4) out.push({ host: '127.0.0.1', port });
+      if (v6) out.push({ host: '::1', port });
+    } else {
+      out.push({ host: i.replace(/^\[|\]$/g, ''), port });
+    }
+  }
+  return out;
+}
+
+/**
+ * Every master.cf `inet` service whose command is smtpd: one listener per address, with the
+ * service's own configuration (main.cf + -o overrides: syslog_name, smtpd_tls_wrappermode …), a
+ * shared cleanup into the store, the restriction engine, Dovecot SASL when enabled, TLS credentials
+ * when configured.
+ */
+async function startSmtpdServices(ctx: ServiceContext, resolver: ReturnType<typeof createResolver>, enabled: boolean): Promise<Array<{ close(): Promise<void> }>> {
+  if (!enabled) return [];
+  const cleanup = createCleanup({
+    store: ctx.store,
+    settings: cleanupSettings(ctx.cfg),
+    maps: addressMapsFromResolver(resolver),
+    log: ctx.logger('cleanup'),
+  });
+  const out: Array<{ close(): Promise<void> }> = [];
+  try {
+    for (const s of ctx.services) {
+      if (s.type !== 'inet' || s.command !== 'smtpd') continue;
+      const c = s.config;
+      const syslog = c.get('syslog_name') || 'postfix';
+      const log = ctx.logger('smtpd', syslog);
+      const policy = createSmtpdPolicy(c, { resolver, log: (line) => log.info(line) });
+      let sasl: DovecotSaslClient | undefined;
+      if (c.getBool('smtpd_sasl_auth_enable') && c.get('smtpd_sasl_type') === 'dovecot') {
+        sasl = new DovecotSaslClient({ endpoint: resolveSaslPath(c.get('smtpd_sasl_path'), c.get('queue_directory')) });
+      }
+      const credentials = loadPostfixCredentials({
+        chainFiles: c.getList('smtpd_tls_chain_files'),
+        certFile: c.get('smtpd_tls_cert_file'),
+        keyFile: c.get('smtpd_tls_key_file'),
+        eccertFile: c.get('smtpd_tls_eccert_file'),
+        eckeyFile: c.get('smtpd_tls_eckey_file'),
+      });
+      for (const listen of inetEndpoints(s.name, c)) {
+        const h = await startSmtpd({ config: c, listen, cleanup, policy, sasl, credentials, log, qualify: (a) => resolver.qualify(a) });
+        out.push({ close: async () => { await h.close(); sasl?.close(); } });
+      }
+    }
+  } catch (err) {
+    await Promise.allSettled(out.map((x) => x.close()));
+    throw err;
+  }
+  return out;
 }

@@ -16,6 +16,37 @@ import { oracleSkip } from '../helpers/oracle.js';
 import { startDovecot } from '../helpers/dovecot-daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFakeLmtp } from './delivery/fake-lmtp.js';
+import { freePort } from '../helpers/free-port.js';
+import { connect } from 'node:net';
+
+/** A minimal SMTP client: sends the lines one reply at a time, returns every reply. */
+async function smtpSession(port: number, lines: string[]): Promise<string[]> {
+  const sock = connect(port, '127.0.0.1');
+  sock.setEncoding('latin1');
+  let buf = '';
+  const replies: string[] = [];
+  let waiter: (() => void) | undefined;
+  sock.on('data', (d: string) => {
+    buf += d;
+    let m: RegExpExecArray | null;
+    while ((m = /^(\d{3}) .*\r\n/m.exec(buf))) {
+      const end = m.index + m[0].length;
+      replies.push(buf.slice(0, end).trimEnd());
+      buf = buf.slice(end);
+      waiter?.();
+    }
+  });
+  const next = async (n: number) => {
+    while (replies.length < n) await new Promise<void>((r) => (waiter = r));
+  };
+  await next(1);
+  for (const [i, l] of lines.entries()) {
+    sock.write(`${l}\r\n`);
+    await next(i + 2);
+  }
+  sock.end();
+  return replies;
+}
 
 const TOP = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(TOP, 'bin');
@@ -29,7 +60,7 @@ async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function writeConfig(dir: string, lmtpNexthop: string): string {
+function writeConfig(dir: string, lmtpNexthop: string, smtpPort: number): string {
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'main.cf'), [
@@ -48,7 +79,7 @@ function writeConfig(dir: string, lmtpNexthop: string): string {
     '',
   ].join('\n'));
   writeFileSync(join(etc, 'master.cf'), [
-    'smtp      inet  n       -       y       -       -       smtpd',
+    `127.0.0.1:${smtpPort} inet  n       -       y       -       -       smtpd`,
     'lmtp      unix  -       -       n       -       -       lmtp',
     'error     unix  -       -       n       -       -       error',
     'discard   unix  -       -       n       -       -       discard',
@@ -118,7 +149,8 @@ test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop
   const dv = await startDovecot(t, DOVECOT_LMTP(mail), []);
   writeFileSync(join(dv.dir, 'passwd'), 'alice@test.example::65534:65534::::\n');
   await until('dovecot lmtp socket', () => existsSync(join(dv.dir, 'lmtp')));
-  const etc = writeConfig(dir, `unix:${join(dv.dir, 'lmtp')}`);
+  const smtpPort = await freePort();
+  const etc = writeConfig(dir, `unix:${join(dv.dir, 'lmtp')}`, smtpPort);
   const qdir = join(dir, 'q');
   mkdirSync(qdir, { recursive: true });
 
@@ -150,6 +182,14 @@ test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop
   assert.match(log, new RegExp(`postfix/lmtp\\[\\d+\\]: ${id}: to=<alice@test.example>, relay=mx.test.example\\[${join(dv.dir, 'lmtp').replace(/[.]/g, '\\.')}\\], delay=[\\d.]+, delays=[\\d./]+, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 <alice@test.example> `));
   assert.match(log, new RegExp(`postfix/qmgr\\[\\d+\\]: ${id}: removed`));
 
+  // The same path through smtpd → cleanup → queue → qmgr → LMTP.
+  const replies = await smtpSession(smtpPort, ['EHLO client.test', 'MAIL FROM:<sender@example.org>', 'RCPT TO:<alice@test.example>', 'DATA',
+    'Subject: via smtpd\r\n\r\nhello\r\n.', 'QUIT']);
+  assert.match(replies[5]!, /^250 2\.0\.0 Ok: queued as [0-9A-F]+$/, replies.join('\n'));
+  await until('the smtpd message in the maildir', () => readdirSync(newDir).length === 2);
+  await until('the queue to empty again', () => queueCount(qdir) === 0);
+  assert.ok(readdirSync(newDir).some((f) => /Subject: via smtpd/.test(readFileSync(join(newDir, f), 'utf8'))));
+
   const stop = spawnSync(join(BIN, 'postfix'), ['-c', etc, 'stop'], { encoding: 'utf8' });
   assert.equal(stop.stderr, 'postfix/postfix-script: stopping the Postfix mail system\npostfix/postfix-script: waiting for the Postfix mail system to terminate\n');
   const down = spawnSync(join(BIN, 'postfix'), ['-c', etc, 'status'], { encoding: 'utf8' });
@@ -164,7 +204,7 @@ test('SIGKILL during a delivery: after restart the message is delivered, nothing
   const sock = join(dir, 'lmtp.sock');
   const hang = await startFakeLmtp(sock, { stallAtDataEnd: true });
   chmodSync(sock, 0o666);
-  const etc = writeConfig(dir, `unix:${sock}`);
+  const etc = writeConfig(dir, `unix:${sock}`, await freePort());
   const qdir = join(dir, 'q');
   mkdirSync(qdir, { recursive: true });
   const d1 = startDaemon(t, etc);
