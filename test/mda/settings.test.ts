@@ -101,3 +101,37 @@ test('readMdaSettings gives typed values for the virtual-user config', (t) => {
   ]);
   assert.equal(s.plugin.get('quota'), 'maildir:User quota');
 });
+
+test('Postern-only limits come from plugin { } (filters apply), typed strictly; views declare no defaults of their own', async (t) => {
+  const { POSTERN_SETTINGS, MDA_SETTINGS: TOP, mdaValuesFromText } = await import('../../mda/settings.js');
+  const { pop3SettingsFromConfig, POP3_SETTING_DEFAULTS } = await import('../../mda/pop3/settings.js');
+  const { imapSettingsFromConfig } = await import('../../mda/imap/settings.js');
+  const { deliverySettings } = await import('../../mda/deliver/settings.js');
+  for (const name of Object.keys(POSTERN_SETTINGS)) {
+    assert.ok(name.startsWith('postern_'), name);
+    assert.ok(!(name in TOP), name);
+  }
+  assert.equal(POP3_SETTING_DEFAULTS.login_greeting, TOP.login_greeting.default);
+  const dir = tempDir(t, 'mda-settings-');
+  writeFileSync(join(dir, 'dovecot.conf'), [
+    'plugin {', '  postern_lmtp_max_message_size = 1 M', '  postern_pop3_idle_timeout = 5 mins', '}',
+    'protocol pop3 {', '  plugin {', '    postern_pop3_idle_timeout = 500 msecs', '  }', '  pop3_lock_session = yes', '}',
+    'protocol imap {', '  imap_idle_notify_interval = 29 mins', '}',
+    'namespace inbox {', '  inbox = yes', '  mailbox Sent {', '    special_use = \\Sent', '    auto = subscribe', '  }', '}', '',
+  ].join('\n'));
+  const cfg = loadDovecotConfig(join(dir, 'dovecot.conf'));
+  const pop3 = pop3SettingsFromConfig(cfg);
+  assert.equal(pop3.postern_pop3_idle_timeout, 500);
+  assert.equal(pop3.pop3_lock_session, true);
+  assert.equal(pop3.postern_pop3_login_idle_timeout, 180_000);
+  assert.equal(readMdaSettings(cfg).postern_pop3_idle_timeout, 300);
+  assert.equal(deliverySettings(cfg).postern_lmtp_max_message_size, 1024 * 1024);
+  assert.equal(deliverySettings(cfg).postern_lmtp_max_recipients, 1000);
+  const imap = imapSettingsFromConfig(cfg);
+  assert.equal(imap.imap_idle_notify_interval, 29 * 60_000);
+  assert.deepEqual(imap.mailboxes, [{ name: 'Sent', specialUse: '\\Sent', auto: 'subscribe' }]);
+  writeFileSync(join(dir, 'bad.conf'), 'plugin {\n  postern_lmtp_max_recipients = many\n}\n');
+  assert.throws(() => readMdaSettings(loadDovecotConfig(join(dir, 'bad.conf'))), /postern_lmtp_max_recipients: invalid number: many/);
+  assert.throws(() => mdaValuesFromText({ no_such_setting: '1' }), /Unknown setting: no_such_setting/);
+  assert.throws(() => mdaValuesFromText({ ssl: 'maybe' }), /ssl: invalid value: maybe/);
+});
