@@ -26,7 +26,7 @@ export function isNullMx(records: readonly MxRecord[]): boolean {
  * `127.0.0.[2..11]`, `127.0.[0..255].2` (each octet a number, a `[a;b]` set or a `[a..b]` range).
  */
 export function rblFilterMatches(filter: string, answer: string): boolean {
-  const f = filter.split('.');
+  const f = filter.match(/\[[^\]]*\]|[^.]+/g) ?? [];
   const a = answer.split('.');
   if (f.length !== 4 || a.length !== 4) return false;
   return f.every((pat, i) => octetMatches(pat, Number(a[i])));

@@ -48,7 +48,7 @@ export async function rejectUnknownAddressDomain(env: PolicyEnv, st: EvalState, 
       return reject(st, code, `${String(code)[0]}.${detail}`, rejectedText(target, 'Domain not found'), cls);
     }
     default:
-      st.deferIfPermit ??= deferReply(st, 450, `4.${detail}`, rejectedText(target, 'Domain not found'));
+      st.deferIfPermit ??= deferReply(st, 450, `4.${detail}`, rejectedText(target, 'Domain not found'), cls);
       return DUNNO;
   }
 }
@@ -60,7 +60,7 @@ export async function rejectUnknownHelo(env: PolicyEnv, st: EvalState): Promise<
   if (status === 'ok' || status === 'nullmx') return DUNNO;
   const target = { name: helo, cls: 'Helo command' as const };
   if (status === 'retry') {
-    st.deferIfPermit ??= deferReply(st, 450, '4.7.1', rejectedText(target, 'Host not found'));
+    st.deferIfPermit ??= deferReply(st, 450, '4.7.1', rejectedText(target, 'Host not found'), 'Helo command');
     return DUNNO;
   }
   return reject(st, env.params.unknownHostnameRejectCode, '4.7.1', rejectedText(target, 'Host not found'), 'Helo command');

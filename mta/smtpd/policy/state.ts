@@ -66,6 +66,6 @@ export function reject(st: EvalState, code: number, dsn: string, text: string, c
 }
 
 /** Reply for DEFER_IF_PERMIT / DEFER_IF_REJECT bookkeeping (the first one wins). */
-export function deferReply(st: EvalState, code: number, dsn: string, text: string): SmtpReply {
-  return buildReply(code, dsn, text, st.target.cls, false);
+export function deferReply(st: EvalState, code: number, dsn: string, text: string, cls: ReplyClass = st.target.cls): SmtpReply {
+  return buildReply(code, dsn, text, cls, false);
 }
