@@ -1,0 +1,51 @@
+/*
+ * The runner's knobs: full mode (`make bench`, about 20 minutes on 2 cores) and quick mode
+ * (BENCH_QUICK=1, a smoke run of a couple of minutes), each overridable by one BENCH_* variable.
+ * Only bench/run.ts reads the environment; workloads receive this object.
+ */
+
+export interface BenchSettings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  /** Workload ids to run (BENCH_ONLY=lmtp,imap), all when empty. */
+  readonly only: readonly string[];
+  readonly users: number;
+  readonly lmtpMessages: number;
+  readonly lmtpConnections: number;
+  readonly imapClients: readonly number[];
+  readonly imapSeconds: number;
+  readonly imapMailboxMessages: number;
+  readonly idleSessions: number;
+  readonly cliMailboxMessages: number;
+  readonly cliQueueMessages: number;
+  readonly cliRepeats: number;
+  readonly smtpMessages: number;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${v}: a positive number is needed`);
+  return n;
+}
+
+export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
+  const quick = env['BENCH_QUICK'] === '1';
+  return {
+    quick,
+    rounds: num(env, 'BENCH_ROUNDS', quick ? 2 : 3),
+    only: (env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    users: 100,
+    lmtpMessages: num(env, 'BENCH_LMTP_MESSAGES', quick ? 500 : 5000),
+    lmtpConnections: num(env, 'BENCH_LMTP_CONNECTIONS', 4),
+    imapClients: (env['BENCH_IMAP_CLIENTS'] ?? '10,100').split(',').map(Number).filter((n) => n > 0),
+    imapSeconds: num(env, 'BENCH_IMAP_SECONDS', quick ? 4 : 15),
+    imapMailboxMessages: num(env, 'BENCH_IMAP_MAILBOX', quick ? 40 : 150),
+    idleSessions: num(env, 'BENCH_IDLE_SESSIONS', quick ? 200 : 2000),
+    cliMailboxMessages: num(env, 'BENCH_CLI_MAILBOX', quick ? 5000 : 100_000),
+    cliQueueMessages: num(env, 'BENCH_CLI_QUEUE', quick ? 500 : 10_000),
+    cliRepeats: num(env, 'BENCH_CLI_REPEATS', quick ? 3 : 5),
+    smtpMessages: num(env, 'BENCH_SMTP_MESSAGES', quick ? 500 : 5000),
+  };
+}
