@@ -14,7 +14,7 @@ import { describeMachine } from './machine.js';
 import { consoleTable, markdownReport, RESULT_SCHEMA, summarize, unavailable, type BenchResult, type MetricResult } from './results.js';
 import { benchSettings, type BenchSettings } from './settings.js';
 import { log, type Workload } from './workload.js';
-import { WORKLOADS } from './workloads/list.js';
+import { workloadsFor } from './workloads/list.js';
 import type { Side } from './mda-peers.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   log(`${s.quick ? 'quick' : 'full'} run, ${s.rounds} rounds; ${machine.nproc} CPUs ${machine.cpuModel}, ${machine.memoryMiB} MiB, load ${machine.loadAverage.join(' ')}`);
   const metrics: MetricResult[] = [];
-  for (const w of WORKLOADS) {
+  for (const w of workloadsFor(s)) {
     if (s.only.length > 0 && !s.only.includes(w.id)) continue;
     metrics.push(...(await runWorkload(w, s)));
   }
