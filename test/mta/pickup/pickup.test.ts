@@ -106,5 +106,5 @@ test('pickup leaves a young incomplete file, sets aside an old one', async (t) =
   await pickup.scan();
   assert.deepEqual(readdirSync(dir).sort(), ['.corrupt-old', 'young']);
   assert.equal([...store.list()].length, 0);
-  assert.ok(sink.lines.some((l) => /warning: maildrop/old: .*: moved to maildrop/.corrupt-old$/.test(l)));
+  assert.ok(sink.lines.some((l) => /warning: maildrop\/old: .*: moved to maildrop\/\.corrupt-old$/.test(l)));
 });
