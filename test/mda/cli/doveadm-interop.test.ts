@@ -201,5 +201,6 @@ test('doveadm interop: same stdout, stderr and exit codes as the real doveadm 2.
     assert.equal(ours(['mailbox', 'delete', '-u', 'u2', 'Projects.B']).status, 0);
     check(['mailbox', 'list', '-u', 'u2'], sorted);
   });
-  assert.ok(compared > 100, `compared ${compared} runs`);
+  // Guards against a vacuous pass: the subtests above make 99 comparisons when they all run.
+  assert.ok(compared >= 99, `compared ${compared} runs`);
 });
