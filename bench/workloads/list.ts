@@ -5,7 +5,8 @@ import { cliWorkload } from './cli.js';
 import { idleWorkload } from './idle.js';
 import { imapWorkload } from './imap.js';
 import { lmtpWorkload } from './lmtp.js';
+import { e2eWorkload, smtpWorkload } from './smtp.js';
 
 export function workloadsFor(s: BenchSettings): Workload[] {
-  return [lmtpWorkload, imapWorkload(s.imapClients), idleWorkload, cliWorkload];
+  return [lmtpWorkload, imapWorkload(s.imapClients), idleWorkload, cliWorkload, smtpWorkload, e2eWorkload];
 }

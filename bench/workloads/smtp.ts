@@ -1,0 +1,107 @@
+/*
+ * Workloads 1 and 2, with Postfix's own smtp-source as the client (`-s 20 -l 5120 -m N`, and `-s 1`):
+ *  - smtp: acceptance into the MTA with delivery to the discard transport (default_transport =
+ *    discard): messages/s from smtp-source's start to its exit (its last 250 and QUIT).
+ *  - e2e: into the MTA with virtual_transport = lmtp:unix:<the MDA's socket> (Postfix into Dovecot,
+ *    ours into ours): messages/s until the last file is in new/ (polled every 20 ms).
+ * Both need our MTA; without it they report "not available: MTA not built".
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { freePort } from '../../test/helpers/free-port.js';
+import { startMdaPeer, userName } from '../mda-peers.js';
+import { ourMtaBuilt, startMtaPeer, type MtaPeer } from '../mta-peers.js';
+import { log, type Workload } from '../workload.js';
+
+const SMTP_SOURCE = '/usr/sbin/smtp-source';
+
+/** Runs smtp-source to completion; resolves with the seconds from spawn to exit. */
+export async function smtpSource(peer: MtaPeer, sessions: number, count: number, to: string): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(SMTP_SOURCE, ['-s', String(sessions), '-l', '5120', '-m', String(count), '-f', 'sender@example.org', '-t', to, `${peer.host}:${peer.port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
+  if (code !== 0) throw new Error(`smtp-source -s ${sessions}: exit ${code}: ${err.slice(0, 300)}`);
+  if (/error|fatal/i.test(err)) throw new Error(`smtp-source -s ${sessions}: ${err.slice(0, 300)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const notBuilt = async (): Promise<string | undefined> => (ourMtaBuilt() ? undefined : 'MTA not built');
+
+export const smtpWorkload: Workload = {
+  id: 'smtp',
+  title: 'SMTP acceptance (smtp-source, discard transport)',
+  referenceName: 'Postfix 3.7',
+  metrics: [
+    { metric: 'acceptance -s 20', unit: 'messages/s', higherIsBetter: true },
+    { metric: 'acceptance -s 1', unit: 'messages/s', higherIsBetter: true },
+  ],
+  unavailable: notBuilt,
+  async setup(s) {
+    // The ceiling of the SMTP dialogue here: smtp-source into Postfix's smtp-sink (no queue, no fsync).
+    const port = await freePort();
+    const sink = spawn('/usr/sbin/smtp-sink', [`127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const secs = await smtpSource({ host: '127.0.0.1', port, maillog: '', stop: async () => undefined }, 20, s.smtpMessages, 'rcpt@bench.test');
+      log(`smtp: ceiling smtp-source -s 20 into smtp-sink: ${(s.smtpMessages / secs).toFixed(0)} messages/s`);
+    } finally {
+      sink.kill('SIGTERM');
+    }
+  },
+  async run(side, _round, s) {
+    const peer = await startMtaPeer(side, { default_transport: 'discard' });
+    try {
+      const s20 = await smtpSource(peer, 20, s.smtpMessages, 'rcpt@bench.test');
+      const n1 = Math.max(100, Math.round(s.smtpMessages / 5));
+      const s1 = await smtpSource(peer, 1, n1, 'rcpt@bench.test');
+      log(`smtp ${side}: -s 20: ${s.smtpMessages} in ${s20.toFixed(2)} s; -s 1: ${n1} in ${s1.toFixed(2)} s`);
+      return { 'acceptance -s 20': s.smtpMessages / s20, 'acceptance -s 1': n1 / s1 };
+    } finally {
+      await peer.stop();
+    }
+  },
+};
+
+function countNew(dir: string): number {
+  try {
+    return readdirSync(dir).length;
+  } catch {
+    return 0;
+  }
+}
+
+export const e2eWorkload: Workload = {
+  id: 'e2e',
+  title: 'End-to-end: smtp-source into the MTA, LMTP into the MDA, until the last file is in new/',
+  referenceName: 'Postfix 3.7 + Dovecot 2.3',
+  metrics: [{ metric: 'end-to-end -s 20', unit: 'messages/s', higherIsBetter: true }],
+  unavailable: notBuilt,
+  async run(side, _round, s) {
+    const mda = await startMdaPeer(side, { users: s.users });
+    let mta: MtaPeer | undefined;
+    try {
+      mta = await startMtaPeer(side, {
+        virtual_mailbox_domains: 'bench.test',
+        virtual_mailbox_maps: 'static:OK',
+        virtual_transport: `lmtp:unix:${mda.lmtpSocket}`,
+      });
+      const to = userName(1);
+      const newDir = `${mda.maildir(to)}/new`;
+      const t0 = process.hrtime.bigint();
+      await smtpSource(mta, 20, s.smtpMessages, to);
+      const deadline = Date.now() + 600_000;
+      while (countNew(newDir) < s.smtpMessages) {
+        if (Date.now() > deadline) throw new Error(`only ${countNew(newDir)} of ${s.smtpMessages} files reached new/`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      log(`e2e ${side}: ${s.smtpMessages} messages in new/ after ${secs.toFixed(2)} s`);
+      return { 'end-to-end -s 20': s.smtpMessages / secs };
+    } finally {
+      await mta?.stop();
+      await mda.stop();
+    }
+  },
+};
