@@ -25,9 +25,9 @@ import { queueSettings } from './queue/settings.js';
 import { startControlServer, type ControlServer } from './queue/control-server.js';
 import { createResolveContext } from './resolve/context.js';
 import { createResolver } from './resolve/resolver.js';
-import type { Resolver } from './resolve/api.js';
 import { AgentRegistry, DELIVERY_COMMANDS, agentFor } from './delivery/registry.js';
 import { Qmgr, type DsnGenerator } from './qmgr/scheduler.js';
+import type { QueueRecord } from './queue/types.js';
 import { controlHandler } from './qmgr/control.js';
 import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
@@ -38,6 +38,10 @@ import { addressMapsFromResolver } from './cleanup/resolver-maps.js';
 import { createSmtpdPolicy } from './smtpd/policy/engine.js';
 import { startSmtpd } from './smtpd/server.js';
 import { DovecotSaslClient, resolveSaslPath } from './smtpd/sasl/dovecot-client.js';
+import type { Cleanup } from './cleanup/api.js';
+import { sendDelayWarning, sendPendingNotices, type BounceDeps } from './bounce/notify.js';
+import { bounceSettings } from './bounce/settings.js';
+import { startPickup } from './pickup/pickup.js';
 import { loadPostfixCredentials } from '../shared/tls/credentials.js';
 
 export interface MtaOptions {
@@ -50,15 +54,17 @@ export interface MtaOptions {
   services?: (ctx: ServiceContext) => Promise<Array<{ close(): Promise<void> }>>;
   /** Start the master.cf `inet … smtpd` listeners (default true). */
   smtpd?: boolean;
-  /** The bounce generator; absent = DSNs wait in the queue. */
+  /** Replaces the bounce generator (mta/bounce); returning undefined makes DSNs wait in the queue. */
   dsn?: (ctx: ServiceContext) => DsnGenerator | undefined;
+  /** Run pickup on the maildrop directory (default true). */
+  pickup?: boolean;
 }
 
 export interface ServiceContext {
   cfg: PostfixConfig;
   configDir: string;
   store: QueueStore;
-  resolver: Resolver;
+  resolver: ReturnType<typeof createResolver>;
   qmgr: Qmgr;
   logger(program: string, syslogName?: string): Log;
   /** master.cf services with the effective config of each (main.cf + -o overrides + service_name). */
@@ -120,6 +126,31 @@ function lookupPasswd(name: string): { uid: number; gid: number } | undefined {
   return /^\d+$/.test(name) ? { uid: Number(name), gid: Number(name) } : undefined;
 }
 
+function lookupGroup(name: string): number | undefined {
+  try {
+    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name && f.length >= 3) return Number(f[2]);
+    }
+  } catch {
+    // no group file
+  }
+  return /^\d+$/.test(name) ? Number(name) : undefined;
+}
+
+/**
+ * The maildrop directory, as Postfix's (postfix:postdrop, mode 1730 with set-gid postdrop) but
+ * without a set-gid program: mode 3733 (sticky, set-gid, anyone may create, nobody but the owner may
+ * list), owned by mail_owner and the setgid_group. sendmail writes 0640 files there, which inherit the
+ * group through the set-gid bit, so pickup (mail_owner, with setgid_group as a supplementary group)
+ * can read them and other local users can neither list nor read them.
+ */
+function prepareMaildrop(dir: string, uid: number, gid: number): void {
+  mkdirSync(dir, { recursive: true });
+  chownSync(dir, uid, gid);
+  chmodSync(dir, 0o3733);
+}
+
 function chownTree(dir: string, uid: number, gid: number): void {
   chownSync(dir, uid, gid);
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -169,6 +200,21 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     const config = loadPostfixConfig({ configDir: o.configDir, overrides });
     return { entry, name, type: entry.argv[1]!, command: entry.argv[7]!, config };
   });
+  // One cleanup for every way mail enters: smtpd, pickup (sendmail) and the bounce generator.
+  const cleanup = createCleanup({
+    store,
+    settings: cleanupSettings(cfg),
+    maps: addressMapsFromResolver(resolver),
+    log: logger('cleanup'),
+  });
+  const bounceDeps: BounceDeps = {
+    cleanup,
+    // qmgr calls finishDsn itself once the generator resolved (and logs `removed`), so the
+    // generator's own call is a no-op here; the order — notices durable first — is unchanged.
+    store: { readBody: (id) => store.readBody(id), finishDsn: async () => true },
+    settings: bounceSettings(cfg),
+    log: logger('bounce'),
+  };
   const maxprocOf = new Map<string, string>();
   const registry = new AgentRegistry({ config: cfg, syslogName });
   for (const s of services) {
@@ -187,11 +233,19 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     clock: realClock,
     logger,
     flushView,
+    delayWarning: async (rec) => {
+      const r = await sendDelayWarning(bounceDeps, rec, rec.recipients.filter((x) => x.status === 'pending'));
+      if (!r.ok) throw new Error('delay notice refused by cleanup');
+    },
   });
   const ctx: ServiceContext = { cfg, configDir: o.configDir, store, resolver, qmgr, logger, services };
-  const smtpdListeners = await startSmtpdServices(ctx, resolver, o.smtpd ?? true);
-  const dsn = o.dsn?.(ctx);
-  qmgr.setDsnGenerator(dsn);
+  const smtpdListeners = await startSmtpdServices(ctx, cleanup, o.smtpd ?? true);
+  const defaultDsn = async (rec: QueueRecord): Promise<void> => {
+    const r = await sendPendingNotices(bounceDeps, rec);
+    if (!r.ok) throw new Error('a notice was refused by cleanup');
+  };
+  qmgr.setDsnGenerator(o.dsn ? o.dsn(ctx) : defaultDsn);
+  const pickup = o.pickup === false ? undefined : startPickup({ queueDirectory: qs.queueDirectory, cleanup, log: logger('pickup') });
 
   const control: ControlServer = await startControlServer(store.paths.controlSocket, controlHandler(qmgr));
   const extra = o.services ? await o.services(ctx) : [];
@@ -202,7 +256,9 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     const ids = lookupPasswd(owner);
     if (!ids) throw new MtaStartError(`file ${cfg.mainCfPath}: parameter mail_owner: unknown user name value: ${owner}`);
     chownTree(store.paths.dir, ids.uid, ids.gid);
-    process.setgroups?.([ids.gid]);
+    const dropGid = lookupGroup(cfg.get('setgid_group')) ?? ids.gid;
+    prepareMaildrop(join(qs.queueDirectory, 'maildrop'), ids.uid, dropGid);
+    process.setgroups?.([ids.gid, dropGid]);
     process.setgid?.(ids.gid);
     process.setuid?.(ids.uid);
   }
@@ -214,6 +270,7 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   const stop = (graceSeconds = o.stopGraceSeconds ?? 10, signal?: number): Promise<void> => {
     stopped ??= (async () => {
       if (signal !== undefined) masterLog.info(mtaEvents.master.terminating(signal));
+      pickup?.stop();
       await Promise.allSettled([...smtpdListeners, ...extra].map((s) => s.close()));
       await control.close();
       await qmgr.stop(graceSeconds * 1000);
@@ -266,14 +323,9 @@ export function inetEndpoints(name: string, cfg: PostfixConfig): Array<{ host: s
  * shared cleanup into the store, the restriction engine, Dovecot SASL when enabled, TLS credentials
  * when configured.
  */
-async function startSmtpdServices(ctx: ServiceContext, resolver: ReturnType<typeof createResolver>, enabled: boolean): Promise<Array<{ close(): Promise<void> }>> {
+async function startSmtpdServices(ctx: ServiceContext, cleanup: Cleanup, enabled: boolean): Promise<Array<{ close(): Promise<void> }>> {
   if (!enabled) return [];
-  const cleanup = createCleanup({
-    store: ctx.store,
-    settings: cleanupSettings(ctx.cfg),
-    maps: addressMapsFromResolver(resolver),
-    log: ctx.logger('cleanup'),
-  });
+  const resolver = ctx.resolver;
   const out: Array<{ close(): Promise<void> }> = [];
   try {
     for (const s of ctx.services) {

@@ -13,7 +13,9 @@ export async function writeMaildrop(dir: string, env: MaildropEnvelope, content:
   await mkdir(dir, { recursive: true, mode: 0o730 });
   const stem = `${Date.now().toString(16).toUpperCase()}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tmp = join(dir, `.tmp.${stem}`);
-  const fh = await open(tmp, 'wx', 0o600);
+  // 0640: the maildrop directory is set-gid (group setgid_group, see mta/main.ts), so pickup,
+  // running as mail_owner with that group, can read the file; other users cannot.
+  const fh = await open(tmp, 'wx', 0o640);
   try {
     await fh.write(encodeEnvelope(env));
     let n = 0;

@@ -229,3 +229,53 @@ test('SIGKILL during a delivery: after restart the message is delivered, nothing
   assert.equal(d2.exitCode, 0);
   assert.match(readFileSync(join(dir, 'maillog'), 'utf8'), new RegExp(`${id}: removed`));
 });
+
+test('sendmail → pickup → delivery, and an LMTP 550 becomes a bounce delivered to the sender', { skip: oracleSkip('dovecot') }, async (t) => {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o755);
+  const mail = join(dir, 'mail');
+  mkdirSync(mail, { mode: 0o777 });
+  chmodSync(mail, 0o777);
+  const dv = await startDovecot(t, DOVECOT_LMTP(mail), []);
+  writeFileSync(join(dv.dir, 'passwd'), 'alice@test.example::65534:65534::::\n');
+  await until('dovecot lmtp socket', () => existsSync(join(dv.dir, 'lmtp')));
+  const smtpPort = await freePort();
+  const etc = writeConfig(dir, `unix:${join(dv.dir, 'lmtp')}`, smtpPort);
+  mkdirSync(join(dir, 'q'), { recursive: true });
+  const daemon = startDaemon(t, etc);
+  await until('control socket', () => existsSync(queuePaths(join(dir, 'q')).controlSocket));
+  const newDir = join(mail, 'test.example', 'alice', 'new');
+  const inbox = () => (existsSync(newDir) ? readdirSync(newDir).map((f) => readFileSync(join(newDir, f), 'utf8')) : []);
+
+  // Local submission: sendmail writes maildrop and exits 0 only when the file is durable; pickup feeds cleanup.
+  const sm = spawnSync(join(BIN, 'sendmail'), ['-f', 'alice@test.example', 'alice@test.example'], {
+    input: 'Subject: from sendmail\n\nlocal\n',
+    env: { ...process.env, MAIL_CONFIG: etc },
+    encoding: 'utf8',
+  });
+  assert.equal(sm.status, 0, sm.stderr);
+  await until('the sendmail message in the maildir', () => inbox().some((m) => /Subject: from sendmail/.test(m)), 30_000);
+  const local = inbox().find((m) => /Subject: from sendmail/.test(m))!;
+  assert.match(local, /^Received: by mx\.test\.example \(Postfix, from userid \d+\)$/m);
+  assert.match(local, /^Message-Id: </m);
+
+  // Accepted at RCPT (no recipient table lists the domain's users), refused by Dovecot's LMTP: bounced.
+  const replies = await smtpSession(smtpPort, ['EHLO client.test', 'MAIL FROM:<alice@test.example>', 'RCPT TO:<nosuch@test.example>', 'DATA',
+    'Subject: to nobody\r\n\r\nhello\r\n.', 'QUIT']);
+  assert.match(replies[3]!, /^250 2\.1\.5 Ok$/);
+  const queued = /queued as ([0-9A-F]+)$/.exec(replies[5]!)?.[1];
+  assert.ok(queued, replies.join('\n'));
+  await until('the bounce in the sender maildir', () => inbox().some((m) => /Subject: Undelivered Mail Returned to Sender/.test(m)), 30_000);
+  const dsn = inbox().find((m) => /Subject: Undelivered Mail Returned to Sender/.test(m))!;
+  assert.match(dsn, /^Return-Path: <>$/m);
+  assert.match(dsn, new RegExp(`^X-Postfix-Queue-ID: ${queued}$`, 'm'));
+  assert.match(dsn, /^Final-Recipient: rfc822; nosuch@test\.example$/m);
+  assert.match(dsn, /^Action: failed$/m);
+  assert.match(dsn, /^Status: 5\.1\.1$/m);
+  await until('the queue to empty', () => queueCount(join(dir, 'q')) === 0);
+  const log = readFileSync(join(dir, 'maillog'), 'utf8');
+  assert.match(log, new RegExp(`postfix/bounce\\[\\d+\\]: ${queued}: sender non-delivery notification: [0-9A-F]+`));
+  assert.match(log, /postfix\/pickup\[\d+\]: [0-9A-F]+: uid=\d+ from=<alice@test\.example>/);
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+});
