@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userInfo } from 'node:os';
 import { makeSelfSigned } from '../tls/selfsigned.js';
 
 const top = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,6 +27,8 @@ const NOBODY = 65534;
 const asRoot = (process.getuid?.() ?? 0) === 0;
 const uid = asRoot ? NOBODY : process.getuid?.() ?? 0;
 const gid = asRoot ? NOBODY : process.getgid?.() ?? 0;
+/** The MTA's mail_owner: nobody as root, else the invoking user (it must exist in /etc/passwd). */
+const mtaUser = asRoot ? 'nobody' : userInfo().username;
 
 interface Daemon {
   name: string;
@@ -35,7 +38,7 @@ interface Daemon {
 }
 
 function fill(template: string): string {
-  return template.replaceAll('@VAR@', varDir).replaceAll('@UID@', String(uid)).replaceAll('@GID@', String(gid));
+  return template.replaceAll('@VAR@', varDir).replaceAll('@UID@', String(uid)).replaceAll('@GID@', String(gid)).replaceAll('@MTA_USER@', mtaUser);
 }
 
 function install(src: string, dst: string): void {
@@ -106,7 +109,7 @@ const postfixDir = join(varDir, 'postfix');
 const dovecotConf = join(varDir, 'dovecot', 'dovecot.conf');
 const daemons: Daemon[] = [
   { name: 'postern-mda', args: ['-c', dovecotConf], built: true },
-  { name: 'postern-mta', args: ['-c', postfixDir], built: false },
+  { name: 'postern-mta', args: ['-c', postfixDir], built: true },
 ];
 
 process.stdout.write(
