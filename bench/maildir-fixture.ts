@@ -29,3 +29,11 @@ export function copyTree(from: string, to: string): void {
   const r = spawnSync('cp', ['-a', `${from}/.`, to], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cp -a ${from} ${to}: ${r.stderr}`);
 }
+
+/**
+ * Empty INBOX maildirs for users 1..n (existing mailboxes, the steady state). Also keeps first
+ * deliveries from racing to create the same maildir, which our MDA loses today (ENOENT on tmp/).
+ */
+export function createEmptyMaildirs(root: string, names: readonly string[]): void {
+  for (const u of names) for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(root, u, 'Maildir', d), { recursive: true });
+}

@@ -23,6 +23,14 @@ export const PASSWORD = 'benchpw';
 export const DOMAIN = 'bench.test';
 const OUR_MDA = fileURLToPath(new URL('../mda/cli/postern-mda.js', import.meta.url));
 
+/**
+ * Extra node arguments for our daemons (BENCH_OURS_NODE_ARGS, space-separated), for profiling
+ * (`--cpu-prof --cpu-prof-dir=DIR`) and diagnostics; empty for the reported figures.
+ */
+export function ourNodeArgs(): string[] {
+  return (process.env['BENCH_OURS_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
 export const userName = (i: number): string => `user${String(i).padStart(4, '0')}@${DOMAIN}`;
 
 export interface MdaPeer {
@@ -139,7 +147,7 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
   const child: ChildProcess =
     side === 'reference'
       ? spawn('/usr/sbin/dovecot', ['-F', '-c', conf], { stdio: ['ignore', out, out] })
-      : spawn(process.execPath, [OUR_MDA, '-c', conf], { stdio: ['ignore', out, out] });
+      : spawn(process.execPath, [...ourNodeArgs(), OUR_MDA, '-c', conf], { stdio: ['ignore', out, out] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const lmtpSocket = join(dir, 'run', 'bench-lmtp');
   const log = (): string => {

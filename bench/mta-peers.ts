@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { makeTraversable, startPostfix } from '../test/helpers/postfix-instance.js';
-import { benchDir, type Side } from './mda-peers.js';
+import { benchDir, ourNodeArgs, type Side } from './mda-peers.js';
 import { hookContext } from './test-context.js';
 
 const OUR_MTA = fileURLToPath(new URL('../mta/cli/postern-mta.js', import.meta.url));
@@ -30,7 +30,7 @@ export const BENCH_MTA_MAIN: Readonly<Record<string, string>> = {
   mydestination: '',
 };
 
-async function listening(port: number): Promise<boolean> {
+export async function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => {
@@ -77,7 +77,7 @@ export async function startMtaPeer(side: Side, main: Readonly<Record<string, str
     `127.0.0.1:${port} inet n - n - - smtpd\ndiscard unix - - n - - discard\nlmtp unix - - n - - lmtp\nerror unix - - n - - error\n`,
   );
   const out = openSync(join(dir, 'stdout.log'), 'w');
-  const child = spawn(process.execPath, [OUR_MTA, '-c', dir], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...ourNodeArgs(), OUR_MTA, '-c', dir], { stdio: ['ignore', out, out] });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
   while (!(await listening(port))) {

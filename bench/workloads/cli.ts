@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { QueueStore } from '../../mta/queue/store.js';
 import { startPostfix, type PostfixInstance } from '../../test/helpers/postfix-instance.js';
 import { median } from '../stats.js';
-import { writeMaildir } from '../maildir-fixture.js';
+import { copyTree, writeMaildir } from '../maildir-fixture.js';
 import { benchDir, chownForMail, dovecotConf, MAIL_GID, MAIL_UID, userName } from '../mda-peers.js';
 import { hookContext, type HookContext } from '../test-context.js';
 import { timeCommand } from '../timing.js';
@@ -95,7 +95,9 @@ export const cliWorkload: Workload = {
       for (const d of ['run', 'state', 'mail']) mkdirSync(join(sd, d), { recursive: true });
       writeFileSync(join(sd, 'users'), `${u}:{PLAIN}x:${MAIL_UID}:${MAIL_GID}::${sd}/mail/${u}::\n`);
       writeFileSync(join(sd, 'dovecot.conf'), dovecotConf(sd, 1));
-      writeMaildir(join(sd, 'mail'), u, 1, s.cliMailboxMessages, bodies);
+      // Written once, then copied (cp -a is several times faster than writing 100k files from JS).
+      if (side === 'ours') writeMaildir(join(sd, 'mail'), u, 1, s.cliMailboxMessages, bodies);
+      else copyTree(join(dir, 'ours', 'mail'), join(sd, 'mail'));
       chownForMail(join(sd, 'mail'));
     }
     log(`cli: two maildirs of ${s.cliMailboxMessages} messages written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,12 +1,13 @@
 /*
  * Workload 3, LMTP delivery alone: the fixed pipelined client (bench/lmtp-client.ts) delivers
  * `lmtpMessages` corpus messages over `lmtpConnections` connections to 100 users, into a freshly
- * started peer with empty mail (same dovecot.conf for both, mail_fsync on). Messages/s from the
+ * started peer whose 100 INBOXes exist and are empty (same dovecot.conf for both, mail_fsync on). Messages/s from the
  * first connect to the last 250; then every message is checked to be a file in new/.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCorpus } from '../corpus.js';
+import { createEmptyMaildirs } from '../maildir-fixture.js';
 import { runLmtp } from '../lmtp-client.js';
 import { startMdaPeer, userName } from '../mda-peers.js';
 import { log, type Workload } from '../workload.js';
@@ -29,9 +30,9 @@ export const lmtpWorkload: Workload = {
   referenceName: 'Dovecot 2.3 lmtp',
   metrics: [{ metric: 'delivery', unit: 'messages/s', higherIsBetter: true }],
   async run(side, _round, s) {
-    const peer = await startMdaPeer(side, { users: s.users });
+    const recipients = Array.from({ length: s.users }, (_, i) => userName(i + 1));
+    const peer = await startMdaPeer(side, { users: s.users, prepare: (root) => createEmptyMaildirs(root, recipients) });
     try {
-      const recipients = Array.from({ length: s.users }, (_, i) => userName(i + 1));
       const r = await runLmtp({
         socket: peer.lmtpSocket,
         connections: s.lmtpConnections,
