@@ -6,8 +6,10 @@
  */
 import { Server, type Socket } from 'node:net';
 
-const emit = Server.prototype.emit;
-Server.prototype.emit = function patchedEmit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
+type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+const emit = Server.prototype.emit as Emit;
+const patched: Emit = function (event, ...args) {
   if (event === 'connection') (args[0] as Socket).setNoDelay?.(true);
   return emit.call(this, event, ...args);
-} as typeof Server.prototype.emit;
+};
+Server.prototype.emit = patched as typeof Server.prototype.emit;
