@@ -42,7 +42,7 @@ export const smtpWorkload: Workload = {
   async setup(s) {
     // The ceiling of the SMTP dialogue here: smtp-source into Postfix's smtp-sink (no queue, no fsync).
     const port = await freePort();
-    const sink = spawn('/usr/sbin/smtp-sink', [`127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
+    const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
       const secs = await smtpSource({ host: '127.0.0.1', port, maillog: '', stop: async () => undefined }, 20, s.smtpMessages, 'rcpt@bench.test');
