@@ -188,6 +188,11 @@ export interface MailboxView {
   stream(uid: number, opts?: { crlf?: boolean }): Promise<Readable>;
   messageSizes(uid: number): Promise<{ physical: number; virtual: number }>;
   internalDate(uid: number): Promise<Date>;
+  /**
+   * RFC 8514 SAVEDATE: when the message was saved into this mailbox (delivery, APPEND, COPY or
+   * MOVE). Optional: a backend without save dates leaves it out; read it through saveDateOf().
+   */
+  saveDate?(uid: number): Promise<Date>;
   /** QRESYNC: UIDs expunged after `modseq`. */
   vanishedSince(modseq: number): Promise<number[]>;
   watch(listener: () => void): () => void;
@@ -210,4 +215,18 @@ export async function openMailStore(opts: OpenStoreOptions): Promise<MailStore> 
 export function mailboxGuidOf(view: MailboxView): string {
   const g = (view as { readonly mailboxGuid?: unknown }).mailboxGuid;
   return typeof g === 'string' ? g : '';
+}
+
+/**
+ * The save date of a message (RFC 8514), or undefined when the backend keeps none (IMAP then
+ * answers `SAVEDATE NIL` and SAVEDATESUPPORTED matches nothing). Maildir: the time we saved it
+ * into this mailbox, else the file's ctime when first asked (Dovecot's maildir fallback).
+ */
+export async function saveDateOf(view: MailboxView, uid: number): Promise<Date | undefined> {
+  return view.saveDate === undefined ? undefined : view.saveDate(uid);
+}
+
+/** Whether the backend keeps save dates (SEARCH SAVEDATESUPPORTED). */
+export function hasSaveDates(view: MailboxView): boolean {
+  return view.saveDate !== undefined;
 }

@@ -148,5 +148,7 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   const list = await box.uidlist.update({ add: [basename] });
   const rec = list.records.find((r) => r.basename === basename);
   if (rec === undefined) throw new Error(`uidlist has no record for ${basename} after update`);
+  // RFC 8514 SAVEDATE: the time the message was saved into this mailbox (Dovecot caches it at save).
+  box.sidecar.recordSaveDates(list.guid ?? box.paths.dir, [{ uid: rec.uid, seconds: Math.floor(Date.now() / 1000) }], true);
   return { uid: rec.uid, uidValidity: list.uidValidity, basename, size, vsize };
 }

@@ -2,7 +2,8 @@
  * Postern's own index sidecar: what Dovecot keeps in `dovecot.index*` and a maildir cannot hold.
  * Per mailbox (keyed by the uidlist's mailbox GUID): HIGHESTMODSEQ, the first UID not yet claimed
  * as \Recent (Dovecot's first_recent_uid), and per message its MODSEQ and the flag state that
- * modseq belongs to; per expunged UID the modseq of the expunge (for QRESYNC VANISHED).
+ * modseq belongs to; per expunged UID the modseq of the expunge (for QRESYNC VANISHED); per message
+ * its save date (RFC 8514 SAVEDATE, Dovecot's `date.saved` cache field), in seconds.
  *
  * Stored in LMDB at `<control root>/postern-index.lmdb` (never a `dovecot.*` name), or in memory
  * for INDEX=MEMORY. It is a cache: deleting it loses only CONDSTORE history (every message is
@@ -94,7 +95,7 @@ export class Sidecar {
   }
 
   private clear(box: string): void {
-    for (const p of ['m', 'x']) {
+    for (const p of ['m', 'x', 'd']) {
       for (const { key } of [...this.kv.range([p, box], [p, box, Number.MAX_SAFE_INTEGER])]) this.kv.remove(key);
     }
     this.kv.remove(['meta', box]);
@@ -120,6 +121,7 @@ export class Sidecar {
         const uid = key[2] as number;
         if (!current.has(uid)) {
           this.kv.remove(key);
+          this.kv.remove(['d', box, uid]);
           this.kv.put(['x', box, uid], ++m.hms);
           continue;
         }
@@ -153,6 +155,23 @@ export class Sidecar {
       if ((value as number) > modseq) out.push(key[2] as number);
     }
     return out;
+  }
+
+  /** The recorded save date (seconds since the epoch) of a message, if any. */
+  saveDate(box: string, uid: number): number | undefined {
+    const v = this.kv.get(['d', box, uid]);
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  /** Records save dates; an existing record is kept unless `overwrite` (a new save of that UID). */
+  recordSaveDates(box: string, entries: readonly { uid: number; seconds: number }[], overwrite: boolean): void {
+    if (entries.length === 0) return;
+    this.kv.txn(() => {
+      for (const e of entries) {
+        if (!overwrite && this.kv.get(['d', box, e.uid]) !== undefined) continue;
+        this.kv.put(['d', box, e.uid], e.seconds);
+      }
+    });
   }
 
   /** Forgets a deleted mailbox. */

@@ -278,6 +278,20 @@ export class MaildirView implements MailboxView {
     return (await stat(await this.path(uid))).mtime;
   }
 
+  /**
+   * RFC 8514 SAVEDATE as Dovecot's maildir answers it: the date recorded when we saved (delivered,
+   * appended, copied or moved) the message into this mailbox; for a file someone else put there,
+   * its ctime when first asked, then recorded so later renames (flag changes) do not move it.
+   */
+  async saveDate(uid: number): Promise<Date> {
+    const box = this.snap.guid || this.box.paths.dir;
+    const known = this.box.sidecar.saveDate(box, uid);
+    if (known !== undefined) return new Date(known * 1000);
+    const seconds = Math.floor((await stat(await this.path(uid))).ctimeMs / 1000);
+    this.box.sidecar.recordSaveDates(box, [{ uid, seconds }], false);
+    return new Date((this.box.sidecar.saveDate(box, uid) ?? seconds) * 1000);
+  }
+
   async vanishedSince(modseq: number): Promise<number[]> {
     this.check();
     return this.box.sidecar.vanishedSince(this.snap.guid || this.box.paths.dir, modseq);
