@@ -118,9 +118,12 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
       result = { status: m.error.status, text: m.error.text, ...(m.error.code ? { code: m.error.code } : {}) };
     }
   }
-  if (session.selected !== undefined && spec.sync === 'full' && session.state === 'selected') {
+  if (session.selected !== undefined && session.state === 'selected') {
     try {
-      await session.announceChanges(cmd.uid);
+      // A no-expunge command (FETCH, STORE, SEARCH) announces nothing from others, but live
+      // searches (RFC 5267) still learn what this command changed, as Dovecot reports after STORE.
+      if (spec.sync === 'full') await session.announceChanges(cmd.uid);
+      else await session.sendSearchUpdates();
     } catch (err) {
       const m = mapError(err);
       if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));

@@ -8,7 +8,9 @@
  * prefix is `imap-login` before login and `imap(user)<pid><session>` after; \Recent is shown after
  * the system flags and before keywords; new keywords are announced with FLAGS and PERMANENTFLAGS;
  * EXISTS/RECENT are sent when their values change; with QRESYNC enabled (RFC 7162 §3.2.10)
- * expunges are `* VANISHED uid-set` and flag FETCHes carry the UID.
+ * expunges are `* VANISHED uid-set` and flag FETCHes carry the UID; searches made with
+ * `RETURN (UPDATE)` (RFC 5267 CONTEXT=SEARCH, search/context.ts) get their ESEARCH ADDTO/REMOVEFROM
+ * updates with every announcement and live until CANCELUPDATE or the mailbox is closed.
  * Distrusts: nothing from the client reaches here unparsed; storage errors are mapped in errors.ts.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import { SYSTEM_FLAGS } from '../storage/api.js';
 import { mdaEvents } from '../log-events.js';
 import type { SessionState } from './command.js';
 import type { ByteString } from './proto/formatter.js';
+import { expungeUpdates, flagAndNewUpdates, type LiveSearch } from './search/context.js';
 import { formatRuns } from './search/return-options.js';
 import type { ImapSettings } from './settings.js';
 
@@ -84,6 +87,8 @@ export class ImapSession {
   readonly enabled = new Set<string>();
   /** SEARCHRES `$`: UIDs of the last SEARCH RETURN (SAVE). */
   savedUids: number[] = [];
+  /** CONTEXT=SEARCH: searches made with RETURN (UPDATE) on the selected mailbox, oldest first. */
+  liveSearches: LiveSearch[] = [];
   badCommands = 0;
   authAttempts = 0;
   lastAuthUser: string | undefined;
@@ -185,6 +190,11 @@ export class ImapSession {
     const sel = this.selected;
     if (sel === undefined) return;
     const ch = await sel.view.refresh();
+    if (this.liveSearches.length > 0 && ch.expunged.length > 0) {
+      const seqs = [...ch.expungedSeqs].sort((a, b) => a - b);
+      const seqOf = new Map(ch.expunged.map((u, i) => [u, seqs[i]!]));
+      for (const l of expungeUpdates(this.liveSearches, ch.expunged, seqOf)) this.untagged(l);
+    }
     // RFC 7162 §3.2.10: once QRESYNC is enabled, expunges are reported as VANISHED UID sets.
     if (this.enabled.has('QRESYNC')) {
       if (ch.expunged.length > 0) this.untagged(`VANISHED ${formatRuns([...ch.expunged].sort((a, b) => a - b))}`);
@@ -206,12 +216,22 @@ export class ImapSession {
       if (sel.condstore) parts.push(`MODSEQ (${m.modseq})`);
       this.untagged(`${m.seq} FETCH (${parts.join(' ')})`);
     }
+    await this.sendSearchUpdates();
+  }
+
+  /** ESEARCH ADDTO/REMOVEFROM for live searches whose result changed in the current snapshot. */
+  async sendSearchUpdates(): Promise<void> {
+    const sel = this.selected;
+    if (sel === undefined || this.liveSearches.length === 0) return;
+    const lines = await flagAndNewUpdates(this.liveSearches, { view: sel.view, saved: this.savedUids, now: Date.now() });
+    for (const l of lines) this.untagged(l);
   }
 
   /** Closes the selected mailbox (no expunge) and returns to `authenticated`. */
   async unselect(): Promise<void> {
     const sel = this.selected;
     this.selected = undefined;
+    this.liveSearches = [];
     if (this.state === 'selected') this.state = 'authenticated';
     if (sel !== undefined) await sel.view.close().catch(() => undefined);
   }

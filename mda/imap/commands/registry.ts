@@ -34,6 +34,7 @@ import { storeCommand } from './store.js';
 import { subscribeCommand } from './subscribe.js';
 import { threadCommand } from './thread.js';
 import { uidCopyCommand } from './uid-copy.js';
+import { cancelUpdateCommand } from './cancelupdate.js';
 import { uidExpungeCommand } from './uid-expunge.js';
 import { uidFetchCommand } from './uid-fetch.js';
 import { uidMoveCommand } from './uid-move.js';
@@ -57,5 +58,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   checkCommand, closeCommand, unselectCommand, expungeCommand, uidExpungeCommand,
   fetchCommand, uidFetchCommand, storeCommand, uidStoreCommand, copyCommand, uidCopyCommand,
   moveCommand, uidMoveCommand, searchCommand, uidSearchCommand, sortCommand, uidSortCommand,
-  threadCommand, uidThreadCommand,
+  threadCommand, uidThreadCommand, cancelUpdateCommand,
 ];

@@ -10,6 +10,7 @@
 import { SELECTED, type CommandContext, type CommandSpec, type Completion } from '../command.js';
 import { parseSearchProgram, type SearchKey } from '../proto/search-keys.js';
 import { searchMessages } from '../search/evaluate.js';
+import { startLiveSearch } from '../search/context.js';
 import { esearchResponse, onlySave, splitReturn } from '../search/return-options.js';
 
 export function usesModseq(k: SearchKey): boolean {
@@ -55,6 +56,8 @@ export async function runSearch(ctx: CommandContext): Promise<Completion> {
   const considered = minMaxOnly && found.length > 0
     ? [...new Set([...(ret.min ? [found[0]!] : []), ...(ret.max ? [found[found.length - 1]!] : [])])]
     : found;
+  // RFC 5267 §4: the result lives on, pinned before SAVE replaces `$`.
+  if (ret.update) session.liveSearches.push(startLiveSearch(ctx.tag, ctx.uid, prog.key, sel.view, session.savedUids, found));
   if (ret.save) session.savedUids = considered.map((m) => m.uid).sort((a, b) => a - b);
   if (onlySave(ret)) return { text: 'Search completed.' };
   const modseq = withModseq && found.length > 0 ? considered.reduce((a, m) => Math.max(a, m.modseq), 0) : undefined;

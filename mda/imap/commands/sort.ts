@@ -11,6 +11,7 @@ import { SELECTED, type CommandContext, type CommandSpec, type Completion } from
 import { ImapSyntaxError } from '../proto/errors.js';
 import { parseSearchProgram } from '../proto/search-keys.js';
 import { searchMessages } from '../search/evaluate.js';
+import { startLiveSearch } from '../search/context.js';
 import { esearchResponse, onlySave, splitReturn } from '../search/return-options.js';
 import { collectFacts } from '../sort/collect.js';
 import { parseSortProgram } from '../sort/sort-program.js';
@@ -51,6 +52,8 @@ export async function runSort(ctx: CommandContext): Promise<Completion> {
   const considered = minMaxOnly && sorted.length > 0
     ? [...new Set([...(ret.min ? [sorted[0]!] : []), ...(ret.max ? [sorted[sorted.length - 1]!] : [])])]
     : sorted;
+  // RFC 5267 §4: the result lives on, pinned before SAVE replaces `$`.
+  if (ret.update) session.liveSearches.push(startLiveSearch(ctx.tag, ctx.uid, prog.key, sel.view, session.savedUids, sorted));
   if (ret.save) session.savedUids = considered.map((m) => m.uid).sort((a, b) => a - b);
   if (onlySave(ret)) return { text: 'Sort completed.' };
   const modseq = withModseq && sorted.length > 0 ? considered.reduce((a, m) => Math.max(a, m.modseq), 0) : undefined;

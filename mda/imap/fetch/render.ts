@@ -1,12 +1,12 @@
 /*
  * One `* n FETCH (…)` response (RFC 3501 §7.4.2, RFC 3516 BINARY, RFC 7162 MODSEQ) in Dovecot 2.3's
  * item order: UID first for UID FETCH, FLAGS first when this FETCH set \Seen, then the items that
- * need no message content (UID FLAGS MODSEQ INTERNALDATE RFC822.SIZE X-GUID) in request order, then
+ * need no message content (UID FLAGS MODSEQ INTERNALDATE SAVEDATE RFC822.SIZE X-GUID) in request order, then
  * the rest (ENVELOPE, BODY, BODYSTRUCTURE, RFC822*, BODY[…], BINARY[…]) in request order. Section
  * data is always a literal (`{n}`, or `~{n}` for BINARY data holding NUL), as Dovecot sends it.
  * Distrusts: the message file (parsed leniently by message/; a vanished file is EXPUNGED).
  */
-import type { MailboxView, MessageInfo } from '../../storage/api.js';
+import { saveDateOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
 import { ImapError } from '../errors.js';
 import { bodyOf, bodyStructureOf, envelopeOf, parseMessage, rfc822SizeOf, type ParsedMessage } from '../message/message.js';
 import { applyPartial, findPart, hideNuls, sectionBytes } from '../message/section.js';
@@ -18,7 +18,7 @@ import { formatSection } from '../proto/section.js';
 import type { ByteString } from '../proto/formatter.js';
 import type { SessionStats } from '../session.js';
 
-const CHEAP = new Set(['UID', 'FLAGS', 'MODSEQ', 'INTERNALDATE', 'RFC822.SIZE', 'X-GUID', 'X-MAILBOX']);
+const CHEAP = new Set(['UID', 'FLAGS', 'MODSEQ', 'INTERNALDATE', 'SAVEDATE', 'RFC822.SIZE', 'X-GUID', 'X-MAILBOX']);
 
 export function isCheap(a: FetchAttribute): boolean {
   return a.type === 'simple' && CHEAP.has(a.name);
@@ -74,6 +74,11 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
         case 'INTERNALDATE': {
           const d = await ctx.view.internalDate(m.uid);
           return `INTERNALDATE "${formatImapDateTime(d.getTime(), -d.getTimezoneOffset())}"`;
+        }
+        case 'SAVEDATE': {
+          // RFC 8514: NIL when the backend keeps no save dates.
+          const d = await saveDateOf(ctx.view, m.uid);
+          return d === undefined ? 'SAVEDATE NIL' : `SAVEDATE "${formatImapDateTime(d.getTime(), -d.getTimezoneOffset())}"`;
         }
         case 'RFC822.SIZE':
           return `RFC822.SIZE ${m.virtualSize ?? rfc822SizeOf(await parsed())}`;

@@ -3,14 +3,18 @@
  * (RFC 3501 §6.4.4, RFC 5032 OLDER/YOUNGER, RFC 7162 MODSEQ, RFC 5182 `$`):
  *  - flags, sequence sets, UIDs and MODSEQ from the index; \Recent from the view;
  *  - dates: BEFORE/ON/SINCE on INTERNALDATE's day in the server's zone, SENT* on the Date: header's
- *    own day (zone ignored, as RFC 3501 asks), SAVED* as INTERNALDATE (maildir keeps no save date);
+ *    own day (zone ignored, as RFC 3501 asks); a missing or unparsable Date: counts as
+ *    1-Jan-1970, as real Dovecot 2.3 matches it (mail_get_date() gives 0; checked with its imap:
+ *    SENTON 1-Jan-1970 matches, SENTSINCE 2-Jan-1970 does not, whatever the INTERNALDATE);
+ *    SAVED* (RFC 8514) on the save date's day in the server's zone, SAVEDATESUPPORTED when the
+ *    storage keeps save dates;
  *  - HEADER/FROM/…: substring of the decoded, unfolded value (an empty string matches any message
  *    that has the field); BODY: substring of the decoded text of every part; TEXT: header or body;
  *    comparisons use decode-text.ts's case mapping.
  * Message content is read and parsed only when a key needs it, once per message.
- * Distrusts: message content (parsed leniently), dates (unparsable Date: never matches SENT*).
+ * Distrusts: message content (parsed leniently), dates (an unparsable Date: is the epoch).
  */
-import type { MailboxView, MessageInfo } from '../../storage/api.js';
+import { hasSaveDates, saveDateOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
 import { parseMessage, type ParsedMessage } from '../message/message.js';
 import type { MimePart } from '../message/mime-structure.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
@@ -126,8 +130,11 @@ async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: n
       if (k.field === 'sent') {
         const h = (await c.message()).root.header.fields.find((f) => f.name.toLowerCase() === 'date');
         const day = h === undefined ? undefined : sentDay(h.value);
-        if (day === undefined) return false;
-        return cmpDay(day, k.cmp, k.date);
+        return cmpDay(day ?? 0, k.cmp, k.date);
+      }
+      if (k.field === 'saved') {
+        const d = await saveDateOf(c.env.view, m.uid);
+        return d !== undefined && cmpDay(dayOf(d), k.cmp, k.date);
       }
       return cmpDay(dayOf(await c.internal()), k.cmp, k.date);
     }
@@ -147,7 +154,19 @@ async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: n
       return hdr.includes(want) || (await c.body()).includes(want);
     }
     case 'savedatesupported':
-      return false;
+      return hasSaveDates(c.env.view);
+  }
+}
+
+/** Whether one message of the view matches `key` (CONTEXT=SEARCH re-evaluation); expunged = false. */
+export async function messageMatches(env: SearchEnv, key: SearchKey, m: MessageInfo): Promise<boolean> {
+  const all = env.view.messages();
+  const star = { seq: all.length, uid: all.length > 0 ? all[all.length - 1]!.uid : 0 };
+  try {
+    return await test(key, new MessageContext(env, m), star);
+  } catch (err) {
+    if ((err as { kind?: string }).kind === 'EXPUNGED') return false;
+    throw err;
   }
 }
 

@@ -9,7 +9,9 @@
  *    MIN/MAX/ALL only when something matched; MIN and MAX are the first and last results in the
  *    order returned (for SORT that is the sort order, as Dovecot answers); ALL joins only runs that
  *    ascend by one, so a sorted result keeps its order ("1:4,7,5:6").
- * UPDATE (CONTEXT=SEARCH) is not implemented: it is refused as an unknown option.
+ * UPDATE (RFC 5267 CONTEXT=SEARCH) makes the search live (search/context.ts); as Dovecot, it counts
+ * as an option, so `RETURN (UPDATE)` alone answers an empty `* ESEARCH (TAG "t")` (no ALL), and
+ * with SAVE the ESEARCH line is still sent.
  * Pure.
  */
 import { ImapSyntaxError } from '../proto/errors.js';
@@ -22,6 +24,7 @@ export interface ReturnOptions {
   readonly all: boolean;
   readonly count: boolean;
   readonly save: boolean;
+  readonly update: boolean;
   readonly partial: { readonly from: number; readonly to: number } | undefined;
 }
 
@@ -37,7 +40,7 @@ function parsePartial(text: string): { from: number; to: number } | undefined {
 
 /** Parses the list after RETURN. */
 export function parseReturnOptions(items: readonly ImapArg[]): ReturnOptions {
-  let min = false, max = false, all = false, count = false, save = false;
+  let min = false, max = false, all = false, count = false, save = false, update = false;
   let partial: { from: number; to: number } | undefined;
   for (let i = 0; i < items.length; i++) {
     const a = items[i]!;
@@ -49,6 +52,7 @@ export function parseReturnOptions(items: readonly ImapArg[]): ReturnOptions {
       case 'COUNT': count = true; break;
       case 'SAVE': save = true; break;
       case 'CONTEXT': break;
+      case 'UPDATE': update = true; break;
       case 'PARTIAL': {
         if (partial !== undefined) throw new ImapSyntaxError('PARTIAL can be used only once.');
         const r = items[i + 1];
@@ -63,8 +67,8 @@ export function parseReturnOptions(items: readonly ImapArg[]): ReturnOptions {
     }
   }
   if (partial !== undefined && all) throw new ImapSyntaxError('PARTIAL conflicts with ALL');
-  if (!min && !max && !all && !count && !save && partial === undefined) all = true;
-  return { min, max, all, count, save, partial };
+  if (!min && !max && !all && !count && !save && !update && partial === undefined) all = true;
+  return { min, max, all, count, save, update, partial };
 }
 
 /** `RETURN (…)` at the start of the arguments: the options and the rest. */
@@ -91,7 +95,7 @@ export function formatRuns(ids: readonly number[]): string {
 
 /** Only SAVE was asked: Dovecot sends no ESEARCH at all. */
 export function onlySave(r: ReturnOptions): boolean {
-  return r.save && !r.min && !r.max && !r.all && !r.count && r.partial === undefined;
+  return r.save && !r.update && !r.min && !r.max && !r.all && !r.count && r.partial === undefined;
 }
 
 /** The `* ESEARCH …` text (without `* `) for ids in result order. */
