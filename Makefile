@@ -1,8 +1,7 @@
 # Postern: the two commands a user needs are `make run` and `make test`.
 NODE ?= node
-TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: all build run test unit clean deps
+.PHONY: all build run test unit clean deps bench
 
 all: build
 
@@ -22,6 +21,10 @@ run: build
 # Every test: unit, protocol and interop (interop needs the Debian packages that .ci/run installs).
 test: build
 	$(NODE) --test --test-concurrency=2 --test-reporter=spec $(shell find dist/test -name '*.test.js' | sort)
+
+# Benchmarks against real Postfix and Dovecot (never part of `make test`); BENCH_QUICK=1 for a smoke run.
+bench: build
+	$(NODE) dist/bench/run.js
 
 clean:
 	rm -rf dist
