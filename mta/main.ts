@@ -84,9 +84,6 @@ export class MtaStartError extends Error {
   override readonly name = 'MtaStartError';
 }
 
-/** The far-future clock of the queue view postqueue -f uses: everything is due. */
-const END_OF_TIME = () => 8e15;
-
 export function pidFilePath(queueDirectory: string): string {
   return join(queueDirectory, 'pid', 'master.pid');
 }
@@ -189,7 +186,6 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   writeFileSync(pidPath, formatPidFile(process.pid));
 
   const store = QueueStore.open({ queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, warn: (m) => qmgrLog.warn(m) });
-  const flushView = QueueStore.open({ queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, clockMs: END_OF_TIME, warn: (m) => qmgrLog.warn(m) });
   await store.recover();
 
   const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
@@ -232,7 +228,6 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     limitsOf: (t) => transportLimits(cfg, t, maxprocOf.get(t)),
     clock: realClock,
     logger,
-    flushView,
     delayWarning: async (rec) => {
       const r = await sendDelayWarning(bounceDeps, rec, rec.recipients.filter((x) => x.status === 'pending'));
       if (!r.ok) throw new Error('delay notice refused by cleanup');
@@ -275,7 +270,6 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
       await control.close();
       await qmgr.stop(graceSeconds * 1000);
       await registry.closeAll();
-      await flushView.close();
       await store.close();
       await sink.close();
     })();
@@ -346,7 +340,14 @@ async function startSmtpdServices(ctx: ServiceContext, cleanup: Cleanup, enabled
         eckeyFile: c.get('smtpd_tls_eckey_file'),
       });
       for (const listen of inetEndpoints(s.name, c)) {
-        const h = await startSmtpd({ config: c, listen, cleanup, policy, sasl, credentials, log, qualify: (a) => resolver.qualify(a) });
+        const h = await startSmtpd({
+          config: c, listen, cleanup, policy, sasl, credentials, log, qualify: (a) => resolver.qualify(a),
+          // ETRN: smtpd has checked fast_flush_domains; the site's deferred mail becomes due now.
+          etrn: async (domain) => {
+            await ctx.qmgr.flushSite(domain);
+            return true;
+          },
+        });
         out.push({ close: async () => { await h.close(); sasl?.close(); } });
       }
     }

@@ -3,7 +3,8 @@
  *
  *  - takes due mail from the QueueStore (incoming and deferred alternately, at most
  *    qmgr_message_active_limit messages active), woken by the store's change notifications, by a
- *    timer at the next due time (checked at least every queue_run_delay) and by postqueue -f;
+ *    timer at the next due time (checked at least every queue_run_delay); postqueue -f/-i/-s and
+ *    ETRN make the selected deferred mail due now (QueueStore.makeDue), then the scan takes it;
  *  - logs `QID: from=<…>, size=…, nrcpt=… (queue active)`, routes each pending recipient through
  *    the Resolver, cuts per-(transport, next hop) batches of `_destination_recipient_limit`, and runs
  *    them under per-destination concurrency with feedback and dead-destination suspension
@@ -20,7 +21,7 @@
  * results dropped, so the message stays in the queue for the next start.
  */
 import { Readable } from 'node:stream';
-import type { QueueStore } from '../queue/store.js';
+import type { QueueStore, Selection } from '../queue/store.js';
 import type { QueueRecord, RecipientOutcome } from '../queue/types.js';
 import type { Resolver } from '../resolve/api.js';
 import type { DeliveryRecipient, DeliveryReport, DeliveryRequest } from '../delivery/api.js';
@@ -49,8 +50,6 @@ export interface QmgrDeps {
   dsn?: DsnGenerator;
   /** Called once per message when it has been deferred for delay_warning_time. */
   delayWarning?: (record: QueueRecord) => Promise<void>;
-  /** A view of the queue whose takeDue() takes mail regardless of due time (postqueue -f). */
-  flushView?: { takeDue(limit: number): Promise<QueueRecord[]> };
 }
 
 interface ActiveMessage {
@@ -81,7 +80,8 @@ export class Qmgr {
   private reviveTimers = new Map<string, Timer>();
   private pumping = false;
   private again = false;
-  private flushRequested = false;
+  /** makeDue() calls still committing (the scheduler is not idle until they are applied). */
+  private makingDue = 0;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
   /** Resolves whenever the scheduler becomes idle (tests wait on it). */
@@ -113,10 +113,35 @@ export class Qmgr {
     void this.pump();
   }
 
-  /** postqueue -f / sendmail -q: every deferred message is due now. */
-  flush(): void {
-    this.flushRequested = true;
-    this.kick();
+  /** postqueue -f / sendmail -q: every deferred message is due now. Resolves with the IDs made due. */
+  flush(): Promise<string[]> {
+    return this.makeDue({ ids: 'ALL', queues: ['deferred'] });
+  }
+
+  /** postqueue -i ID / sendmail -qI: one message is due now (an ID not in the queue is no error). */
+  schedule(id: string): Promise<string[]> {
+    return this.makeDue({ ids: [id], queues: ['deferred'] });
+  }
+
+  /**
+   * postqueue -s site / sendmail -qR / ETRN: deferred mail with a pending recipient in `site` (the
+   * recipient's domain, case-insensitive; a `[addr]` literal as written) is due now.
+   */
+  flushSite(site: string): Promise<string[]> {
+    const want = site.toLowerCase();
+    return this.makeDue({ ids: 'ALL', queues: ['deferred'] }, (r) =>
+      r.recipients.some((rc) => rc.status === 'pending' && rc.address.slice(rc.address.lastIndexOf('@') + 1).toLowerCase() === want));
+  }
+
+  private async makeDue(sel: Selection, filter?: (r: QueueRecord) => boolean): Promise<string[]> {
+    this.makingDue++;
+    try {
+      return await this.d.store.makeDue(sel, filter);
+    } finally {
+      this.makingDue--;
+      this.kick();
+      this.checkIdle();
+    }
   }
 
   /** Messages currently active in this scheduler. */
@@ -131,7 +156,7 @@ export class Qmgr {
   }
 
   private isIdle(): boolean {
-    return !this.pumping && this.active.size === 0 && this.running.size === 0;
+    return !this.pumping && this.makingDue === 0 && this.active.size === 0 && this.running.size === 0;
   }
 
   private checkIdle(): void {
@@ -169,22 +194,18 @@ export class Qmgr {
     try {
       do {
         this.again = false;
-        const flushing = this.flushRequested;
-        this.flushRequested = false;
         while (!this.stopping) {
           const room = this.d.settings.activeLimit - this.active.size;
           if (room <= 0) break;
-          const view = flushing && this.d.flushView ? this.d.flushView : this.d.store;
           let recs: QueueRecord[];
           try {
-            recs = await view.takeDue(Math.min(room, 1000));
+            recs = await this.d.store.takeDue(Math.min(room, 1000));
           } catch (err) {
             this.log.warn(`queue scan failed: ${(err as Error).message}`);
             break;
           }
           if (recs.length === 0) break;
           for (const rec of recs) this.startMessage(rec);
-          if (flushing && recs.every((r) => r.lastAttempt !== undefined && r.lastAttempt >= this.d.clock.now() - 1000)) break;
         }
       } while (this.again && !this.stopping);
     } finally {
@@ -252,7 +273,7 @@ export class Qmgr {
     const batches = makeBatches(routed, (t) => this.d.limitsOf(t).recipientLimit);
     msg.outstanding = batches.length + (immediate.length > 0 ? 1 : 0);
     if (immediate.length > 0) {
-      for (const line of outcomeLines(rec.id, immediateRcpts, immediate, this.times(msg, now, undefined))) this.log.info(line);
+      for (const line of outcomeLines(rec.id, immediateRcpts, immediate, this.times(msg, now, undefined), this.d.settings.delayLoggingResolution)) this.log.info(line);
       this.applyBatch(msg, immediate);
     }
     for (const batch of batches) {
@@ -293,7 +314,7 @@ export class Qmgr {
     const dsn = dest.w.suspendDsn ?? '4.4.1';
     for (const job of jobs) {
       const outcomes: RecipientOutcome[] = job.batch.recipients.map((r) => ({ index: r.index, kind: 'deferred', dsnStatus: dsn, reason, relay: 'none' }));
-      for (const line of outcomeLines(job.msg.rec.id, job.batch.recipients, outcomes, this.times(job.msg, this.d.clock.now(), undefined))) this.log.info(line);
+      for (const line of outcomeLines(job.msg.rec.id, job.batch.recipients, outcomes, this.times(job.msg, this.d.clock.now(), undefined), this.d.settings.delayLoggingResolution)) this.log.info(line);
       this.applyBatch(job.msg, outcomes);
     }
   }
@@ -335,7 +356,7 @@ export class Qmgr {
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
     const complete: RecipientOutcome[] = batch.recipients.map((r) => byIndex.get(r.index) ?? { index: r.index, kind: 'deferred', dsnStatus: '4.3.0', reason: 'delivery agent returned no status', relay: 'none' });
     const agentLog = service.program === 'qmgr' ? this.log : this.d.logger(service.program, service.syslogName);
-    for (const line of outcomeLines(msg.rec.id, batch.recipients, complete, this.times(msg, dispatched, report.setupDoneAt))) agentLog.info(line);
+    for (const line of outcomeLines(msg.rec.id, batch.recipients, complete, this.times(msg, dispatched, report.setupDoneAt), this.d.settings.delayLoggingResolution)) agentLog.info(line);
     const first = complete[0];
     const reason = first && first.kind !== 'delivered' ? first.reason : '';
     const died = this.dests.done(dest, now, report.siteFailure === true, reason, first?.dsnStatus ?? '4.4.1');

@@ -306,6 +306,19 @@ export class QueueStore {
     });
   }
 
+  /**
+   * postqueue -f / -i ID / -s site, sendmail -q, ETRN: the selected deferred messages (those for
+   * which `filter`, when given, holds) become due now, so qmgr's next scan takes them like any
+   * other due mail. Incoming mail is due already; hold stays held. Returns the IDs made due.
+   */
+  makeDue(sel: Selection, filter?: (r: QueueRecord) => boolean): Promise<string[]> {
+    const now = this.now();
+    return this.adminOp(sel, (r) => {
+      if (r.queue !== 'deferred' || r.nextAttempt <= now) return undefined;
+      return filter === undefined || filter(r) ? { ...r, nextAttempt: now } : undefined;
+    });
+  }
+
   /** Start-up recovery (idempotent); run by the daemon before it schedules anything. */
   async recover(): Promise<RecoveryReport> {
     const now = this.now();

@@ -58,6 +58,7 @@ export const R = {
   etrnSyntax: reply(500, undefined, 'Syntax: ETRN domain'),
   etrnUnavailable: (domain: string) => reply(459, undefined, `<${domain}>: service unavailable`),
   etrnQueued: reply(250, undefined, 'Queuing started'),
+  etrnFailed: reply(458, undefined, 'Unable to queue messages'),
   vrfyDisabled: reply(502, '5.5.1', 'VRFY command is disabled'),
   vrfySyntax: reply(501, '5.5.4', 'Syntax: VRFY address [SMTPUTF8]'),
   vrfyOk: (addr: string) => reply(252, '2.0.0', addr),

@@ -61,7 +61,6 @@ async function rig(t: TestContext, behaviour: Behaviour, over: { limits?: Partia
   const dir = tempDir(t);
   const retry = { minimalBackoffTime: 300, maximalBackoffTime: 4000, maximalQueueLifetime: over.lifetime ?? 5 * 86400, bounceQueueLifetime: over.lifetime ?? 5 * 86400 };
   const store = QueueStore.open({ queueDirectory: dir, retry, clockMs: () => clock.now() });
-  const flushView = QueueStore.open({ queueDirectory: dir, retry, clockMs: () => 8e15 });
   const sink = memorySink();
   const agent = new FakeAgent('lmtp', behaviour);
   const service: TransportService = { name: 'lmtp', program: 'lmtp', syslogName: 'postfix', agent, config: undefined as never };
@@ -80,12 +79,10 @@ async function rig(t: TestContext, behaviour: Behaviour, over: { limits?: Partia
     dsn: async (rec) => {
       dsn.push(rec);
     },
-    flushView,
   };
   const qmgr = new Qmgr(deps);
   t.after(async () => {
     await qmgr.stop();
-    await flushView.close();
     await store.close();
   });
   const settle = async () => {
