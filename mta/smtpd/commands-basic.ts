@@ -4,7 +4,8 @@
  * an enhanced code, several HELO words collapsed into one name, NOOP with arguments accepted,
  * `502 5.5.1 VRFY command is disabled`, `252 2.0.0 <address>`, `500 Syntax: ETRN domain`, a leading
  * `@` stripped from the ETRN domain, `459 <domain>: service unavailable` for a site outside
- * fast_flush_domains. Each handler returns whether the command succeeded (false raises the
+ * fast_flush_domains, `458 Unable to queue messages` when the queue could not be updated, else
+ * `250 Queuing started` (the site's deferred mail is due now). Each handler returns whether the command succeeded (false raises the
  * session's error count).
  */
 import type { SmtpdSession } from './session.js';
@@ -30,6 +31,7 @@ async function heloCommon(s: SmtpdSession, args: string, ehlo: boolean): Promise
   s.resetTransaction();
   s.helo = name;
   s.ehlo = ehlo;
+  if (d.kind === 'hold' || d.kind === 'discard') s.noteAction(ehlo ? 'EHLO' : 'HELO', d);
   if (!ehlo) {
     await s.reply(R.helo(s.settings.myhostname));
     return true;
@@ -127,7 +129,16 @@ export async function etrnCommand(s: SmtpdSession, args: string): Promise<boolea
     await s.reply(d.reply);
     return false;
   }
-  if (!flushable(domain, s.settings.fastFlushDomains) || !s.deps.etrn || !(await s.deps.etrn(domain))) {
+  let granted: boolean;
+  try {
+    granted = flushable(domain, s.settings.fastFlushDomains) && s.deps.etrn !== undefined && (await s.deps.etrn(domain));
+  } catch (err) {
+    // The queue could not be updated (Postfix: the flush service failed): 458, the client may retry.
+    s.deps.log.warn(smtpdEvents.etrnFailure(domain, err instanceof Error ? err.message : String(err)));
+    await s.reply(R.etrnFailed);
+    return false;
+  }
+  if (!granted) {
     s.deps.log.warn(smtpdEvents.etrnReject(domain, s.client));
     await s.reply(R.etrnUnavailable(domain));
     return false;
