@@ -14,12 +14,17 @@ export function hostAddr(name: string, addr: string): string {
 }
 
 /**
- * Postfix's compact delay notation: two significant digits, at most two decimals
- * (delay_logging_resolution_limit = 2), trailing zeros dropped: 0.02, 0.5, 1.3, 12, 0.
+ * Postfix's compact delay notation: at most two significant digits below 10 s, whole seconds from
+ * 10 s on, at most `limit` decimals (delay_logging_resolution_limit, 0..6, default 2), values below
+ * the resolution logged as 0, trailing zeros dropped: 0.02, 0.5, 1.3, 12, 0.
  */
-export function formatDelay(seconds: number): string {
+export function formatDelay(seconds: number, limit = 2): string {
+  const res = Math.min(6, Math.max(0, Math.trunc(limit)));
   if (!(seconds > 0)) return '0';
-  const digits = seconds >= 10 ? 0 : seconds >= 1 ? 1 : 2;
+  if (seconds >= 10) return seconds.toFixed(0);
+  if (seconds >= 1) return seconds.toFixed(Math.min(1, res)).replace(/\.0$/, '');
+  if (seconds < 10 ** -res) return '0';
+  const digits = Math.min(res, Math.ceil(-Math.log10(seconds)) + 1);
   const s = seconds.toFixed(digits);
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
@@ -59,6 +64,8 @@ export interface DeliveryRecord {
   status: DeliveryStatus;
   /** Reply or reason, printed in parentheses. */
   reason: string;
+  /** delay_logging_resolution_limit (default 2). */
+  resolution?: number;
 }
 
 /** Who sent a message, for cleanup's header_checks log lines. */
@@ -98,8 +105,9 @@ export const mtaEvents = {
       client: string,
       reply: string,
       env: { from?: string; to?: string; proto: string; helo?: string },
+      action: 'reject' | 'hold' | 'discard' = 'reject',
     ) => {
-      let s = `${queueId ?? 'NOQUEUE'}: reject: ${stage} from ${client}: ${reply};`;
+      let s = `${queueId ?? 'NOQUEUE'}: ${action}: ${stage} from ${client}: ${reply};`;
       if (env.from !== undefined) s += ` from=<${env.from}>`;
       if (env.to !== undefined) s += ` to=<${env.to}>`;
       s += ` proto=${env.proto}`;
@@ -142,7 +150,7 @@ export const mtaEvents = {
     /** Written by the delivery agent (lmtp, smtp, discard, error …) for each recipient. */
     outcome: (r: DeliveryRecord) =>
       `${r.queueId}: to=<${r.to}>,${r.origTo !== undefined ? ` orig_to=<${r.origTo}>,` : ''} relay=${r.relay}, ` +
-      `delay=${formatDelay(r.delay)}, delays=${r.delays.map(formatDelay).join('/')}, dsn=${r.dsn}, ` +
+      `delay=${formatDelay(r.delay, r.resolution)}, delays=${r.delays.map((d) => formatDelay(d, r.resolution)).join('/')}, dsn=${r.dsn}, ` +
       `status=${r.status} (${r.reason})`,
   },
   /** smtp(8) client events besides the per-recipient outcome. */
@@ -191,6 +199,8 @@ export const smtpdEvents = {
   fileTooBig: (queueId: string | undefined) => `${queueId ?? 'NOQUEUE'}: queue file size limit exceeded`,
   /** warning */
   etrnReject: (domain: string, client: string) => `reject: ETRN ${domain.slice(0, 100)}... from ${client}`,
+  /** ETRN granted but the queue could not be updated (458). */
+  etrnFailure: (domain: string, detail: string) => `ETRN ${domain.slice(0, 100)}: unable to queue messages: ${detail}`,
   /** warning */
   tlsHandshakeFailed: (client: string, detail: string) => `TLS handshake failed from ${client}: ${detail}`,
   /** info */

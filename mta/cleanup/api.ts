@@ -62,6 +62,12 @@ export interface IncomingMessage {
   queueId?: string;
   /** sendmail -t: recipients are also taken from To/Cc/Bcc, and Bcc is removed. */
   extractRecipients?: boolean;
+  /**
+   * smtpd access-policy actions (access(5) HOLD / DISCARD, Postfix's CLEANUP_FLAG_HOLD /
+   * CLEANUP_FLAG_DISCARD), each with the reason smtpd logged: HOLD enqueues into the hold queue,
+   * DISCARD accepts and drops the message (the client is still told `250 … queued as ID`).
+   */
+  policyActions?: { hold?: string; discard?: string };
 }
 
 /*

@@ -11,6 +11,8 @@
  * limit`), so nothing reaches the queue. Missing Message-Id/Date/From are added for local
  * submissions and for clients in local_header_rewrite_clients (or always_add_missing_headers), as
  * Postfix ≥ 2.6 does; otherwise a message without Message-Id is logged as `message-id=<>`.
+ * smtpd's access-policy HOLD and DISCARD (IncomingMessage.policyActions) park the message in the
+ * hold queue or drop it, as header_checks HOLD and DISCARD do.
  * Return-Path and Content-Length fields are removed (Postfix HDR_OPT_DROP); Bcc is removed when
  * recipients are extracted from the header (sendmail -t).
  * Distrusts the content: limits on every dimension, 8-bit bytes kept as they are.
@@ -241,7 +243,8 @@ async function runCleanup(
   }
   if (r.overflow) return { kind: 'rejected', reply: SIZE_REPLY };
   if (r.reject) return { kind: 'rejected', reply: r.reject };
-  if (r.discard) return { kind: 'discarded', queueId };
+  // smtpd's DISCARD action (already logged by smtpd) drops the message like header_checks DISCARD.
+  if (r.discard || msg.policyActions?.discard !== undefined) return { kind: 'discarded', queueId };
 
   // The envelope.
   let recipients: NewEnvelope['recipients'];
@@ -269,7 +272,7 @@ async function runCleanup(
     attrs: attributesOf(msg, r.filter),
     ...(msg.envid !== undefined ? { envid: msg.envid } : {}),
     ...(msg.ret !== undefined ? { ret: msg.ret } : {}),
-    ...(r.hold ? { queue: 'hold' as const } : {}),
+    ...(r.hold || msg.policyActions?.hold !== undefined ? { queue: 'hold' as const } : {}),
   };
   try {
     // DURABILITY: enqueue resolves only after the LMDB commit holding envelope and content is

@@ -31,8 +31,10 @@ export function delaysOf(t: DeliveryTimes): { delay: number; delays: [number, nu
 
 const STATUS: Record<RecipientOutcome['kind'], DeliveryStatus> = { delivered: 'sent', deferred: 'deferred', bounced: 'bounced' };
 
-/** One log line per outcome, in request order. */
-export function outcomeLines(queueId: string, rcpts: readonly DeliveryRecipient[], outcomes: readonly RecipientOutcome[], t: DeliveryTimes): string[] {
+/** One log line per outcome, in request order. `resolution` is delay_logging_resolution_limit. */
+export function outcomeLines(
+  queueId: string, rcpts: readonly DeliveryRecipient[], outcomes: readonly RecipientOutcome[], t: DeliveryTimes, resolution?: number,
+): string[] {
   const { delay, delays } = delaysOf(t);
   const byIndex = new Map(rcpts.map((r) => [r.index, r]));
   return outcomes.map((o) => {
@@ -49,6 +51,7 @@ export function outcomeLines(queueId: string, rcpts: readonly DeliveryRecipient[
       dsn: o.dsnStatus,
       status: STATUS[o.kind],
       reason: o.kind === 'delivered' ? o.reply : o.reason,
+      ...(resolution !== undefined ? { resolution } : {}),
     });
   });
 }

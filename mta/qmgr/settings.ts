@@ -1,6 +1,7 @@
 /*
  * The main.cf parameters qmgr reads (names and Postfix 3.7 defaults in mta/params.ts):
  * qmgr_message_active_limit, queue_run_delay, minimal_backoff_time, delay_warning_time,
+ * delay_logging_resolution_limit,
  * initial_destination_concurrency and, per transport, `<transport>_destination_concurrency_limit`,
  * `_recipient_limit`, `_concurrency_positive_feedback`, `_negative_feedback`,
  * `_failed_cohort_limit`, falling back to the `default_destination_…` parameter as Postfix does when
@@ -18,6 +19,8 @@ export interface QmgrSettings {
   minimalBackoffTime: number;
   /** Seconds; 0 = no delay warnings. */
   delayWarningTime: number;
+  /** delay_logging_resolution_limit: decimals of sub-second delays in the delivery log lines (default 2). */
+  delayLoggingResolution?: number;
 }
 
 export interface TransportLimits extends ConcurrencyLimits {
@@ -32,6 +35,7 @@ export function qmgrSettings(cfg: PostfixConfig): QmgrSettings {
     queueRunDelay: Math.max(1, cfg.getTime('queue_run_delay', 's')),
     minimalBackoffTime: cfg.getTime('minimal_backoff_time', 's'),
     delayWarningTime: cfg.getTime('delay_warning_time', 'h'),
+    delayLoggingResolution: Math.min(6, Math.max(0, cfg.getInt('delay_logging_resolution_limit'))),
   };
 }
 

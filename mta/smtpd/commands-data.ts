@@ -41,6 +41,7 @@ function incoming(s: SmtpdSession): IncomingMessage {
     smtputf8: tx.mail.smtputf8,
   };
   if (tx.queueId !== undefined) m.queueId = tx.queueId;
+  if (tx.actions) m.policyActions = { ...tx.actions };
   if (tx.mail.envid !== undefined) m.envid = tx.mail.envid;
   if (tx.mail.ret !== undefined) m.ret = tx.mail.ret;
   if (tx.mail.body !== undefined) m.bodyType = tx.mail.body;
@@ -71,6 +72,7 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
     await s.reply(d.reply);
     return false;
   }
+  if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('DATA', d);
   await s.reply(R.startData);
   const st = s.settings;
   const limit = st.messageSizeLimit;
@@ -175,6 +177,7 @@ export async function bdatCommand(s: SmtpdSession, args: string): Promise<boolea
       await s.reply(d.reply);
       return false;
     }
+    if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('BDAT', d);
     const queue = new AsyncQueue();
     const result = s.deps.cleanup.submit(incoming(s), queue);
     // Once cleanup has settled it reads no more: later pushes must not wait for it.

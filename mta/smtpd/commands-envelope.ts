@@ -5,7 +5,8 @@
  * smtpd_recipient_limit (`452 4.5.3 Error: too many recipients`, not counted as an error for the
  * first smtpd_recipient_overshoot_limit excess recipients), the policy at the mail and rcpt stages
  * with `NOQUEUE: reject: RCPT from …` lines, and the queue ID taken at the first accepted recipient
- * (`ID: client=host[addr]`, smtpd_delay_open_until_valid_rcpt = yes).
+ * (`ID: client=host[addr]`, smtpd_delay_open_until_valid_rcpt = yes). access(5) HOLD and DISCARD
+ * decisions are logged (`NOQUEUE: hold: RCPT from …`) and passed on to cleanup with the message.
  */
 import type { SmtpdSession } from './session.js';
 import { R } from './replies.js';
@@ -44,6 +45,8 @@ export async function mailCommand(s: SmtpdSession, args: string): Promise<boolea
     return false;
   }
   s.tx = { mail, recipients: [] };
+  if (s.sessionActions.hold !== undefined || s.sessionActions.discard !== undefined) s.tx.actions = { ...s.sessionActions };
+  if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('MAIL', d, { from: mail.sender });
   s.state = 'mail';
   await s.reply(R.mailOk);
   return true;
@@ -69,6 +72,8 @@ export async function rcptCommand(s: SmtpdSession, args: string): Promise<boolea
     await s.reply(d.reply);
     return false;
   }
+  // Logged before the queue ID exists, as Postfix does (smtpd_delay_open_until_valid_rcpt).
+  if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('RCPT', d, { to: rcpt.address });
   if (tx.queueId === undefined) {
     tx.queueId = s.deps.cleanup.allocateQueueId();
     s.deps.log.info(mtaEvents.smtpd.client(tx.queueId, s.client, s.sasl));

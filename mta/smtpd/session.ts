@@ -79,6 +79,8 @@ export interface Transaction {
   mail: MailArgs;
   recipients: RcptArgs[];
   queueId?: string;
+  /** access(5) HOLD / DISCARD actions that fired in this transaction (first reason kept), for cleanup. */
+  actions?: { hold?: string; discard?: string };
 }
 
 export interface BdatState {
@@ -179,6 +181,26 @@ export class SmtpdSession {
     this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, r.code === 0 ? r.text : replyText(r), e));
   }
 
+  /**
+   * A HOLD or DISCARD decision: logged as Postfix does (`NOQUEUE: hold: RCPT from …: <rcpt>:
+   * Recipient address triggers HOLD action; from=<…> to=<…> proto=… helo=<…>`) and kept for
+   * cleanup; the command itself succeeds. Decisions before MAIL (connect, HELO) apply to the
+   * session's transactions.
+   */
+  noteAction(stage: string, d: { kind: 'hold' | 'discard'; reason: string }, env: { to?: string; from?: string } = {}): void {
+    const e: { from?: string; to?: string; proto: string; helo?: string } = { proto: this.protocol };
+    const from = env.from ?? this.tx?.mail.sender;
+    if (from !== undefined) e.from = from;
+    if (env.to !== undefined) e.to = env.to;
+    if (this.helo !== undefined) e.helo = this.helo;
+    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, d.reason, e, d.kind));
+    const target = this.tx ? (this.tx.actions ??= {}) : this.sessionActions;
+    target[d.kind] ??= d.reason;
+  }
+
+  /** HOLD/DISCARD from the connect or HELO stage (smtpd_delay_reject = no): every transaction inherits them. */
+  sessionActions: { hold?: string; discard?: string } = {};
+
   /** Sends a reply the way smtpd_chat_reply() does. */
   async reply(r: SmtpReply): Promise<void> {
     if (this.errorCount >= this.settings.softErrorLimit) await this.sleep(this.settings.errorSleepTime * 1000);
@@ -221,6 +243,8 @@ export class SmtpdSession {
       if (d.kind === 'reject' || d.kind === 'defer') {
         this.logReject('CONNECT', d.reply);
         this.accessDenied = d.reply;
+      } else if (d.kind === 'hold' || d.kind === 'discard') {
+        this.noteAction('CONNECT', d);
       }
       await this.reply({ code: 220, text: this.settings.banner });
       await this.loop(handlers);
