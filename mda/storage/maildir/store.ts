@@ -84,7 +84,9 @@ export class MaildirStore implements MailStore {
   }
 
   private async makeMaildir(box: MaildirMailbox, marker: boolean): Promise<void> {
-    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(box.paths.dir, sub), { recursive: true, mode: DIR_MODE });
+    // cur/ last: exists() tests cur/, so a concurrent delivery that sees it may rely on tmp/ and new/
+    // (creating cur/ first let a second first-delivery write into a tmp/ not made yet: 451, found by bench/).
+    for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(box.paths.dir, sub), { recursive: true, mode: DIR_MODE });
     if (box.paths.control !== box.paths.dir) await mkdir(box.paths.control, { recursive: true, mode: DIR_MODE });
     if (marker) await (await open(join(box.paths.dir, 'maildirfolder'), 'a', 0o600)).close();
   }
