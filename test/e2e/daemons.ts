@@ -90,13 +90,17 @@ export async function startRealPostfix(t: TestContext, s: ExampleSetup): Promise
   if (check.status !== 0) throw new Error(`postfix check: ${check.stdout}${check.stderr}${readText(s.maillog)}`);
   const start = run(['start']);
   if (start.status !== 0) throw new Error(`postfix start: ${start.stdout}${start.stderr}${readText(s.maillog)}`);
+  // The pid is read now: node:test runs after-hooks in registration order, so the temp dir
+  // (registered first, by prepareExamples) is gone before this daemon's stop hook runs.
   const pidFile = join(s.spool, 'pid', 'master.pid');
+  let pid: number | undefined;
   const stop = async () => {
-    const pid = pidIn(pidFile);
-    run(['stop']);
+    pid ??= pidIn(pidFile);
+    if (existsSync(s.postfixDir)) run(['stop']);
     await terminate(pid);
   };
   t.after(stop);
+  await until('real Postfix master.pid', () => (pid = pidIn(pidFile)) !== undefined, () => readText(s.maillog));
   await until('real Postfix smtpd', () => smtpReady(s.ports.submission), () => readText(s.maillog));
   return { name: 'Postfix', log: () => readText(s.maillog), stop };
 }
@@ -108,8 +112,10 @@ export async function startRealDovecot(t: TestContext, s: ExampleSetup): Promise
   closeSync(out);
   if (r.status !== 0) throw new Error(`dovecot -c: ${readText(outFile)}${readText(s.dovecotLog)}`);
   const pidFile = join(s.root, 'run', 'dovecot', 'master.pid');
-  const stop = async () => terminate(pidIn(pidFile));
+  let pid: number | undefined;
+  const stop = async () => terminate(pid ?? pidIn(pidFile));
   t.after(stop);
+  await until('real Dovecot master.pid', () => (pid = pidIn(pidFile)) !== undefined, () => readText(s.dovecotLog));
   await until('real Dovecot sockets', () => existsSync(s.lmtpSocket) && existsSync(s.authSocket), () => readText(s.dovecotLog));
   await until('real Dovecot IMAP', () => portOpen(s.ports.imap), () => readText(s.dovecotLog));
   return { name: 'Dovecot', log: () => readText(s.dovecotLog), stop };
