@@ -2,8 +2,9 @@
  * The MDA daemon (Dovecot's master, in one Node process): loads dovecot.conf, opens the logs
  * (log_path / info_log_path / debug_log_path, Dovecot's line shapes), writes
  * `<base_dir>/master.pid`, builds the auth service (mda/auth/config-adapter.ts), and starts the
- * services of one explicit list (SERVICES below: auth, lmtp, imap, pop3). A protocol's service
- * runs only when `protocols` names it; auth always runs.
+ * services of one explicit list (SERVICES below: auth, admin, lmtp, imap, pop3). A protocol's
+ * service runs only when `protocols` names it; auth and the admin socket (`<base_dir>/postern-admin`,
+ * what `doveadm who|kick` ask, mda/admin/) always run.
  *
  * Start-up order, for privileges (see privileges.ts): every service binds its sockets first (as
  * root when started as root, so `/var/spool/postfix/private/*` get their owner and mode and ports
@@ -26,6 +27,9 @@ import { loadDovecotConfig, readFileValue, type DovecotConfig } from '../shared/
 import { dovecotLogger, type DovecotLog } from '../shared/log/logger.js';
 import { openLogSink, type LogSink } from '../shared/log/sink.js';
 import { loadDovecotCredentials, type ServerCredentials } from '../shared/tls/credentials.js';
+import { ADMIN_SOCKET_NAME } from './admin/protocol.js';
+import { startAdminServer } from './admin/server.js';
+import { SessionRegistry } from './admin/sessions.js';
 import type { AuthService } from './auth/auth-service.js';
 import { authFromDovecotConfig } from './auth/config-adapter.js';
 import { startAuthServer } from './auth/server.js';
@@ -61,6 +65,8 @@ export interface ServiceContext {
   readonly tls: ServerCredentials | undefined;
   /** Resolves once privileges are dropped and services serve: no mail is opened before. */
   readonly serving: Promise<void>;
+  /** Logged-in IMAP/POP3 sessions, for `doveadm who` / `kick` over the admin socket. */
+  readonly sessions: SessionRegistry;
 }
 
 /** A service after binding: `serve()` runs after the privilege drop. */
@@ -97,6 +103,19 @@ const authService: MdaService = {
     const log = ctx.logFor('auth');
     const running = await startAuthServer({ service: ctx.auth(), listeners, log });
     return { serve: async () => undefined, close: () => running.close() };
+  },
+};
+
+/**
+ * `<base_dir>/postern-admin` (mda/admin/server.ts): Postern's stand-in for the anvil socket doveadm
+ * who/kick ask. Bound with the other listeners before the privilege drop, mode 0600.
+ */
+const adminService: MdaService = {
+  name: 'admin',
+  enabled: () => true,
+  async bind(ctx) {
+    const server = await startAdminServer(join(ctx.baseDir, ADMIN_SOCKET_NAME), ctx.sessions);
+    return { serve: async () => undefined, close: () => server.close() };
   },
 };
 
@@ -210,6 +229,7 @@ const imapService: MdaService = {
       auth: ctx.auth(),
       openStore: opener.open,
       log: ctx.logFor,
+      sessions: ctx.sessions,
       ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
     });
     return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
@@ -230,6 +250,7 @@ const pop3Service: MdaService = {
       openStore: opener.open,
       log: ctx.logFor,
       hostname: s.hostname || osHostname(),
+      sessions: ctx.sessions,
       ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
     });
     return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
@@ -253,7 +274,7 @@ function loadTls(cfg: DovecotConfig, protocols: readonly string[]): ServerCreden
 }
 
 /** The services of this daemon, in start order. */
-export const SERVICES: readonly MdaService[] = [authService, lmtpService, imapService, pop3Service];
+export const SERVICES: readonly MdaService[] = [authService, adminService, lmtpService, imapService, pop3Service];
 
 export interface RunningMda {
   readonly pidFile: string;
@@ -325,7 +346,8 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   let ids = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   let markServing!: () => void;
   const serving = new Promise<void>((resolve) => (markServing = resolve));
-  const ctx: ServiceContext = { config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving };
+  const sessions = new SessionRegistry();
+  const ctx: ServiceContext = { config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions };
   const bound: BoundService[] = [];
   const enabled = SERVICES.filter((s) => s.enabled(cfg));
   try {

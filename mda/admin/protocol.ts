@@ -14,7 +14,7 @@
  * The server closes after the reply to one command. Masks use `*` and `?` (case-insensitive);
  * `ip` is empty for sessions without a remote address. Pure: encoders and a line parser only.
  */
-import { joinTabEscaped, splitTabEscaped } from '../../../shared/proto/tab-escape.js';
+import { joinTabEscaped, splitTabEscaped } from '../../shared/proto/tab-escape.js';
 
 export const ADMIN_SOCKET_NAME = 'postern-admin';
 export const ADMIN_PROTOCOL_VERSION = '1';

@@ -14,6 +14,7 @@ import { createSecureContext, createServer as createTlsServer, type SecureContex
 import type { DovecotLog } from '../../shared/log/logger.js';
 import type { ServerCredentials } from '../../shared/tls/credentials.js';
 import type { AuthService } from '../auth/auth-service.js';
+import type { SessionSink } from '../admin/sessions.js';
 import type { MailStore } from '../storage/api.js';
 import { ImapConnection } from './connection.js';
 import type { SessionDeps } from './session.js';
@@ -29,6 +30,8 @@ export interface ImapServerDeps {
   readonly log: (prefix: string) => DovecotLog;
   /** TLS credentials (loadDovecotCredentials); undefined or settings.ssl = no: no TLS. */
   readonly tls?: ServerCredentials;
+  /** Where logged-in sessions are registered for `doveadm who` / `kick` (mda/admin/sessions.ts). */
+  readonly sessions?: SessionSink;
 }
 
 export interface ImapServerHandle {
@@ -77,7 +80,25 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
   const accept = (implicitTls: boolean) => (socket: Socket) => {
     open.add(socket);
     socket.on('error', () => undefined);
-    const conn = new ImapConnection(socket, { deps: sessionDeps, secureContext: ctx, implicitTls, onClose: () => open.delete(socket) });
+    let unregister: (() => void) | undefined;
+    const sink = deps.sessions;
+    // The session is registered once its mail is open (Dovecot: the mail process connects to anvil).
+    const connDeps: SessionDeps = sink === undefined ? sessionDeps : {
+      ...sessionDeps,
+      openStore: async (user, facts) => {
+        const store = await sessionDeps.openStore(user, facts);
+        unregister?.();
+        unregister = sink.register({ user, service: 'imap', pid: process.pid, ip: facts.rip, session: facts.session, kick: () => conn.kick() });
+        return store;
+      },
+    };
+    const conn: ImapConnection = new ImapConnection(socket, {
+      deps: connDeps, secureContext: ctx, implicitTls,
+      onClose: () => {
+        open.delete(socket);
+        unregister?.();
+      },
+    });
     conn.start();
   };
   try {

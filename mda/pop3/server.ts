@@ -22,6 +22,7 @@ import { Pop3Session, type Pop3SessionDeps } from './session.js';
 import { inProcessSessionLocks, type SessionLocks } from './session-lock.js';
 import type { Pop3Listener, Pop3Settings } from './settings.js';
 import type { OpenUserStore } from '../mail-user.js';
+import type { SessionSink } from '../admin/sessions.js';
 
 export interface Pop3ServerDeps {
   readonly settings: Pop3Settings;
@@ -35,6 +36,8 @@ export interface Pop3ServerDeps {
   readonly hostname?: string;
   readonly locks?: SessionLocks;
   readonly pid?: number;
+  /** Where logged-in sessions are registered for `doveadm who` / `kick` (mda/admin/sessions.ts). */
+  readonly sessions?: SessionSink;
 }
 
 export interface Pop3BoundListener extends Pop3Listener {
@@ -261,8 +264,25 @@ export async function startPop3Server(deps: Pop3ServerDeps): Promise<Pop3Server>
         socket.on('error', () => undefined);
         const c = new Connection(socket, secureContext);
         connections.add(c);
-        void c.done.then(() => connections.delete(c));
-        c.start(sessionDeps, l.ssl);
+        let unregister: (() => void) | undefined;
+        void c.done.then(() => {
+          connections.delete(c);
+          unregister?.();
+        });
+        const sink = deps.sessions;
+        // Registered once the mail is open; kick ends it as Dovecot's pop3 does on SIGTERM.
+        const connDeps: Pop3SessionDeps = sink === undefined ? sessionDeps : {
+          ...sessionDeps,
+          openStore: async (user, facts) => {
+            const store = await sessionDeps.openStore(user, facts);
+            unregister?.();
+            unregister = sink.register({
+              user, service: 'pop3', pid: sessionDeps.pid, ip: facts.rip ?? '', session: facts.session ?? '', kick: () => void c.shutdown(),
+            });
+            return store;
+          },
+        };
+        c.start(connDeps, l.ssl);
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -1,10 +1,10 @@
 /*
- * Client side of the Postern admin protocol (admin-protocol.ts): connects to
+ * Client side of the Postern admin protocol (mda/admin/protocol.ts): connects to
  * `<base_dir>/postern-admin`, sends VERSION and one command, collects replies until OK or ERR.
  * Every step is bounded by a timeout; a missing socket means the daemon is not running.
  */
 import { createConnection } from 'node:net';
-import { ADMIN_MAX_LINE, ADMIN_PROTOCOL_VERSION, formatAdminRequest, parseAdminReply, type AdminReply, type AdminRequest } from './admin-protocol.js';
+import { ADMIN_MAX_LINE, ADMIN_PROTOCOL_VERSION, formatAdminRequest, parseAdminReply, type AdminReply, type AdminRequest } from '../../admin/protocol.js';
 
 export class AdminClientError extends Error {
   override readonly name = 'AdminClientError';

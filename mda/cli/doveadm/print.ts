@@ -81,6 +81,14 @@ export class DoveadmPrinter {
     }
   }
 
+  /**
+   * The formatted formatter's stream (doveadm_print() under DOVEADM_PRINT_TYPE_FORMATTED with a format
+   * like `%{result} `): written before any printf() text, as doveadm's ostream is flushed before stdio.
+   */
+  formatted(s: Value): void {
+    this.out.push(bytes(s));
+  }
+
   /** printf() output (stdio channel). */
   printf(s: Value): void {
     this.stdio.push(bytes(s));

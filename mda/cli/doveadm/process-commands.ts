@@ -2,7 +2,7 @@
  * doveadm reload, stop, who, kick and force-resync.
  *  - reload / stop: signal the running daemon named by `<base_dir>/master.pid` (SIGHUP /
  *    SIGTERM), as `dovecot reload|stop` does; not running: `Fatal: Dovecot is not running`.
- *  - who [-1] [mask] [ip]: sessions from the daemon's admin socket (admin-protocol.ts), grouped by
+ *  - who [-1] [mask] [ip]: sessions from the daemon's admin socket (mda/admin/protocol.ts), grouped by
  *    user and service (`username # service (pids) (ips)`), or one line per session with -1;
  *    default formatter table, as doveadm-who.c prints it.
  *  - kick <mask> [ip]: asks the daemon to disconnect matching sessions and lists the users.
@@ -13,9 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isStorageError } from '../../storage/api.js';
 import { getopt, UsageError } from './args.js';
-import { exitForStorage, EX_FATAL, EX_TEMPFAIL, type DoveadmContext } from './context.js';
+import { exitForStorage, EX_FATAL, EX_NOTFOUND, EX_TEMPFAIL, type DoveadmContext } from './context.js';
+import { netMatcher } from '../../admin/sessions.js';
 import { adminRequest } from './admin-client.js';
-import { ADMIN_SOCKET_NAME, type AdminSession } from './admin-protocol.js';
+import { ADMIN_SOCKET_NAME, type AdminSession } from '../../admin/protocol.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
 import { selectableMailboxes } from './mailbox.js';
 import { mailboxMatcher } from './search-query.js';
@@ -58,10 +59,17 @@ export async function who(ctx: DoveadmContext, args: readonly string[]): Promise
   } catch (err) {
     ctx.fatal(err instanceof Error ? err.message : String(err), EX_FATAL);
   }
-  if (net !== undefined) sessions = sessions.filter((s) => s.ip === net.split('/')[0]);
+  if (net !== undefined) {
+    const m = netMatcher(net);
+    sessions = sessions.filter((s) => m !== undefined && m(s.ip));
+  }
   const printer = ctx.printer('table');
+  // doveadm-who.c: with -1 the username column takes the spare width, grouped the last one does.
   if (p.flags.has('1')) {
-    for (const k of ['username', 'service', 'pid', 'ip']) printer.header({ key: k, title: k });
+    printer.header({ key: 'username', title: 'username', expand: true });
+    printer.header({ key: 'service', title: 'proto' });
+    printer.header({ key: 'pid', title: 'pid' });
+    printer.header({ key: 'ip', title: 'ip' });
     for (const s of sessions) {
       printer.print(s.user);
       printer.print(s.service);
@@ -72,14 +80,15 @@ export async function who(ctx: DoveadmContext, args: readonly string[]): Promise
   }
   printer.header({ key: 'username', title: 'username' });
   printer.header({ key: 'connections', title: '#', rightJustify: true });
-  printer.header({ key: 'service', title: 'service' });
-  printer.header({ key: 'pids', title: 'pids' });
-  printer.header({ key: 'ips', title: 'ips' });
+  printer.header({ key: 'service', title: 'proto' });
+  printer.header({ key: 'pids', title: '(pids)' });
+  printer.header({ key: 'ips', title: '(ips)' });
   const groups = new Map<string, AdminSession[]>();
   for (const s of sessions) {
     const k = `${s.user}\t${s.service}`;
     groups.set(k, [...(groups.get(k) ?? []), s]);
   }
+  let rows = 0;
   for (const list of groups.values()) {
     const first = list[0]!;
     printer.print(first.user);
@@ -87,9 +96,18 @@ export async function who(ctx: DoveadmContext, args: readonly string[]): Promise
     printer.print(first.service);
     printer.print(`(${[...new Set(list.map((s) => s.pid))].join(' ')})`);
     printer.print(`(${[...new Set(list.map((s) => s.ip).filter((ip) => ip !== ''))].join(' ')})`);
+    // Observed in doveadm 2.3.19: the grouped table's column widths come from its first row only
+    // (a later, wider `(pids)` value overflows its column), so the widths are fixed after it.
+    if (++rows === 1 && printer.format === 'table') printer.flush();
   }
 }
 
+/**
+ * doveadm-kick.c: the kicked users (sorted, unique) go through the formatted printer (`%{result} `)
+ * and the heading through printf; doveadm flushes its own stream before stdio's buffer, so piped
+ * output reads `u1 u2 kicked connections from the following users:\n\n` (observed; Postern prints
+ * that order on a tty too). Nobody kicked: `no users kicked`, exit 68.
+ */
 export async function kick(ctx: DoveadmContext, args: readonly string[]): Promise<void> {
   const p = getopt(args, 'a:f');
   const [mask, net] = p.rest;
@@ -104,9 +122,13 @@ export async function kick(ctx: DoveadmContext, args: readonly string[]): Promis
   const printer = ctx.printer('flow');
   if (users.length === 0) {
     printer.printf('no users kicked\n');
+    ctx.fail(EX_NOTFOUND);
     return;
   }
-  printer.printf(`kicked connections from the following users:\n${[...new Set(users)].join(' ')} \n`);
+  const sorted = [...new Set(users)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  printer.printf('kicked connections from the following users:\n');
+  for (const u of sorted) printer.formatted(`${u} `);
+  printer.printf('\n');
 }
 
 export async function forceResync(ctx: DoveadmContext, args: readonly string[]): Promise<void> {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DoveadmPrinter, type PrintFormat } from '../../../../mda/cli/doveadm/print.js';
 import { hasMessageKeyEverywhere, keyForMailbox, mailboxMatcher, parseDoveadmQuery, QueryError } from '../../../../mda/cli/doveadm/search-query.js';
-import { formatAdminReply, formatAdminRequest, parseAdminReply, parseAdminRequest } from '../../../../mda/cli/doveadm/admin-protocol.js';
+import { formatAdminReply, formatAdminRequest, parseAdminReply, parseAdminRequest } from '../../../../mda/admin/protocol.js';
 import { getopt, parseGlobal, UsageError } from '../../../../mda/cli/doveadm/args.js';
 
 function status(format: PrintFormat): string {
