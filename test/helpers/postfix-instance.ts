@@ -10,11 +10,11 @@
  * traversable for it. Needs root (postfix start does); callers skip with oracleSkip('postfix').
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { freePort } from './free-port.js';
-import { tempDir } from './tmp.js';
+import { tmpdir } from 'node:os';
 
 export const POSTFIX = '/usr/sbin/postfix';
 
@@ -130,7 +130,9 @@ export function makeTraversable(dir: string): void {
 
 /** Starts a private Postfix; it is stopped when the test ends (or earlier with stop()). */
 export async function startPostfix(t: TestContext, opts: PostfixInstanceOptions = {}): Promise<PostfixInstance> {
-  const dir = tempDir(t, 'postern-postfix-');
+  // Not tempDir(): node:test runs after-hooks in registration order, so tempDir's removal would run
+  // before the stop hook could read master.pid, and the instance would leak. One hook does both.
+  const dir = mkdtempSync(join(tmpdir(), 'postern-postfix-'));
   makeTraversable(dir);
   const configDir = join(dir, 'etc');
   const queueDir = join(dir, 'queue');
@@ -168,11 +170,12 @@ export async function startPostfix(t: TestContext, opts: PostfixInstanceOptions 
   const start = postfixCmd(['-c', configDir, 'start']);
   if (start.status !== 0) throw new Error(`postfix start failed: ${start.out}`);
 
+  const startedPid = masterPid(queueDir);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    const pid = masterPid(queueDir);
+    const pid = masterPid(queueDir) ?? startedPid;
     run(POSTFIX, ['-c', configDir, 'stop']);
     if (pid !== undefined && !(await waitFor(() => !alive(pid), 15_000))) {
       try {
@@ -183,7 +186,10 @@ export async function startPostfix(t: TestContext, opts: PostfixInstanceOptions 
       await waitFor(() => !alive(pid), 5_000);
     }
   };
-  t.after(stop);
+  t.after(async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   // Ready when smtpd's port accepts connections (master binds it at start-up).
   const { connect } = await import('node:net');
