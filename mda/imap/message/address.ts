@@ -3,7 +3,8 @@
  * "fill missing" on: display names are phrases with words joined by one space (quotes removed,
  * encoded words left encoded); `addr (Comment)` uses the comment as the name; routes `<@a,@b:x@y>`
  * are kept without the leading `@`; groups become (NIL NIL "name" NIL) ... (NIL NIL NIL NIL); a
- * missing local part or domain becomes MISSING_MAILBOX / MISSING_DOMAIN.
+ * missing local part or domain becomes MISSING_MAILBOX / MISSING_DOMAIN, an unclosed angle address
+ * has the domain SYNTAX_ERROR, several words without an address are a name with both missing.
  * Distrusts: any syntax; it never throws and always makes progress.
  */
 import { Rfc822Lexer } from './rfc822-tokens.js';
@@ -17,6 +18,7 @@ export interface EnvelopeAddress {
 
 const MISSING_MAILBOX = 'MISSING_MAILBOX';
 const MISSING_DOMAIN = 'MISSING_DOMAIN';
+const SYNTAX_ERROR = 'SYNTAX_ERROR';
 
 export function parseAddressList(value: string): EnvelopeAddress[] {
   const lx = new Rfc822Lexer(value);
@@ -37,7 +39,7 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
 }
 
 /** Reads a phrase (words, quoted strings, dots); stops before specials. */
-function readPhrase(lx: Rfc822Lexer): { text: string; comment: string | undefined } {
+function readPhrase(lx: Rfc822Lexer): { text: string; words: number; comment: string | undefined } {
   const words: string[] = [];
   let comment: string | undefined;
   for (;;) {
@@ -72,7 +74,7 @@ function readPhrase(lx: Rfc822Lexer): { text: string; comment: string | undefine
       words.push(a);
     }
   }
-  return { text: words.join(' '), comment };
+  return { text: words.join(' '), words: words.length, comment };
 }
 
 function parseAddress(lx: Rfc822Lexer, out: EnvelopeAddress[], inGroup: boolean): void {
@@ -108,6 +110,12 @@ function parseAddress(lx: Rfc822Lexer, out: EnvelopeAddress[], inGroup: boolean)
     out.push({ ...addr, name: phrase.text === '' ? null : phrase.text });
     return;
   }
+  // Several words and no address (`Reply-To: Ada Quill`): Dovecot keeps them as the display name
+  // of an address with MISSING_MAILBOX and MISSING_DOMAIN (observed on 2.3.19).
+  if (phrase.words > 1 && (c === ',' || c === '' || (inGroup && c === ';'))) {
+    out.push({ name: phrase.text, route: null, mailbox: MISSING_MAILBOX, domain: MISSING_DOMAIN });
+    return;
+  }
   // addr-spec: re-read from the start as local-part@domain
   lx.pos = start;
   lx.lastComment = undefined;
@@ -128,25 +136,35 @@ function skipToComma(lx: Rfc822Lexer, inGroup: boolean): void {
   }
 }
 
-function parseLocalPart(lx: Rfc822Lexer): string {
+/**
+ * The local part as Dovecot 2.3 reports it: quoted strings lose their quotes and backslash escapes
+ * (observed: `"first last"@x` gives "first last", `""@x` gives ""), dot-atoms kept as written.
+ * `present` is false when there was no local part at all (MISSING_MAILBOX).
+ */
+function parseLocalPart(lx: Rfc822Lexer): { text: string; present: boolean } {
   let out = '';
+  let present = false;
   for (;;) {
     lx.skipLwsp();
     const c = lx.peek();
     if (c === '"') {
-      const q = lx.readQuoted() ?? '';
-      out += `"${q.replace(/(["\\])/g, '\\$1')}"`;
+      // An unclosed quote is no local part at all (Dovecot: MISSING_MAILBOX).
+      const q = lx.readQuoted();
+      if (q === undefined) break;
+      out += q;
+      present = true;
     } else {
       const a = lx.readAtom();
       if (a === '') break;
       out += a;
+      present = true;
     }
     lx.skipLwsp();
     if (lx.peek() !== '.') break;
     lx.pos++;
     out += '.';
   }
-  return out;
+  return { text: out, present: present || out !== '' };
 }
 
 function parseDomain(lx: Rfc822Lexer): string {
@@ -180,7 +198,7 @@ function parseAddrSpec(lx: Rfc822Lexer): { mailbox: string; domain: string } {
     lx.pos++;
     domain = parseDomain(lx);
   }
-  return { mailbox: local === '' ? MISSING_MAILBOX : local, domain: domain === '' ? MISSING_DOMAIN : domain };
+  return { mailbox: !local.present ? MISSING_MAILBOX : local.text, domain: domain === '' ? MISSING_DOMAIN : domain };
 }
 
 function parseAngle(lx: Rfc822Lexer): Omit<EnvelopeAddress, 'name'> {
@@ -206,6 +224,9 @@ function parseAngle(lx: Rfc822Lexer): Omit<EnvelopeAddress, 'name'> {
     if (lx.peek() === '"') lx.readQuoted();
     else lx.pos++;
   }
-  if (lx.peek() === '>') lx.pos++;
+  // `Name <a@b` without the closing bracket: Dovecot keeps the mailbox and reports the domain as
+  // SYNTAX_ERROR (observed on 2.3.19).
+  if (lx.peek() !== '>') return { route, mailbox: spec.mailbox, domain: SYNTAX_ERROR };
+  lx.pos++;
   return { route, mailbox: spec.mailbox, domain: spec.domain };
 }

@@ -26,9 +26,7 @@ const KNOWN_DIFFERENT = new Set([
   '081-content-type-invalid-parts', // type-only / garbage Content-Type shapes
   '103-broken-bare-cr-in-header', // bare CR inside header values
   '114-header-name-case', // header-name edge cases (whitespace before colon etc.)
-  '122-addr-quoted-local-parts', // quoted local-part re-quoting
   '124-addr-route-obsolete', // obsolete routes
-  '129-addr-malformed', // malformed address recovery
 ]);
 
 interface Entry {
