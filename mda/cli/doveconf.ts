@@ -152,7 +152,8 @@ export function sysinfoLine(mailLocation = ''): string {
   }
   // only `driver:path[:options]` names a path (observed: a bare `/path` adds nothing)
   const colon = mailLocation.indexOf(':');
-  const path = colon < 0 ? '' : (mailLocation.slice(colon + 1).split(':')[0] ?? '');
+  // …and only up to the first `%` variable (maildir:/var/vmail/%d/%n reports /var/vmail's file system)
+  const path = colon < 0 ? '' : (mailLocation.slice(colon + 1).split(':')[0] ?? '').split('%')[0]!;
   return `OS: ${type()} ${release()} ${machine()} ${distro} ${path === '' ? '' : fsType(path)}`;
 }
 
