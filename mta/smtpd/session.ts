@@ -193,7 +193,10 @@ export class SmtpdSession {
     if (from !== undefined) e.from = from;
     if (env.to !== undefined) e.to = env.to;
     if (this.helo !== undefined) e.helo = this.helo;
-    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, d.reason, e, d.kind));
+    // The policy phrases the reason like a rejection (`<x>: Recipient address rejected: triggers
+    // HOLD action`); Postfix's smtpd logs HOLD/DISCARD without `rejected:` (observed 3.7.11).
+    const reason = d.reason.replace(/^(<[^>]*>: [^:]+?) rejected: /, '$1 ');
+    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, reason, e, d.kind));
     const target = this.tx ? (this.tx.actions ??= {}) : this.sessionActions;
     target[d.kind] ??= d.reason;
   }
