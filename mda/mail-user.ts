@@ -47,8 +47,20 @@ export interface MailUser {
   readonly store: MailStore;
 }
 
+/**
+ * A user name that, put into a path through %u/%n/%d, would leave the directory it names: an
+ * absolute name, a `.` or `..` component, NUL or a line break. auth_username_chars refuses `/`
+ * by default; this holds even when an administrator empties it (Dovecot would then build the path).
+ */
+export function escapingUserName(user: string): boolean {
+  return user.startsWith('/') || /[\0\r\n]/.test(user) || user.split(/[/@]/).some((c) => c === '.' || c === '..');
+}
+
 /** Opens the store a userdb reply describes. */
 export async function openUserMail(user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts = {}): Promise<MailUser> {
+  if (escapingUserName(user)) {
+    throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(user)}: it would escape its directory`);
+  }
   const rawHome = fieldValue(fields, 'home');
   const home = rawHome !== undefined && rawHome !== '' ? rawHome : undefined;
   const template = fieldValue(fields, 'mail') || o.mailLocation;

@@ -18,10 +18,9 @@ import type { UserdbResult } from '../auth/db.js';
 import { mdaEvents } from '../log-events.js';
 import { recipientIdsRefused } from '../privileges.js';
 import { openUserMail } from '../mail-user.js';
-import { INTERNAL_ERROR_TEXT, isStorageError, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
+import { INTERNAL_ERROR_TEXT, isStorageError, openQuota, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
 import { messageIdForLog, traceHeaders } from './headers.js';
-import { quotaConfig } from './quota-rules.js';
-import { maildirRoot, UserQuota } from './quota.js';
+import { limitsFor, quotaConfig, quotaRootOf } from './quota-rules.js';
 import { splitRecipient } from './recipient.js';
 import type { DeliverySettings } from './settings.js';
 import type { DeliveryAgent, DeliveryEnvelope, DeliveryOutcome, DeliveryTarget, RecipientLookup } from './types.js';
@@ -113,9 +112,9 @@ export class LdaAgent implements DeliveryAgent {
       const mu = await openUserMail(user, fields, { mailLocation: s.mail_location, service: 'lmtp', separator: s.separator });
       store = mu.store;
       const qc = quotaConfig(s.mail_plugins, s.plugin, fields);
-      const quota = qc === undefined ? undefined : new UserQuota(qc, store, maildirRoot(mu.location, mu.home));
+      const quota = qc === undefined ? undefined : openQuota(store, quotaRootOf(qc));
       const save = async (box: string): Promise<SaveResult> => {
-        await quota?.check(box, size);
+        if (qc !== undefined) await quota?.check(limitsFor(qc, box), size);
         // DURABILITY: resolves only after tmp/ → new/ rename and directory fsync.
         const res = await store!.deliver(box, full);
         await quota?.record(size).catch((err: unknown) => log.error(`quota: ${err instanceof Error ? err.message : String(err)}`));

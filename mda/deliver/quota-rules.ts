@@ -7,15 +7,9 @@
  * adds to the `*` rule. Pure; distrusts the text (unparsable rules are reported, not guessed).
  */
 import type { KeyValueFields } from '../../shared/proto/tab-escape.js';
+import type { QuotaLimits, QuotaRoot } from '../storage/api.js';
 
-export interface QuotaLimits {
-  /** Bytes; 0 = unlimited. */
-  readonly bytes: number;
-  /** Messages; 0 = unlimited. */
-  readonly messages: number;
-  /** Mailbox rule says `ignore`. */
-  readonly ignore: boolean;
-}
+export type { QuotaLimits };
 
 export interface QuotaConfig {
   readonly backend: 'maildir' | 'count';
@@ -99,4 +93,9 @@ export function limitsFor(cfg: QuotaConfig, mailbox: string): QuotaLimits {
     messages: cfg.root.messages === 0 ? 0 : cfg.root.messages + m.limits.messages,
     ignore: false,
   };
+}
+
+/** The quota root the storage keeps usage for (mda/storage/api.ts openQuota). */
+export function quotaRootOf(cfg: QuotaConfig): QuotaRoot {
+  return { backend: cfg.backend, name: cfg.name, bytes: cfg.root.bytes, messages: cfg.root.messages };
 }

@@ -24,8 +24,10 @@
 import type { Readable } from 'node:stream';
 import { StorageError, type StorageErrorKind } from './errors.js';
 import { openMaildirStore } from './maildir/store.js';
+import { StoreQuota } from './quota.js';
 
 export { StorageError, INTERNAL_ERROR_TEXT, isStorageError } from './errors.js';
+export { QUOTA_EXCEEDED_TEXT } from './quota.js';
 export type { StorageErrorKind };
 
 export type SystemFlag = '\\Answered' | '\\Flagged' | '\\Deleted' | '\\Seen' | '\\Draft';
@@ -229,4 +231,45 @@ export async function saveDateOf(view: MailboxView, uid: number): Promise<Date |
 /** Whether the backend keeps save dates (SEARCH SAVEDATESUPPORTED). */
 export function hasSaveDates(view: MailboxView): boolean {
   return view.saveDate !== undefined;
+}
+
+/** Quota limits: 0 = unlimited; `ignore` = the mailbox does not count against the quota. */
+export interface QuotaLimits {
+  readonly bytes: number;
+  readonly messages: number;
+  readonly ignore: boolean;
+}
+
+/** One quota root (Dovecot `plugin { quota = <backend>:<name> }`) with its `*` limits. */
+export interface QuotaRoot {
+  readonly backend: 'maildir' | 'count';
+  readonly name: string;
+  readonly bytes: number;
+  readonly messages: number;
+}
+
+export interface QuotaUsage {
+  /** Physical (stored) bytes. */
+  readonly bytes: number;
+  readonly count: number;
+}
+
+export interface MailQuota {
+  readonly root: QuotaRoot;
+  /** Current usage (maildir backend: maildirsize, recounted when missing, stale or broken). */
+  usage(): Promise<QuotaUsage>;
+  /** Throws NOQUOTA (Dovecot's "Quota exceeded (mailbox for user is full)") when `size` more bytes do not fit. */
+  check(limits: QuotaLimits, size: number): Promise<void>;
+  /** Records a saved message of `size` bytes. */
+  record(size: number): Promise<void>;
+}
+
+/**
+ * The quota of a user's store: the `maildir` backend keeps Maildir++ `maildirsize` in the store's
+ * maildir root; `count` (or a store without one) counts through the API. LMTP delivery and doveadm
+ * quota get share it.
+ */
+export function openQuota(store: MailStore, root: QuotaRoot): MailQuota {
+  const path = (store as { readonly maildirsizePath?: unknown }).maildirsizePath;
+  return new StoreQuota(root, store, root.backend === 'maildir' && typeof path === 'string' ? path : undefined);
 }

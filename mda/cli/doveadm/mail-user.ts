@@ -5,15 +5,17 @@
  * `username` column (title hidden in flow) printed before every row.
  *
  * Each user is looked up through the auth service (userdb: home, mail, uid, gid, quota fields)
- * and the mail opened through the storage API only. When doveadm runs as root it switches its
+ * and the mail opened by openUserMail (mda/mail-user.ts), the opener LMTP, IMAP and POP3 use, with
+ * service `doveadm` for %s. The privilege check of userStoreOpener is not used: doveadm switches
+ * its effective uid to the user's instead (below), as the real doveadm does. When doveadm runs as root it switches its
  * effective uid/gid to the user's (userdb uid/gid, else mail_uid/mail_gid) while touching the
  * maildir, so that files it creates belong to the user, and refuses uid 0 as Dovecot does.
  * Distrusts: userdb values (paths go to the storage layer, which confines them).
  */
 import { readFileSync } from 'node:fs';
 import { fieldValue, type KeyValueFields } from '../../../shared/proto/tab-escape.js';
-import { expandVars, userVars } from '../../../shared/config/dovecot/var-expand.js';
-import { openMailStore, type MailStore } from '../../storage/api.js';
+import { openUserMail } from '../../mail-user.js';
+import type { MailStore } from '../../storage/api.js';
 import { resolveGid, resolveUid } from '../../auth/sysusers.js';
 import { EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_USAGE, type DoveadmContext } from './context.js';
 import { getopt, optValue, UsageError, type Parsed } from './args.js';
@@ -105,10 +107,6 @@ export async function withUserStore(ctx: DoveadmContext, user: string, fn: (u: O
     ctx.fail(EX_TEMPFAIL);
     return false;
   }
-  const home = fieldValue(r.fields, 'home') || undefined;
-  const template = fieldValue(r.fields, 'mail') || ctx.setting('mail_location');
-  const vars = { ...userVars(r.user), h: home, home, s: 'doveadm', service: 'doveadm' };
-  const location = expandVars(template, vars);
   const inbox = ctx.config().namespaces().find((ns) => ns.get('inbox') === 'yes');
   const separator = inbox?.get('separator') ?? '';
   const asRoot = process.geteuid?.() === 0;
@@ -124,12 +122,9 @@ export async function withUserStore(ctx: DoveadmContext, user: string, fn: (u: O
     process.seteuid!(ids.uid);
   }
   try {
-    const store = await openMailStore({
-      mailLocation: location,
-      user: r.user,
-      ...(home !== undefined ? { home } : {}),
-      ...(separator !== '' ? { separator } : {}),
-    });
+    // The one opener every protocol uses (mda/mail-user.ts): userdb home/mail, % variables, separator.
+    const mu = await openUserMail(r.user, r.fields, { mailLocation: ctx.setting('mail_location'), service: 'doveadm', separator });
+    const { store, home, location } = mu;
     try {
       await fn({ user: r.user, fields: r.fields, home, location, store });
     } finally {

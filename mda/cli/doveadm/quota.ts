@@ -2,12 +2,12 @@
  * doveadm quota get (Dovecot 2.3 doveadm-quota.c): per quota root one row per resource,
  * `Quota name  Type  Value  Limit  %` with Value/Limit/% right-justified, default formatter table.
  * STORAGE is in KiB rounded up (quota_get_resource), MESSAGE a count; no limit prints `-` and 0 %.
- * The quota configuration and usage come from the delivery code (mda/deliver/quota-rules.ts and
- * quota.ts: `maildirsize` for the maildir backend, a recount through the storage API otherwise),
- * so doveadm reports exactly what LMTP enforces. Quota not enabled: `Quota not enabled`, exit 68.
+ * The quota configuration comes from mda/deliver/quota-rules.ts and the usage from the storage
+ * API's openQuota (`maildirsize` for the maildir backend, a recount otherwise), the same calls LMTP
+ * delivery makes, so doveadm reports exactly what LMTP enforces. Quota not enabled: `Quota not enabled`, exit 68.
  */
-import { quotaConfig } from '../../deliver/quota-rules.js';
-import { maildirRoot, UserQuota } from '../../deliver/quota.js';
+import { quotaConfig, quotaRootOf } from '../../deliver/quota-rules.js';
+import { openQuota } from '../../storage/api.js';
 import { UsageError } from './args.js';
 import { EX_NOTFOUND, type DoveadmContext } from './context.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
@@ -33,14 +33,14 @@ export async function quotaGet(ctx: DoveadmContext, args: readonly string[]): Pr
   const plugin = cfg.plugin(filter);
   for await (const user of sel.users(ctx)) {
     if (!sel.single) printer.sticky('username', user);
-    await withUserStore(ctx, user, async ({ store, fields, location, home }) => {
+    await withUserStore(ctx, user, async ({ store, fields }) => {
       const qc = quotaConfig(plugins, plugin, fields);
       if (qc === undefined) {
         ctx.userError(user, 'Quota not enabled');
         ctx.fail(EX_NOTFOUND);
         return;
       }
-      const usage = await new UserQuota(qc, store, maildirRoot(location, home)).usage();
+      const usage = await openQuota(store, quotaRootOf(qc)).usage();
       const rows: [string, number, number][] = [
         ['STORAGE', kib(usage.bytes), kib(qc.root.bytes)],
         ['MESSAGE', usage.count, qc.root.messages],

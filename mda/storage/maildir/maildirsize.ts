@@ -4,7 +4,7 @@
  * first of them the full recount. Sizes are physical (`S=`) sizes. Dovecot recalculates when the
  * file does not parse, is over 5120 bytes, carries other limits than the configuration, or shows
  * the user over quota with more than one delta line or when older than 15 minutes. The pure
- * parse/format functions are here; quota.ts does the I/O.
+ * parse/format functions are here; mda/storage/quota.ts does the I/O.
  *
  * Distrusts the file (anyone with the user's uid can write it): any malformed line means
  * "recalculate", never a wrong number.

@@ -57,6 +57,19 @@ async function* chunks(data: Uint8Array | AsyncIterable<Uint8Array>): AsyncItera
   else yield* data;
 }
 
+/**
+ * Writes all of `buf`: write(2) may write less than asked (a filling disk writes what fits, and only
+ * the next call fails with ENOSPC); FileHandle.write does not retry, so a single call could leave a
+ * silently truncated message behind a correct S= size.
+ */
+async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length;) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    if (bytesWritten <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
+    off += bytesWritten;
+  }
+}
+
 /** Writes `data` with CRLF -> LF to `fh`; returns [size, vsize]. */
 async function writeLf(fh: import('node:fs/promises').FileHandle, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<[number, number]> {
   let size = 0;
@@ -84,12 +97,12 @@ async function writeLf(fh: import('node:fs/promises').FileHandle, data: Uint8Arr
       out[o++] = b;
     }
     if (o > 0) {
-      await fh.write(out.subarray(0, o));
+      await writeAll(fh, out.subarray(0, o));
       size += o;
     }
   }
   if (pendingCr) {
-    await fh.write(Buffer.from([0x0d]));
+    await writeAll(fh, Buffer.from([0x0d]));
     size++;
   }
   return [size, size + lfs];

@@ -79,6 +79,11 @@ export class MaildirStore implements MailStore {
     this.subs = new SubscriptionsFile(join(this.controlRoot, layout.loc.subscriptionsFile), layout.rules);
   }
 
+  /** Maildir++ quota file (`maildirsize` in the maildir root, as Courier and Dovecot keep it); read by api.ts openQuota. */
+  get maildirsizePath(): string {
+    return join(this.layout.loc.root, 'maildirsize');
+  }
+
   private box(name: string, parts: readonly string[]): MaildirMailbox {
     return new MaildirMailbox(name, mailboxPaths(this.layout, parts), this.sidecar, () => nextUidValidity(this.controlRoot));
   }
