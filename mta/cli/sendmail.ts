@@ -9,8 +9,10 @@
  *   -q, -qR site, -qI id   flush (= postqueue -f / -s / -i)
  *   -C dir          configuration directory (a file names its directory); else MAIL_CONFIG
  *   accepted and ignored as Postfix does: -oX…, -O…, -m, -n, -U, -v, -e…, -h N, -L label, -XV, -X file, -bd(-less).
- * Not available: -bs (SMTP on stdin) and -bv (address verification report); both exit 69 with
- * a fatal message. Exit codes: 0, 64 (EX_USAGE), 69 (EX_UNAVAILABLE), 75 (EX_TEMPFAIL) as Postfix.
+ *   -bs             an SMTP session on stdin/stdout, mail to maildrop (sendmail-stdio.ts)
+ *   -bv             `Mail Delivery Status Report will be mailed to <sender>.` and a report of how
+ *                   each recipient resolves, mailed to the sender (sendmail-stdio.ts: no probes)
+ * Exit codes: 0, 64 (EX_USAGE), 69 (EX_UNAVAILABLE), 75 (EX_TEMPFAIL) as Postfix.
  * Distrusts argv and stdin (passed through as bytes; cleanup applies every limit).
  */
 import { statSync, readFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { runNewaliases } from './table-newaliases.js';
 import { writeMaildrop } from '../pickup/maildrop-writer.js';
 import { maildropDir } from '../pickup/pickup.js';
 import type { MaildropEnvelope } from '../pickup/maildrop-format.js';
+import { runSmtpOnStdio, verifyAddresses } from './sendmail-stdio.js';
 
 export const EX_USAGE = 64;
 export const EX_UNAVAILABLE = 69;
@@ -187,6 +190,9 @@ export interface SendmailIo {
   diag: Diag;
   uid: number;
   passwdFile?: string;
+  /** -bs: the raw streams the SMTP session runs on. */
+  stdinStream?: NodeJS.ReadableStream;
+  stdoutStream?: NodeJS.WritableStream;
 }
 
 export async function sendmailMain(argv: readonly string[], io: SendmailIo): Promise<number> {
@@ -200,9 +206,22 @@ export async function sendmailMain(argv: readonly string[], io: SendmailIo): Pro
   }
   const configDir = configDirFrom(a.configDir, io.env);
   if (a.mode === 'aliases') return runNewaliases(['-C', configDir]);
-  if (a.mode === 'smtp') return diag.fatal('-bs is not available in this build: use smtpd', EX_UNAVAILABLE);
-  if (a.mode === 'verify') return diag.fatal('-bv is not available in this build', EX_UNAVAILABLE);
   const settings = loadQueueSettings(configDir, diag, EX_TEMPFAIL);
+  if (a.mode === 'smtp') {
+    if (!io.stdinStream || !io.stdoutStream) return diag.fatal('-bs needs standard input and output streams', EX_UNAVAILABLE);
+    return runSmtpOnStdio(configDir, settings.queueDirectory, { stdin: io.stdinStream, stdout: io.stdoutStream, uid: io.uid });
+  }
+  if (a.mode === 'verify') {
+    if (a.recipients.length === 0) return diag.fatal('Recipient addresses must be specified on the command line or via the -t option', EX_USAGE);
+    const pw = passwdEntry(io.uid, io.passwdFile);
+    const who = a.sender ?? pw?.name ?? (io.env.LOGNAME || io.env.USER || 'nobody');
+    try {
+      io.stdout(await verifyAddresses(configDir, settings.queueDirectory, who.replace(/^<(.*)>$/, '$1'), a.recipients, io.uid));
+    } catch (err) {
+      return diag.fatal(`cannot write the maildrop file: ${(err as Error).message}`, EX_TEMPFAIL);
+    }
+    return 0;
+  }
   if (a.mode === 'list') {
     try {
       io.stdout(renderListing(await readQueue(settings), false, settings.longQueueIds));
@@ -263,6 +282,8 @@ if (process.argv[1] !== undefined && /sendmail\.js$/.test(process.argv[1])) {
       env: process.env,
       diag: postfixDiag('sendmail'),
       uid: process.getuid?.() ?? 0,
+      stdinStream: process.stdin,
+      stdoutStream: process.stdout,
     }),
   );
 }

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { encodeEnvelope, encodeTrailer, type MaildropEnvelope } from './maildrop-format.js';
 
-export async function writeMaildrop(dir: string, env: MaildropEnvelope, content: AsyncIterable<Uint8Array>): Promise<string> {
+/** `name`: the final file name (sendmail -bs uses a queue ID, as postdrop names its files); a unique stem otherwise. */
+export async function writeMaildrop(dir: string, env: MaildropEnvelope, content: AsyncIterable<Uint8Array>, name?: string): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o730 });
-  const stem = `${Date.now().toString(16).toUpperCase()}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const stem = name ?? `${Date.now().toString(16).toUpperCase()}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const tmp = join(dir, `.tmp.${stem}`);
   // 0640: the maildrop directory is set-gid (group setgid_group, see mta/main.ts), so pickup,
   // running as mail_owner with that group, can read the file; other users cannot.
