@@ -43,7 +43,17 @@ export class Maildrop {
     const flag = settings.pop3_deleted_flag;
     const out: MaildropMessage[] = [];
     let total = 0;
-    for (const info of view.messages()) {
+    // Dovecot (pop3-client.c): mails with a POP3 order (uidlist `O`, migrated mail) come first in that
+    // order, the rest after them in UID order.
+    const ordered = [...view.messages()].sort((a, b) => {
+      const oa = a.pop3Order;
+      const ob = b.pop3Order;
+      if (oa !== undefined && ob !== undefined) return oa - ob || a.uid - b.uid;
+      if (oa !== undefined) return -1;
+      if (ob !== undefined) return 1;
+      return a.uid - b.uid;
+    });
+    for (const info of ordered) {
       if (flag !== '' && info.flags.includes(flag)) continue;
       const size = info.virtualSize ?? (await view.messageSizes(info.uid)).virtual;
       out.push({ uid: info.uid, size, seen: info.flags.includes('\\Seen'), info });

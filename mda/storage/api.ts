@@ -119,6 +119,11 @@ export interface MessageInfo {
   readonly physicalSize: number | undefined;
   readonly virtualSize: number | undefined;
   readonly pop3Uidl: string | undefined;
+  /**
+   * POP3 message order kept with migrated mail (Dovecot's `O` uidlist field, written by its
+   * migration tools); POP3 lists these first, in this order. Absent for ordinary mail.
+   */
+  readonly pop3Order?: number;
 }
 
 export interface SyncChanges {

@@ -42,6 +42,8 @@ export interface MessageRecord {
   readonly modseq: number;
   /** POP3 UIDL from the uidlist `P` field (migrated mail), if any. */
   readonly pop3Uidl: string | undefined;
+  /** POP3 order from the uidlist `O` field (mail migrated with its POP3 message order), if any. */
+  readonly pop3Order: number | undefined;
 }
 
 export interface MailboxSnapshot {
@@ -204,6 +206,7 @@ export class MaildirMailbox {
         vsize: p.file.parsed.vsize ?? numExt(p.ext, 'W'),
         modseq: rec.modseqs.get(p.uid) ?? 1,
         pop3Uidl: p.ext.get('P'),
+        pop3Order: numExt(p.ext, 'O'),
       })),
     };
   }

@@ -78,6 +78,7 @@ export class MaildirView implements MailboxView {
     return {
       seq, uid: r.uid, flags: [...r.system, ...r.keywords], recent: this.recentUids.has(r.uid), modseq: r.modseq,
       guid: r.basename, physicalSize: r.size, virtualSize: r.vsize, pop3Uidl: r.pop3Uidl,
+      ...(r.pop3Order !== undefined ? { pop3Order: r.pop3Order } : {}),
     };
   }
 
