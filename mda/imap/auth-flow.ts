@@ -25,7 +25,7 @@ export async function completeAuth(session: ImapSession, outcome: AuthOutcome, m
       session.state = 'logout';
       return { status: 'NO', text: '', silent: true };
     }
-    return { status: 'OK', text: 'Logged in', code: { name: 'CAPABILITY', args: postLoginCapability() } };
+    return { status: 'OK', text: 'Logged in', code: { name: 'CAPABILITY', args: postLoginCapability(session.settings) } };
   }
   session.authAttempts++;
   if (outcome.user !== undefined) session.lastAuthUser = outcome.user;

@@ -6,7 +6,10 @@
  *    mechanisms are hidden on an insecure connection with disable_plaintext_auth = yes);
  *  - post-login: Dovecot's default list in Dovecot's order, restricted to what Postern implements
  *    completely (docs/imap-capabilities.md lists the rest). LITERAL+ keeps its second position at the
- *    end as in Dovecot's string (once only: the duplicate is a Dovecot quirk clients ignore).
+ *    end as in Dovecot's string (once only: the duplicate is a Dovecot quirk clients ignore);
+ *  - `QUOTA` (RFC 2087) last, when the imap_quota plugin is loaded: Dovecot 2.3 advertises it whenever
+ *    `mail_plugins` for imap has imap_quota (which needs quota), whether or not a quota root is set
+ *    (observed: `… NOTIFY QUOTA`; with more plugins `… SPECIAL-USE COMPRESS=DEFLATE QUOTA ACL`).
  */
 
 export interface PreLoginFacts {
@@ -55,8 +58,16 @@ export const POST_LOGIN_CAPABILITIES: readonly string[] = [
   'LIST-STATUS', 'BINARY', 'MOVE', 'STATUS=SIZE', 'SAVEDATE', 'LITERAL+', 'SPECIAL-USE',
 ];
 
-export function postLoginCapability(): string {
-  return POST_LOGIN_CAPABILITIES.join(' ');
+/** imap_quota is loaded (Dovecot refuses to load it without quota, so both must be listed). */
+export function imapQuotaLoaded(mailPlugins: readonly string[]): boolean {
+  return mailPlugins.includes('imap_quota') && mailPlugins.includes('quota');
+}
+
+/** The post-login list; `plugins` is `mail_plugins` for imap (ImapSettings), none when omitted. */
+export function postLoginCapability(plugins?: { readonly mail_plugins: readonly string[] }): string {
+  const caps = [...POST_LOGIN_CAPABILITIES];
+  if (plugins !== undefined && imapQuotaLoaded(plugins.mail_plugins)) caps.push('QUOTA');
+  return caps.join(' ');
 }
 
 /** ENABLE-able extensions (RFC 5161) that we implement. */

@@ -6,7 +6,8 @@
  *
  * Postern-only limits (postern_imap_*, declared in the table): the APPEND literal limit, the bad-command
  * limits Dovecot hard-codes (imap-login: 3, imap: 20) and the pre-/post-login idle timeouts.
- * Times are converted to milliseconds here, the unit the socket code uses.
+ * Times are converted to milliseconds here, the unit the socket code uses. `mail_plugins` (split) and the
+ * `plugin { }` section are kept for the imap_quota plugin (commands/quota-support.ts).
  * Distrusts: config text handed to imapSettingsFromText (a bad value is a RangeError naming the setting).
  */
 import type { DovecotConfig } from '../../shared/config/dovecot/config.js';
@@ -43,23 +44,33 @@ export interface ImapSettings {
   /** Postern: bad commands before `* BYE Too many invalid IMAP commands.` (pre-login, post-login). */
   postern_imap_max_bad_commands_prelogin: number;
   postern_imap_max_bad_commands: number;
+  /** `mail_plugins` under `protocol imap`, split (`quota imap_quota` enables the QUOTA extension). */
+  mail_plugins: string[];
   /** Namespace mailboxes with special_use / auto. */
   mailboxes: AutoMailbox[];
+  /** `plugin { }` under `protocol imap` (quota, quota_rule…). */
+  plugin: ReadonlyMap<string, string>;
 }
 
-type ValueKey = Exclude<keyof ImapSettings, 'mailboxes'>;
+type ValueKey = Exclude<keyof ImapSettings, 'mailboxes' | 'plugin'>;
 
 const KEYS = [
   'login_greeting', 'imap_max_line_length', 'imap_idle_notify_interval', 'disable_plaintext_auth', 'ssl',
   'mail_max_userip_connections', 'postern_imap_login_idle_timeout', 'postern_imap_idle_timeout',
   'postern_imap_max_append_size', 'postern_imap_max_bad_commands_prelogin', 'postern_imap_max_bad_commands',
+  'mail_plugins',
 ] as const satisfies readonly ValueKey[];
 
 /** The defaults of the settings IMAP reads, as config text (taken from the table). */
 export const IMAP_SETTING_DEFAULTS: Readonly<Record<ValueKey, string>> = settingDefaults(KEYS);
 
-/** The IMAP view of already-read values. */
-export function imapSettings(s: MdaValues, mailboxes: AutoMailbox[] = []): ImapSettings {
+/** `mail_plugins` text as a list (`$mail_plugins` is expanded by the config parser; a leftover is dropped). */
+export function splitMailPlugins(text: string): string[] {
+  return text.split(/[\s,]+/).filter((p) => p !== '' && !p.startsWith('$'));
+}
+
+/** The IMAP view of already-read values (`plugin` from MdaSettings when given). */
+export function imapSettings(s: MdaValues & { readonly plugin?: ReadonlyMap<string, string> }, mailboxes: AutoMailbox[] = []): ImapSettings {
   return {
     login_greeting: s.login_greeting,
     imap_max_line_length: s.imap_max_line_length,
@@ -72,13 +83,19 @@ export function imapSettings(s: MdaValues, mailboxes: AutoMailbox[] = []): ImapS
     postern_imap_max_append_size: s.postern_imap_max_append_size,
     postern_imap_max_bad_commands_prelogin: s.postern_imap_max_bad_commands_prelogin,
     postern_imap_max_bad_commands: s.postern_imap_max_bad_commands,
+    mail_plugins: splitMailPlugins(s.mail_plugins),
     mailboxes,
+    plugin: s.plugin ?? new Map(),
   };
 }
 
-/** Settings from config-text values; missing keys take the table's defaults. */
-export function imapSettingsFromText(values: Partial<Record<ValueKey, string>> = {}, mailboxes: AutoMailbox[] = []): ImapSettings {
-  return imapSettings(mdaValuesFromText(values), mailboxes);
+/** Settings from config-text values; missing keys take the table's defaults; `plugin` is the `plugin { }` section. */
+export function imapSettingsFromText(
+  values: Partial<Record<ValueKey, string>> = {},
+  mailboxes: AutoMailbox[] = [],
+  plugin: Readonly<Record<string, string>> = {},
+): ImapSettings {
+  return imapSettings({ ...mdaValuesFromText(values), plugin: new Map(Object.entries(plugin)) }, mailboxes);
 }
 
 const SPECIAL: readonly SpecialUse[] = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash'];

@@ -1,7 +1,7 @@
 /*
  * CAPABILITY (RFC 3501 §6.1.1). Pre-login the list depends on the connection (TLS, secured,
  * mechanisms) and the reply says so in Dovecot's words; post-login it is the fixed list of what we
- * implement (capabilities.ts).
+ * implement (capabilities.ts), plus QUOTA when the imap_quota plugin is loaded.
  */
 import { ANY_STATE, OK, type CommandSpec } from '../command.js';
 import { postLoginCapability } from '../capabilities.js';
@@ -17,7 +17,7 @@ export const capabilityCommand: CommandSpec = {
       session.untagged(`CAPABILITY ${preLoginCapabilityOf(session)}`);
       return OK('Pre-login capabilities listed, post-login capabilities have more.');
     }
-    session.untagged(`CAPABILITY ${postLoginCapability()}`);
+    session.untagged(`CAPABILITY ${postLoginCapability(session.settings)}`);
     return OK('Capability completed.');
   },
 };

@@ -15,6 +15,8 @@ import { enableCommand } from './enable.js';
 import { examineCommand } from './examine.js';
 import { expungeCommand } from './expunge.js';
 import { fetchCommand } from './fetch.js';
+import { getQuotaCommand } from './getquota.js';
+import { getQuotaRootCommand } from './getquotaroot.js';
 import { idCommand } from './id.js';
 import { idleCommand } from './idle.js';
 import { listCommand } from './list.js';
@@ -27,6 +29,7 @@ import { noopCommand } from './noop.js';
 import { renameCommand } from './rename.js';
 import { searchCommand } from './search.js';
 import { selectCommand } from './select.js';
+import { setQuotaCommand } from './setquota.js';
 import { sortCommand } from './sort.js';
 import { starttlsCommand } from './starttls.js';
 import { statusCommand } from './status.js';
@@ -54,6 +57,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   enableCommand, selectCommand, examineCommand, createCommand, deleteCommand, renameCommand,
   subscribeCommand, unsubscribeCommand, listCommand, lsubCommand, statusCommand, appendCommand,
   namespaceCommand, idleCommand,
+  // authenticated, imap_quota (RFC 2087): answer as unknown commands when the plugin is not loaded
+  getQuotaRootCommand, getQuotaCommand, setQuotaCommand,
   // selected
   checkCommand, closeCommand, unselectCommand, expungeCommand, uidExpungeCommand,
   fetchCommand, uidFetchCommand, storeCommand, uidStoreCommand, copyCommand, uidCopyCommand,

@@ -35,7 +35,11 @@ let cachedCert: { keyPem: string; certPem: string } | undefined;
 export async function startTestServer(
   t: TestContext,
   opts: {
-    settings?: Partial<Record<Exclude<keyof ImapSettings, 'mailboxes'>, string>>;
+    settings?: Partial<Record<Exclude<keyof ImapSettings, 'mailboxes' | 'plugin'>, string>>;
+    /** `plugin { }` settings (quota, quota_rule…). */
+    plugin?: Record<string, string>;
+    /** More passwd-file lines (`name:{PLAIN}secret::::::userdb_x=y`). */
+    users?: string[];
     auth?: Partial<Record<keyof AuthSettings, string>>;
     mailboxes?: AutoMailbox[];
     tls?: boolean;
@@ -43,7 +47,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dir = tempDir(t, 'postern-imap-');
   const users = join(dir, 'users');
-  writeFileSync(users, ['u1:{PLAIN}secret::::::', 'u2:{PLAIN}secret::::::', 'nd:{PLAIN}secret::::::nodelay', ''].join('\n'));
+  writeFileSync(users, ['u1:{PLAIN}secret::::::', 'u2:{PLAIN}secret::::::', 'nd:{PLAIN}secret::::::nodelay', ...(opts.users ?? []), ''].join('\n'));
   const args = parsePasswdFileArgs(users);
   const auth = new AuthService({
     settings: authSettingsFromText({ auth_mechanisms: 'plain login', auth_failure_delay: '0', ...opts.auth }),
@@ -69,7 +73,7 @@ export async function startTestServer(
     tls = { key: [cachedCert.keyPem], cert: [cachedCert.certPem] };
   }
   // The tests were written against upstream Dovecot's greeting; the table's default is Debian's.
-  const settings = imapSettingsFromText({ login_greeting: 'Dovecot ready.', ssl: opts.tls ? 'yes' : 'no', ...opts.settings }, opts.mailboxes ?? []);
+  const settings = imapSettingsFromText({ login_greeting: 'Dovecot ready.', ssl: opts.tls ? 'yes' : 'no', ...opts.settings }, opts.mailboxes ?? [], opts.plugin);
   const server = await startImapServer({
     settings,
     listeners: [
