@@ -218,6 +218,8 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("message_size_limit", 'size', "10240000"),
   p("milter_default_action", 'string', "tempfail"),
   p("milter_protocol", 'int', "6"),
+  p("mime_boundary_length_limit", 'int', "2048"),
+  p("mime_nesting_limit", 'int', "100"),
   p("minimal_backoff_time", 'time', "300s", 's'),
   p("multi_recipient_bounce_reject_code", 'int', "550"),
   p("mydestination", 'list', "$myhostname, localhost.$mydomain, localhost"),

@@ -18,9 +18,12 @@
  * with pipelined MAIL/RCPT/DATA, bounded reply buffering against hostile servers, control over the
  * plaintext fall-back and certificate policy after STARTTLS, and RSET-checked session reuse.
  *
- * Differences from Postfix (documented): 8-bit content goes to a server without 8BITMIME as is
- * (no quoted-printable conversion); dane levels degrade to may/encrypt (no DNSSEC); no
- * smtp_fallback_relay, smtp_generic_maps, smtp_header_checks, XFORWARD or BDAT.
+ * Content not declared 7BIT that goes to a server without 8BITMIME is MIME-downgraded as Postfix
+ * does (8bit/binary parts to quoted-printable; mime-8to7.ts), unless disable_mime_output_conversion.
+ *
+ * Differences from Postfix (documented): dane levels degrade to may/encrypt (no DNSSEC); no
+ * smtp_fallback_relay, smtp_generic_maps, smtp_header_checks, XFORWARD or BDAT; no
+ * smtp_line_length_limit folding of long lines.
  */
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
@@ -184,7 +187,9 @@ export function createSmtpAgent(o: SmtpAgentOptions): DeliveryAgent {
       setupDoneAt ??= now();
       anySession = true;
       const list = [...pending.values()];
-      const tx = await runTransaction({ session: est.session, ehlo: est.ehlo, namaddr: namaddrOf(peer), req, recipients: list, timeouts: settings.timeouts });
+      const tx = await runTransaction({ session: est.session, ehlo: est.ehlo, namaddr: namaddrOf(peer), req, recipients: list, timeouts: settings.timeouts,
+        ...(settings.disableMimeOutputConversion ? {} : { mime: settings.mime }),
+      });
       const relay = relayOf(peer);
       for (const r of list) {
         const res = tx.results.get(r.index);

@@ -6,6 +6,7 @@
 import type { PostfixConfig } from '../../../shared/config/postfix/config.js';
 import { splitListBraced } from '../../../shared/config/postfix/values.js';
 import { parseInetProtocols, type InetProtocols } from './mx-order.js';
+import type { MimeLimits } from './mime-8to7.js';
 import { parsePort } from './nexthop.js';
 import type { TlsDefaults } from './tls-policy.js';
 
@@ -37,6 +38,10 @@ export interface SmtpSettings {
   skip5xxGreeting: boolean;
   neverSendEhlo: boolean;
   lineLimit: number;
+  /** disable_mime_output_conversion: send 8-bit content to a server without 8BITMIME as is. */
+  disableMimeOutputConversion: boolean;
+  /** Limits of the 8-bit → 7-bit converter (line_length_limit, header_size_limit, mime_*_limit). */
+  mime: MimeLimits;
   timeouts: SmtpTimeouts;
   tls: TlsDefaults & { caFile: string; caPath: string; policyMaps: string[]; connectionReuse: boolean };
   sasl: {
@@ -76,6 +81,13 @@ export function smtpSettings(cfg: PostfixConfig): SmtpSettings {
     skip5xxGreeting: cfg.getBool('smtp_skip_5xx_greeting'),
     neverSendEhlo: cfg.getBool('smtp_never_send_ehlo'),
     lineLimit: cfg.getInt('line_length_limit'),
+    disableMimeOutputConversion: cfg.getBool('disable_mime_output_conversion'),
+    mime: {
+      lineLimit: cfg.getInt('line_length_limit'),
+      headerLimit: cfg.getInt('header_size_limit'),
+      boundaryLimit: cfg.getInt('mime_boundary_length_limit'),
+      nestingLimit: cfg.getInt('mime_nesting_limit'),
+    },
     timeouts: {
       connect: ms(cfg, 'smtp_connect_timeout'),
       helo: ms(cfg, 'smtp_helo_timeout'),

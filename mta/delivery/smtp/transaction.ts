@@ -6,12 +6,17 @@
  * Results per recipient: RCPT replies decide each recipient's fate; a MAIL, DATA or end-of-data
  * reply decides it for all still open; a lost connection or timeout leaves them open with a
  * stream failure (the agent may try the next server).
- * 8-bit content to a server without 8BITMIME is sent as is, without BODY= (Postfix would convert
- * it to quoted-printable unless disable_mime_output_conversion = yes; see the report in agent.ts).
+ * MIME downgrade (smtp_proto.c SMTP_MIME_DOWNGRADE): unless disable_mime_output_conversion = yes,
+ * content not declared 7BIT that goes to a server without 8BITMIME passes through the 8-bit → 7-bit
+ * converter (mime-8to7.ts: 8bit/binary parts become quoted-printable) and MAIL FROM carries no
+ * SIZE (the converted size is not known in advance); a hard MIME error there bounces the message
+ * and drops the connection without ending DATA, as Postfix does. BODY=8BITMIME or BODY=7BIT is
+ * announced only to a server that offers 8BITMIME.
  */
 import type { Readable } from 'node:stream';
 import type { DeliveryRecipient, DeliveryRequest } from '../api.js';
 import { has8bit, xtext, DotStuffer } from './dot-stuff.js';
+import { Mime8to7, MimeDowngradeError, type MimeLimits } from './mime-8to7.js';
 import { COMMAND, STAGE, localFailure, saidFailure, streamFailure, type Failure, type Stage } from './reasons.js';
 import { replyDsn, replyString, type ServerReply } from './reply-parser.js';
 import { SessionError, type SmtpSession } from './session.js';
@@ -32,17 +37,25 @@ export interface TransactionInput {
   req: DeliveryRequest;
   recipients: readonly DeliveryRecipient[];
   timeouts: SmtpTimeouts;
+  /** Converter limits; absent: no 8-bit → 7-bit conversion (disable_mime_output_conversion = yes). */
+  mime?: MimeLimits;
+}
+
+/** Whether Postfix's smtp would MIME-downgrade this message for this server. */
+export function mustDowngrade(req: DeliveryRequest, ehlo: Map<string, string> | undefined, enabled: boolean): boolean {
+  return enabled && ehlo?.has('8BITMIME') !== true && req.bodyType !== '7BIT';
 }
 
 class StreamFail {
   constructor(readonly failure: Failure) {}
 }
 
-function mailCommand(req: DeliveryRequest, ehlo: Map<string, string> | undefined): string {
+function mailCommand(req: DeliveryRequest, ehlo: Map<string, string> | undefined, downgrading: boolean): string {
   let cmd = `MAIL FROM:<${req.sender}>`;
   if (ehlo === undefined) return cmd;
-  if (ehlo.has('SIZE')) cmd += ` SIZE=${req.size}`;
+  if (ehlo.has('SIZE') && !downgrading) cmd += ` SIZE=${req.size}`;
   if (req.bodyType === '8BITMIME' && ehlo.has('8BITMIME')) cmd += ' BODY=8BITMIME';
+  else if (req.bodyType === '7BIT' && ehlo.has('8BITMIME')) cmd += ' BODY=7BIT';
   if (req.smtputf8 && ehlo.has('SMTPUTF8')) cmd += ' SMTPUTF8';
   if (ehlo.has('DSN')) {
     if (req.ret) cmd += ` RET=${req.ret}`;
@@ -93,9 +106,10 @@ export async function runTransaction(t: TransactionInput): Promise<TransactionRe
   const read = (timeout: number, stage: Stage): Promise<ServerReply> => io(stage, () => s.read(timeout));
   const pipelining = ehlo?.has('PIPELINING') === true;
   const accepted: DeliveryRecipient[] = [];
+  const downgrading = mustDowngrade(req, ehlo, t.mime !== undefined);
 
   try {
-    const mail = `${mailCommand(req, ehlo)}\r\n`;
+    const mail = `${mailCommand(req, ehlo, downgrading)}\r\n`;
     const rcpts = t.recipients.map((r) => `${rcptCommand(r, ehlo)}\r\n`);
     let mailReply: ServerReply;
     if (pipelining) {
@@ -135,7 +149,7 @@ export async function runTransaction(t: TransactionInput): Promise<TransactionRe
       all(saidFailure(namaddr, dataReply, COMMAND.data), accepted);
       return { results, reusable: true };
     }
-    await sendContent(req.content(), s, timeouts.dataXfer, io);
+    await sendContent(req.content(), s, timeouts.dataXfer, io, downgrading ? new Mime8to7(t.mime) : undefined);
     const final = await read(timeouts.dataDone, STAGE.dot);
     if (ok2(final)) {
       for (const r of accepted) results.set(r.index, { kind: 'delivered', dsn: replyDsn(final), reply: replyString(final) });
@@ -146,6 +160,11 @@ export async function runTransaction(t: TransactionInput): Promise<TransactionRe
   } catch (err) {
     if (err instanceof StreamFail) {
       all(err.failure, t.recipients);
+      return { results, reusable: false };
+    }
+    if (err instanceof MimeDowngradeError) {
+      s.destroy();
+      all(localFailure(err.dsn, err.message, true), accepted);
       return { results, reusable: false };
     }
     if (err instanceof ContentError) {
@@ -175,6 +194,7 @@ async function sendContent(
   s: SmtpSession,
   timeout: number,
   io: <T>(stage: Stage, fn: () => Promise<T>) => Promise<T>,
+  mime: Mime8to7 | undefined,
 ): Promise<void> {
   const stuffer = new DotStuffer();
   const iterator = content[Symbol.asyncIterator]();
@@ -188,11 +208,12 @@ async function sendContent(
       }
       if (next.done) break;
       const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : (next.value as Buffer);
-      const out = stuffer.push(chunk);
+      const out = stuffer.push(mime ? mime.push(chunk) : chunk);
       if (out.length > 0) await io(STAGE.body, () => s.write(out, timeout));
     }
   } finally {
     content.destroy();
   }
-  await io(STAGE.dot, () => s.write(stuffer.end(), timeout));
+  const tail = mime ? stuffer.push(mime.end()) : Buffer.alloc(0);
+  await io(STAGE.dot, () => s.write(Buffer.concat([tail, stuffer.end()]), timeout));
 }
