@@ -6,7 +6,10 @@
  *   seen in at least one of them;
  * - a uidlist record whose file is missing is rescanned once before it counts as expunged
  *   (another process may have renamed it for a flag change); ENOENT is a normal race;
- * - unknown files get UIDs in Dovecot's filename order (time, microseconds, name).
+ * - unknown files get UIDs in Dovecot's filename order (time, microseconds, name);
+ * - new/, cur/ and the uidlist are read again only when their stat changed since the last sync
+ *   (sync-stamp.ts: Dovecot's quick check, with its one-second dirty window), so a command on an
+ *   unchanged mailbox costs four stat() calls and a read-only look at the sidecar.
  *
  * Distrusts: directory contents (dot files, names with `/`-free garbage, subdirectories are
  * skipped) and every other process touching the maildir.
@@ -18,6 +21,8 @@ import { KeywordsFile, keywordName } from './keywords.js';
 import { UidlistFile } from './uidlist.js';
 import type { KeywordTable } from './control-files.js';
 import type { Sidecar } from './sidecar.js';
+import { StampedCache, stampOf, type Stamp } from './sync-stamp.js';
+import type { UidlistData } from './uidlist-format.js';
 
 export type Sub = 'new' | 'cur';
 
@@ -75,6 +80,9 @@ export function flagsKey(system: readonly string[], keywords: readonly string[])
 export class MaildirMailbox {
   readonly uidlist: UidlistFile;
   readonly keywords: KeywordsFile;
+  /** The last scan of new/ + cur/ and the last uidlist read, each valid for one settled stamp. */
+  private readonly scanCache = new StampedCache<ReadonlyMap<string, FileEntry>>();
+  private readonly listCache = new StampedCache<UidlistData | undefined>();
 
   constructor(
     readonly name: string,
@@ -138,15 +146,41 @@ export class MaildirMailbox {
     }
   }
 
+  /** scan(), or the last scan's result when neither directory changed since (`stamp` of both). */
+  private async scanStamped(stamp: Stamp): Promise<{ files: Map<string, FileEntry>; cached: boolean }> {
+    const hit = this.scanCache.get(stamp);
+    if (hit !== undefined) return { files: new Map(hit), cached: true };
+    const files = await this.scan();
+    this.scanCache.set(stamp, new Map(files));
+    return { files, cached: false };
+  }
+
+  private async readListStamped(stamp: Stamp): Promise<UidlistData | undefined> {
+    const hit = this.listCache.get(stamp);
+    if (hit !== undefined) return hit;
+    const list = await this.uidlist.read();
+    if (list !== undefined) this.listCache.set(stamp, list);
+    return list;
+  }
+
   /**
    * Full sync. `moveNew` renames new/X to cur/X:2, (IMAP SELECT, POP3); `claimRecent` takes the
    * \Recent messages for the caller.
    */
   async sync(opts: { moveNew: boolean; claimRecent: boolean }): Promise<MailboxSnapshot> {
-    let files = await this.scan();
-    let list = await this.uidlist.read();
+    // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
+    const now = Date.now();
+    const [sNew, sCur, sList] = await Promise.all([
+      stampOf(join(this.paths.dir, 'new'), now), stampOf(join(this.paths.dir, 'cur'), now), stampOf(this.uidlist.path, now),
+    ]);
+    const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
+    const scanned = await this.scanStamped(dirs);
+    let files = scanned.files;
+    let list = await this.readListStamped(sList);
     const knownBases = new Set(list?.records.map((r) => r.basename) ?? []);
-    if (list !== undefined && list.records.some((r) => !files.has(r.basename))) {
+    // A record without its file may be a rename in flight: look again, unless the directories
+    // have not changed for a while (then a second look would see the same).
+    if (!scanned.cached && list !== undefined && list.records.some((r) => !files.has(r.basename))) {
       files = await this.scan();
     }
     const unknown = [...files.values()].filter((f) => !knownBases.has(f.parsed.base))
