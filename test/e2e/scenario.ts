@@ -32,7 +32,7 @@ export function mailFiles(s: ExampleSetup, address: string): string[] {
   return out;
 }
 
-async function waitForMail(s: ExampleSetup, address: string, n: number, diag: () => string): Promise<void> {
+export async function waitForMail(s: ExampleSetup, address: string, n: number, diag: () => string): Promise<void> {
   const end = Date.now() + 90_000;
   while (mailFiles(s, address).length < n) {
     if (Date.now() > end) throw new Error(`${address}: ${mailFiles(s, address).length} of ${n} messages arrived\n${diag()}`);
@@ -40,12 +40,12 @@ async function waitForMail(s: ExampleSetup, address: string, n: number, diag: ()
   }
 }
 
-function message(subject: string, to: string, body: string): string {
+export function message(subject: string, to: string, body: string): string {
   return `From: Alice <alice@example.com>\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.com>\r\n\r\n${body}\r\n`;
 }
 
 /** EHLO, STARTTLS, EHLO, AUTH PLAIN: an authenticated submission session. */
-async function submission(s: ExampleSetup, user: string, password: string): Promise<SmtpClient> {
+export async function submission(s: ExampleSetup, user: string, password: string): Promise<SmtpClient> {
   const c = await SmtpClient.open('127.0.0.1', s.ports.submission, { localAddress: OUTSIDE });
   assert.equal((await c.reply()).code, 220);
   const ehlo = await c.cmd('EHLO client.example.net');
@@ -60,7 +60,7 @@ async function submission(s: ExampleSetup, user: string, password: string): Prom
   return c;
 }
 
-async function send(c: SmtpClient, from: string, to: string[], text: string): Promise<void> {
+export async function send(c: SmtpClient, from: string, to: string[], text: string): Promise<void> {
   assert.equal((await c.cmd(`MAIL FROM:<${from}>`)).code, 250);
   for (const r of to) {
     const rr = await c.cmd(`RCPT TO:<${r}>`);

@@ -227,9 +227,10 @@ export function createSmtpAgent(o: SmtpAgentOptions): DeliveryAgent {
         });
       } catch (err) {
         const f = connectFailure(peer.host, peer.addr, peer.port, err instanceof SessionError ? err.detail : String(err));
-        for (const r of pending.values()) state.set(r.index, { failure: f, relay: relayOf(peer) });
+        // No session, so no relay: Postfix logs `relay=none` for a deferral after a failed connect.
+        for (const r of pending.values()) state.set(r.index, { failure: f, relay: 'none' });
         lastFailure = f;
-        lastRelay = relayOf(peer);
+        lastRelay = 'none';
         return 'connect-failed';
       }
       const hs = await handshake(s, peer, {
