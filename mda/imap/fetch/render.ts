@@ -4,10 +4,13 @@
  * need no message content (UID FLAGS MODSEQ INTERNALDATE SAVEDATE RFC822.SIZE X-GUID) in request order, then
  * the rest (ENVELOPE, BODY, BODYSTRUCTURE, RFC822*, BODY[…], BINARY[…]) in request order. Section
  * data is always a literal (`{n}`, or `~{n}` for BINARY data holding NUL), as Dovecot sends it.
+ * ENVELOPE, BODYSTRUCTURE and BODY come from the view's content cache (content-cache.ts) when
+ * this view computed them before; the message is then not read at all.
  * Distrusts: the message file (parsed leniently by message/; a vanished file is EXPUNGED).
  */
 import { saveDateOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
 import { ImapError } from '../errors.js';
+import { cachedItem } from './content-cache.js';
 import { bodyOf, bodyStructureOf, envelopeOf, parseMessage, rfc822SizeOf, type ParsedMessage } from '../message/message.js';
 import { applyPartial, findPart, hideNuls, sectionBytes } from '../message/section.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
@@ -87,11 +90,11 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
         case 'X-MAILBOX':
           return `X-MAILBOX ${ctx.view.name}`;
         case 'ENVELOPE':
-          return `ENVELOPE (${envelopeOf(await parsed())})`;
+          return `ENVELOPE (${await cachedItem(ctx.view, m, 'ENVELOPE', async () => envelopeOf(await parsed()))})`;
         case 'BODY':
-          return `BODY (${bodyOf(await parsed())})`;
+          return `BODY (${await cachedItem(ctx.view, m, 'BODY', async () => bodyOf(await parsed()))})`;
         case 'BODYSTRUCTURE':
-          return `BODYSTRUCTURE (${bodyStructureOf(await parsed())})`;
+          return `BODYSTRUCTURE (${await cachedItem(ctx.view, m, 'BODYSTRUCTURE', async () => bodyStructureOf(await parsed()))})`;
         case 'RFC822': {
           const d = hideNuls(toCrlf((await parsed()).raw));
           ctx.stats.bodyCount++;

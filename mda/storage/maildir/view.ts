@@ -7,7 +7,9 @@
  * yet (UID >= the mailbox's first-recent UID), as Dovecot 2.3 does.
  *
  * Distrusts: the disk between two calls (other processes): every operation re-syncs first and
- * treats a vanished file as expunged, never as an error.
+ * treats a vanished file as expunged, never as an error. Reads open the file where the last sync
+ * saw it and look again only on ENOENT (no stat first). INTERNALDATE (the file's mtime) is
+ * remembered per UID and base name once read, as Dovecot keeps it in dovecot.index.cache.
  */
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -35,6 +37,8 @@ export class MaildirView implements MailboxView {
   private closed = false;
   /** Highest UID this session has ever shown: anything at or below it that is missing stays gone. */
   private maxUid = 0;
+  /** INTERNALDATE per UID, with the base name it was read for (one entry per message in the view). */
+  private dates = new Map<number, { base: string; date: Date }>();
 
   private constructor(
     private readonly box: MaildirMailbox,
@@ -128,6 +132,7 @@ export class MaildirView implements MailboxView {
       const r = now.get(m.uid);
       if (r === undefined) {
         this.records.delete(m.uid);
+        this.dates.delete(m.uid);
         continue;
       }
       this.records.set(m.uid, r);
@@ -215,13 +220,17 @@ export class MaildirView implements MailboxView {
       && (opts.onlyDeleted === false || r.system.includes('\\Deleted')));
   }
 
-  /** Current path of a message, re-syncing once if the file moved or vanished. */
-  private async path(uid: number): Promise<string> {
+  /**
+   * Path of a message where the last sync saw it (`verify`: stat it first, for callers that cannot
+   * retry on ENOENT themselves), re-syncing once if the file moved or vanished.
+   */
+  private async path(uid: number, verify = true): Promise<string> {
     this.check();
     if (!this.byUidMap.has(uid)) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} not in view`);
     const r = this.records.get(uid);
     if (r !== undefined) {
       const p = join(this.box.paths.dir, r.sub, r.filename);
+      if (!verify) return p;
       try {
         await stat(p);
         return p;
@@ -234,16 +243,21 @@ export class MaildirView implements MailboxView {
     return join(this.box.paths.dir, cur.sub, cur.filename);
   }
 
-  private async readRaw(uid: number): Promise<Buffer> {
+  /** Runs `io` on the message's path; on ENOENT (renamed or expunged meanwhile) looks it up again. */
+  private async atPath<T>(uid: number, io: (path: string) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const p = await this.path(uid);
+      const p = await this.path(uid, false);
       try {
-        return await readFile(p);
+        return await io(p);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 2) throw err;
         this.records.delete(uid);
       }
     }
+  }
+
+  private readRaw(uid: number): Promise<Buffer> {
+    return this.atPath(uid, (p) => readFile(p));
   }
 
   async read(uid: number, opts: ReadOptions = {}): Promise<Buffer> {
@@ -276,7 +290,12 @@ export class MaildirView implements MailboxView {
   }
 
   async internalDate(uid: number): Promise<Date> {
-    return (await stat(await this.path(uid))).mtime;
+    const base = this.byUidMap.get(uid)?.guid;
+    const known = this.dates.get(uid);
+    if (known !== undefined && known.base === base) return new Date(known.date.getTime());
+    const date = (await this.atPath(uid, (p) => stat(p))).mtime;
+    if (base !== undefined) this.dates.set(uid, { base, date });
+    return new Date(date.getTime());
   }
 
   /**
