@@ -7,9 +7,15 @@
  * `-ERR [AUTH] Invalid base64 data in initial response` / `-ERR [AUTH] Invalid base64 in response`;
  * `-ERR [AUTH] Authentication failed.` (after auth_failure_delay); `-ERR [SYS/TEMP] Temporary authentication
  * failure.`; a passdb `reason=` replaces the text.
+ * pop3_lock_session has two halves: this daemon's sessions wait in line in-process (session-lock.ts), then the
+ * store's file lock (`dovecot-pop3-session.lock`, the one real Dovecot's pop3 takes) is taken with what is left
+ * of postern_pop3_lock_timeout. Held elsewhere: `-ERR [IN-USE] Mailbox is locked by another POP3 session.`;
+ * not creatable: `-ERR [SYS/TEMP] Failed to create POP3 session lock.`; found taken over while held:
+ * `-ERR [SYS/TEMP] Couldn't update POP3 session lock.` and the session ends (all Dovecot's texts).
  * Distrusts: base64 from the client (strict alphabet); never logs or keeps the decoded data.
  */
-import { pop3ErrorFrom, lockedError } from './errors.js';
+import { isStorageError } from '../storage/api.js';
+import { pop3ErrorFrom, lockedError, Pop3Error } from './errors.js';
 import { Maildrop } from './maildrop.js';
 import type { AuthOutcome } from './auth.js';
 import type { Pop3Session } from './session.js';
@@ -91,22 +97,56 @@ export async function finishAuth(s: Pop3Session, outcome: AuthOutcome, method: s
 /** The pop3 process start: session lock, INBOX, snapshot; `+OK Logged in.` or an error and disconnect. */
 async function openMaildrop(s: Pop3Session, user: string): Promise<void> {
   s.enterTransaction(user);
+  const lock = s.settings.pop3_lock_session;
+  const started = Date.now();
+  let phase: 'lock' | 'open' = 'lock';
   try {
-    if (s.settings.pop3_lock_session) {
+    if (lock) {
       const release = await s.deps.locks.acquire(user, s.settings.postern_pop3_lock_timeout);
       if (release === undefined) throw lockedError();
       s.releaseLock = release;
     }
+    phase = 'open';
     const facts = { service: 'pop3', rip: s.conn.rip, lip: s.conn.lip, session: s.sessionId, secured: s.secured };
     s.store = await s.deps.openStore(user, facts);
+    if (lock) {
+      phase = 'lock';
+      await lockFile(s, Math.max(0, s.settings.postern_pop3_lock_timeout - (Date.now() - started)));
+      phase = 'open';
+    }
     const view = await s.store.openMailbox('INBOX', { readOnly: false, dropRecent: !s.settings.pop3_no_flag_updates });
     s.maildrop = await Maildrop.open(view, s.settings);
   } catch (err) {
     const e = pop3ErrorFrom(err);
-    if (e.code !== 'IN-USE') s.log.error(`Couldn't open INBOX: ${e.logDetail}`);
+    if (e.code !== 'IN-USE') s.log.error(phase === 'lock' ? e.logDetail : `Couldn't open INBOX: ${e.logDetail}`);
     await s.reply(e.reply);
-    await s.closeMail(e.code === 'IN-USE' ? 'Couldn\'t lock POP3 session' : 'Couldn\'t open INBOX');
+    await s.closeMail(phase === 'lock' ? 'Couldn\'t lock POP3 session' : 'Couldn\'t open INBOX');
     return;
   }
   await s.reply('+OK Logged in.');
+}
+
+/** The cross-process half of pop3_lock_session; its release is chained before the in-process one. */
+async function lockFile(s: Pop3Session, timeoutMs: number): Promise<void> {
+  const store = s.store!;
+  if (store.lockPop3Session === undefined) return;
+  let lock;
+  try {
+    lock = await store.lockPop3Session({ timeoutMs, onLost: () => void lockLost(s) });
+  } catch (err) {
+    const detail = isStorageError(err) ? err.logDetail : String(err);
+    throw new Pop3Error('SYS/TEMP', 'Failed to create POP3 session lock.', detail, { cause: err });
+  }
+  if (lock === undefined) throw lockedError();
+  const held = lock;
+  const inProcess = s.releaseLock;
+  s.releaseLock = () => {
+    void held.release().catch(() => undefined).finally(() => inProcess?.());
+  };
+}
+
+async function lockLost(s: Pop3Session): Promise<void> {
+  if (s.closed) return;
+  await s.reply('-ERR [SYS/TEMP] Couldn\'t update POP3 session lock.');
+  await s.closeMail('Couldn\'t lock POP3 session');
 }

@@ -3,8 +3,9 @@
  * dotlock, waited for up to 10 seconds) in the mail root; a second session that cannot get it in time gets
  * `-ERR [IN-USE] Mailbox is locked by another POP3 session.` and is disconnected.
  *
- * This is the in-process version (sessions of this daemon exclude each other); the interface lets an entry
- * point supply a cross-process lock instead. Waiters are served in arrival order.
+ * This is the in-process half (sessions of this daemon exclude each other, waiters served in arrival order);
+ * the cross-process half is the store's file lock, the same `dovecot-pop3-session.lock` real Dovecot takes
+ * (MailStore.lockPop3Session, taken after this one in login.ts).
  */
 
 export type ReleaseLock = () => void;

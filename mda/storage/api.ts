@@ -15,7 +15,8 @@
  *   `view.watch()` and calls refresh() when it fires. STATUS = `store.status(name)`.
  * - POP3: `openMailbox('INBOX', {readOnly: false, dropRecent: !pop3_no_flag_updates})`; LIST sizes
  *   are `virtualSize`; UIDL is `pop3Uidl ?? %08X(uid)%08X(uidValidity)`; DELE at QUIT =
- *   `view.expunge({uids, onlyDeleted: false})`.
+ *   `view.expunge({uids, onlyDeleted: false})`. pop3_lock_session = `store.lockPop3Session?.(…)`,
+ *   the dotlock real Dovecot's pop3 takes too (pop3-session-lock.ts).
  *
  * Names are UTF-8 (IMAP decodes modified UTF-7 from the client); the hierarchy separator is
  * `store.separator`. Flags are IMAP spellings: system flags with a backslash, keywords without;
@@ -24,10 +25,12 @@
 import type { Readable } from 'node:stream';
 import { StorageError, type StorageErrorKind } from './errors.js';
 import { openMaildirStore } from './maildir/store.js';
+import type { Pop3SessionLock, Pop3SessionLockOptions } from './pop3-session-lock.js';
 import { StoreQuota } from './quota.js';
 
 export { StorageError, INTERNAL_ERROR_TEXT, isStorageError } from './errors.js';
 export { QUOTA_EXCEEDED_TEXT } from './quota.js';
+export type { Pop3SessionLock, Pop3SessionLockOptions } from './pop3-session-lock.js';
 export type { StorageErrorKind };
 
 export type SystemFlag = '\\Answered' | '\\Flagged' | '\\Deleted' | '\\Seen' | '\\Draft';
@@ -104,6 +107,12 @@ export interface MailStore {
   append(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts?: SaveOptions): Promise<SaveResult>;
   /** Calls `listener` when mailbox `name` may have changed (by anyone). */
   watch(name: string, listener: () => void): () => void;
+  /**
+   * pop3_lock_session across processes: Dovecot's `dovecot-pop3-session.lock`. Undefined when
+   * another session (ours or real Dovecot's) held it for all of `timeoutMs`; other failures are
+   * TEMP. Optional: a backend without it has only the caller's in-process exclusion.
+   */
+  lockPop3Session?(opts: Pop3SessionLockOptions): Promise<Pop3SessionLock | undefined>;
   close(): Promise<void>;
 }
 

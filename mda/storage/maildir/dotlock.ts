@@ -5,12 +5,16 @@
  * - it is stale when not modified for `staleSecs` (120 s for the uidlist and keywords), or at once
  *   when it names a process on this host that no longer exists; a stale lock is removed and retried;
  * - "replace" mode writes the new content into the lock file and renames it over the target, so
- *   the new file appears atomically and the lock is released in the same step.
+ *   the new file appears atomically and the lock is released in the same step;
+ * - `liveOwnerHolds` applies file-dotlock.c's check_lock for long-held locks (the POP3 session
+ *   lock): a lock naming a live process on this host other than us is never stale whatever its
+ *   age; one naming a dead process, or ourselves (a leftover: "it's us … recreate it"), is stale
+ *   at once; the age rule is for locks without a local pid. touch() keeps a held lock fresh.
  *
  * Distrusts: lock files left by crashed processes (handled as stale) and a lock that vanished or
  * was replaced under us (release never removes somebody else's lock).
  */
-import { open, stat, unlink, rename, readFile, type FileHandle } from 'node:fs/promises';
+import { open, stat, unlink, rename, readFile, utimes, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../../../shared/fs/atomic.js';
@@ -22,7 +26,12 @@ export interface DotlockOptions {
   /** Give up (TEMP) after this many seconds of waiting. */
   readonly timeoutSecs?: number;
   readonly mode?: number;
+  /** Dovecot's pid rule for long-held locks (see the header). */
+  readonly liveOwnerHolds?: boolean;
 }
+
+/** The TEMP StorageError's client text when the wait for a lock timed out. */
+export const DOTLOCK_TIMEOUT_TEXT = 'Timeout while waiting for lock';
 
 export interface Dotlock {
   readonly path: string;
@@ -30,6 +39,8 @@ export interface Dotlock {
   replace(data: string | Uint8Array): Promise<void>;
   /** Removes the lock if it is still ours. */
   release(): Promise<void>;
+  /** Updates the lock's mtime (Dovecot's file_dotlock_touch); false when it is no longer ours. */
+  touch(): Promise<boolean>;
 }
 
 function pidAlive(pid: number): boolean {
@@ -41,22 +52,32 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function isStale(lockPath: string, staleSecs: number): Promise<boolean> {
+/** The pid of a lock naming a process on this host, else undefined. */
+async function localPid(lockPath: string): Promise<number | undefined> {
+  try {
+    const m = /^([0-9]+):(.*)$/.exec((await readFile(lockPath, 'utf8')).trim());
+    if (m !== null && m[2] === hostname() && Number(m[1]) > 0) return Number(m[1]);
+  } catch {
+    /* unreadable or gone: let the next attempt decide */
+  }
+  return undefined;
+}
+
+async function isStale(lockPath: string, staleSecs: number, liveOwnerHolds: boolean): Promise<boolean> {
   let st;
   try {
     st = await stat(lockPath);
   } catch {
     return false;
   }
-  if (Date.now() - st.mtimeMs > staleSecs * 1000) return true;
-  try {
-    const text = (await readFile(lockPath, 'utf8')).trim();
-    const m = /^([0-9]+):(.*)$/.exec(text);
-    if (m !== null && m[2] === hostname() && Number(m[1]) !== process.pid) return !pidAlive(Number(m[1]));
-  } catch {
-    /* unreadable or gone: let the next attempt decide */
+  if (liveOwnerHolds) {
+    const pid = await localPid(lockPath);
+    if (pid !== undefined) return pid === process.pid || !pidAlive(pid);
+    return Date.now() - st.mtimeMs > staleSecs * 1000;
   }
-  return false;
+  if (Date.now() - st.mtimeMs > staleSecs * 1000) return true;
+  const pid = await localPid(lockPath);
+  return pid !== undefined && pid !== process.pid && !pidAlive(pid);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -75,12 +96,12 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (await isStale(lockPath, staleSecs)) {
+    if (await isStale(lockPath, staleSecs, opts.liveOwnerHolds === true)) {
       await unlink(lockPath).catch(() => undefined);
       continue;
     }
     if (Date.now() > deadline) {
-      throw new StorageError('TEMP', 'Timeout while waiting for lock', `dotlock ${lockPath}: timed out after ${opts.timeoutSecs ?? 120}s`);
+      throw new StorageError('TEMP', DOTLOCK_TIMEOUT_TEXT, `dotlock ${lockPath}: timed out after ${opts.timeoutSecs ?? 120}s`);
     }
     await sleep(delay);
     delay = Math.min(delay * 2, 200);
@@ -122,6 +143,16 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
       done = true;
       await handle.close().catch(() => undefined);
       if (await stillOurs()) await unlink(lockPath).catch(() => undefined);
+    },
+    async touch() {
+      if (done || !(await stillOurs())) return false;
+      const now = new Date();
+      try {
+        await utimes(lockPath, now, now);
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }

@@ -13,6 +13,7 @@ import type {
   MailboxListEntry, MailboxStatus, MailboxView, MailStore, OpenStoreOptions, SaveOptions, SaveResult,
 } from '../api.js';
 import { notFound, StorageError, toStorageError } from '../errors.js';
+import { takePop3SessionLock, type Pop3SessionLock, type Pop3SessionLockOptions } from '../pop3-session-lock.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
 import { isInboxParts, listOnDisk, mailboxPaths, parseName, type Layout } from './layout.js';
 import { LocationError, parseMailLocation } from './location.js';
@@ -77,6 +78,12 @@ export class MaildirStore implements MailStore {
     this.separator = layout.rules.separator;
     this.controlRoot = layout.loc.control ?? layout.loc.root;
     this.subs = new SubscriptionsFile(join(this.controlRoot, layout.loc.subscriptionsFile), layout.rules);
+  }
+
+  /** pop3_lock_session (Dovecot: the index root, else the mail root; INDEX=MEMORY has none). */
+  lockPop3Session(opts: Pop3SessionLockOptions): Promise<Pop3SessionLock | undefined> {
+    const index = this.layout.loc.index;
+    return takePop3SessionLock(index !== undefined && index !== 'MEMORY' ? index : this.layout.loc.root, opts);
   }
 
   /** Maildir++ quota file (`maildirsize` in the maildir root, as Courier and Dovecot keep it); read by api.ts openQuota. */
