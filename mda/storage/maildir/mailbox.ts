@@ -209,7 +209,7 @@ export class MaildirMailbox {
       const d = decodeFlagLetters(file.parsed.letters);
       present.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
     }
-    const rec = this.sidecar.reconcile(list.guid ?? this.paths.dir, {
+    const rec = await this.sidecar.reconcile(list.guid ?? this.paths.dir, {
       uidValidity: list.uidValidity,
       nextUid: Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1),
       messages: present.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' })),

@@ -13,7 +13,12 @@
  * All updates for one mailbox happen in one LMDB write transaction, which also serialises
  * processes sharing the file. reconcile() first looks without writing (one read snapshot) and
  * opens a write transaction only when something would change: most commands change nothing, and a
- * write commit was 13 % of the IMAP server's CPU (docs/performance.md).
+ * write commit was 13 % of the IMAP server's CPU (docs/performance.md). Write transactions are
+ * lmdb-js asynchronous ones: the callback still runs atomically inside the write transaction, but
+ * the commit and its sync happen off the event loop, and concurrent callers (other sessions, other
+ * deliveries) share one commit. A synchronous commit stalled every session of the process for the
+ * length of an fsync. The promise resolves after the commit; when that commit reaches the disk is
+ * no durability promise (DESIGN.md §3 covers messages, not this cache), and LMDB stays consistent.
  *
  * Distrusts: its own contents after a UIDVALIDITY change (the mailbox's entries are reset).
  */
@@ -27,7 +32,9 @@ interface Kv {
   put(key: Key, value: unknown): void;
   remove(key: Key): void;
   range(start: Key, end: Key): Iterable<{ key: Key; value: unknown }>;
-  txn<T>(fn: () => T): T;
+  txn<T>(fn: () => T): Promise<T>;
+  /** A write transaction committed before returning (rare writes whose callers are synchronous). */
+  txnSync<T>(fn: () => T): T;
   /** Starts a new read snapshot, so reads outside a write transaction see the latest commit. */
   fresh(): void;
 }
@@ -36,7 +43,7 @@ interface Kv {
 function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
   let n = 0;
   return {
-    kv: { get: (k) => kv.get(k), range: (s, e) => kv.range(s, e), put: () => void n++, remove: () => void n++, txn: (fn) => fn(), fresh: () => undefined },
+    kv: { get: (k) => kv.get(k), range: (s, e) => kv.range(s, e), put: () => void n++, remove: () => void n++, txn: async (fn) => fn(), txnSync: (fn) => fn(), fresh: () => undefined },
     writes: () => n,
   };
 }
@@ -84,7 +91,8 @@ export class Sidecar {
       put: (k, v) => void map.set(id(k), { key: k, value: v }),
       remove: (k) => void map.delete(id(k)),
       range: (s, e) => [...map.values()].filter((x) => cmp(x.key, s) >= 0 && cmp(x.key, e) < 0).sort((a, b) => cmp(a.key, b.key)),
-      txn: (fn) => fn(),
+      txn: async (fn) => fn(),
+      txnSync: (fn) => fn(),
       fresh: () => undefined,
     }, async () => undefined);
   }
@@ -96,7 +104,8 @@ export class Sidecar {
       put: (k, v) => db.putSync(k, v),
       remove: (k) => void db.removeSync(k),
       range: (s, e) => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>,
-      txn: (fn) => db.transactionSync(fn),
+      txn: (fn) => db.transaction(fn),
+      txnSync: (fn) => db.transactionSync(fn),
       fresh: () => db.resetReadTxn(),
     }, () => db.close());
   }
@@ -113,14 +122,14 @@ export class Sidecar {
   }
 
   /** Brings the sidecar in line with the maildir; new or changed messages get a new modseq. */
-  reconcile(box: string, input: ReconcileInput): ReconcileResult {
+  async reconcile(box: string, input: ReconcileInput): Promise<ReconcileResult> {
     // A synchronous dry run reads one consistent snapshot; if it would write nothing its answer is
     // what the write transaction would have answered at that snapshot.
     this.kv.fresh();
     const dry = dryRun(this.kv);
     const answer = this.reconcileIn(dry.kv, box, input);
     if (dry.writes() === 0) return answer;
-    return this.kv.txn(() => this.reconcileIn(this.kv, box, input));
+    return await this.kv.txn(() => this.reconcileIn(this.kv, box, input));
   }
 
   private reconcileIn(kv: Kv, box: string, input: ReconcileInput): ReconcileResult {
@@ -185,7 +194,7 @@ export class Sidecar {
   /** Records save dates; an existing record is kept unless `overwrite` (a new save of that UID). */
   recordSaveDates(box: string, entries: readonly { uid: number; seconds: number }[], overwrite: boolean): void {
     if (entries.length === 0) return;
-    this.kv.txn(() => {
+    this.kv.txnSync(() => {
       for (const e of entries) {
         if (!overwrite && this.kv.get(['d', box, e.uid]) !== undefined) continue;
         this.kv.put(['d', box, e.uid], e.seconds);
@@ -195,6 +204,6 @@ export class Sidecar {
 
   /** Forgets a deleted mailbox. */
   drop(box: string): void {
-    this.kv.txn(() => this.clear(box));
+    this.kv.txnSync(() => this.clear(box));
   }
 }
