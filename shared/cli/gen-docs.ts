@@ -1,6 +1,7 @@
 /*
  * Generates docs/parameters.md from the two daemons' typed tables: the MTA's main.cf parameters
- * (mta/params.ts: MTA_PARAMS, POSTERN_MTA_PARAMS) and the MDA's dovecot.conf settings
+ * (mta/params.ts: MTA_PARAMS honoured, MTA_ACCEPTED_PARAMS accepted and ignored with a note each,
+ * POSTERN_MTA_PARAMS) and the MDA's dovecot.conf settings
  * (mda/settings.ts: MDA_SETTINGS, POSTERN_SETTINGS, the section tables, the quota plugin keys).
  *
  *   node dist/shared/cli/gen-docs.js dist/mta/params.js dist/mda/settings.js > docs/parameters.md
@@ -21,6 +22,10 @@ export interface MtaParamLike {
   readonly unit?: string;
 }
 
+export interface AcceptedParamLike extends MtaParamLike {
+  readonly note: string;
+}
+
 export interface SettingLike {
   readonly type: string;
   readonly default: string;
@@ -31,6 +36,7 @@ export type SettingTable = Readonly<Record<string, SettingLike>>;
 
 export interface DocTables {
   mtaParams: readonly MtaParamLike[];
+  mtaAcceptedParams: readonly AcceptedParamLike[];
   posternMtaParams: readonly MtaParamLike[];
   mdaSettings: SettingTable;
   posternSettings: SettingTable;
@@ -49,6 +55,14 @@ function mtaRows(params: readonly MtaParamLike[]): string[] {
   const rows = ['| Parameter | Type | Default (Postfix 3.7) |', '|---|---|---|'];
   for (const p of [...params].sort((a, b) => a.name.localeCompare(b.name))) {
     rows.push(`| \`${p.name}\` | ${p.type}${p.unit ? ` (bare number: ${p.unit})` : ''} | ${code(p.default)} |`);
+  }
+  return rows;
+}
+
+function acceptedRows(params: readonly AcceptedParamLike[]): string[] {
+  const rows = ['| Parameter | Default (Postfix 3.7) | Why it has no effect |', '|---|---|---|'];
+  for (const p of [...params].sort((a, b) => a.name.localeCompare(b.name))) {
+    rows.push(`| \`${p.name}\` | ${code(p.default)} | ${p.note.replace(/\|/g, '\\|')} |`);
   }
   return rows;
 }
@@ -77,15 +91,29 @@ export function renderParametersMd(t: DocTables): string {
     '',
     '## MTA: main.cf parameters',
     '',
-    `The ${t.mtaParams.length} parameters below are postern-mta's table (mta/params.ts). A few of them belong to parts`,
-    'not built yet and have no effect today (milters, local/virtual/pipe delivery: see migration.md, "Not',
-    'supported yet"). Every other name in Postfix 3.7\'s catalogue is accepted in main.cf and by `postconf` but has',
-    'no effect. Defaults that depend on',
+    'Every name in Postfix 3.7\'s catalogue is accepted in main.cf and printed by `postconf`; the tables below',
+    'say which ones postern-mta acts on. Defaults that depend on',
     '`compatibility_level` keep Postfix\'s `${{$compatibility_level} <level {…} ? {…} : {…}}` form; host-derived',
     'defaults (myhostname, mydomain, mynetworks, process_id) are computed at start-up and shown empty. Every',
     'parameter may also be set per service with `-o name=value` in master.cf.',
     '',
+    '### Honoured',
+    '',
+    `The ${t.mtaParams.length} parameters postern-mta reads and acts on (mta/params.ts, MTA_PARAMS). The list is checked, not`,
+    'guessed: test/mta/params-honoured.test.ts runs the daemon, the restriction engine and the tools with a read',
+    'recorder and fails when one of them is never read, or when the code reads a parameter missing here. A few are',
+    'read only to be expanded inside other values (`$mail_name` in smtpd_banner, `$compatibility_level`, `$stress`).',
+    '',
     ...mtaRows(t.mtaParams),
+    '',
+    '### Accepted but ignored',
+    '',
+    `These ${t.mtaAcceptedParams.length} parameters are accepted in main.cf (and by \`postconf\`) but postern-mta does not read them;`,
+    'setting them changes nothing. They are listed because a Postfix configuration commonly sets them; the last',
+    'column says what is missing. Catalogue names in neither table are ignored the same way. See also',
+    'migration.md, "Not supported yet".',
+    '',
+    ...acceptedRows(t.mtaAcceptedParams),
     '',
     '### Postern-only MTA parameters',
     '',
@@ -132,6 +160,7 @@ export function tablesFromModules(mta: Record<string, unknown>, mda: Record<stri
   };
   return {
     mtaParams: need<readonly MtaParamLike[]>(mta, 'MTA_PARAMS'),
+    mtaAcceptedParams: need<readonly AcceptedParamLike[]>(mta, 'MTA_ACCEPTED_PARAMS'),
     posternMtaParams: need<readonly MtaParamLike[]>(mta, 'POSTERN_MTA_PARAMS'),
     mdaSettings: need<SettingTable>(mda, 'MDA_SETTINGS'),
     posternSettings: need<SettingTable>(mda, 'POSTERN_SETTINGS'),

@@ -26,6 +26,10 @@ test('docs/parameters.md is up to date with mta/params.ts and mda/settings.ts', 
 test('every MTA parameter and MDA setting has its row with its default', () => {
   const doc = rendered();
   for (const p of [...mta.MTA_PARAMS, ...mta.POSTERN_MTA_PARAMS]) assert.ok(doc.includes(`| \`${p.name}\` | ${p.type}`), p.name);
+  const accepted = doc.slice(doc.indexOf('### Accepted but ignored'), doc.indexOf('### Postern-only MTA parameters'));
+  for (const p of mta.MTA_ACCEPTED_PARAMS) assert.ok(accepted.includes(`| \`${p.name}\` |`), p.name);
+  assert.match(accepted, /^\| `smtpd_milters` \| \(empty\) \| milters are not supported \|$/m);
+  assert.doesNotMatch(accepted, /`virtual_transport`/);
   for (const name of [...Object.keys(mda.MDA_SETTINGS), ...Object.keys(mda.POSTERN_SETTINGS)]) assert.ok(doc.includes(`| \`${name}\` |`), name);
   assert.match(doc, /^\| `virtual_transport` \| string \| `virtual` \|$/m);
   assert.match(doc, /^\| `mail_location` \| str \| \(empty\) \|$/m);

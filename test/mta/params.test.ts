@@ -1,13 +1,13 @@
-/* The MTA parameter table agrees with the Postfix 3.7.11 catalogue. */
+/* The MTA parameter tables (honoured and accepted-but-ignored) agree with the Postfix 3.7.11 catalogue. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MTA_PARAMS, isHonoured } from '../../mta/params.js';
+import { MTA_ACCEPTED_PARAMS, MTA_PARAMS, isHonoured } from '../../mta/params.js';
 import { POSTFIX_PARAM_DEFAULTS } from '../../shared/config/postfix/param-catalogue.js';
 
 const catalogue = new Map(POSTFIX_PARAM_DEFAULTS);
 
 test('every MTA parameter is a Postfix parameter with the same default text', () => {
-  for (const p of MTA_PARAMS) {
+  for (const p of [...MTA_PARAMS, ...MTA_ACCEPTED_PARAMS]) {
     assert.ok(catalogue.has(p.name), p.name);
     assert.equal(p.default, catalogue.get(p.name), p.name);
   }

@@ -6,8 +6,10 @@
  * This is the API other components use (postmap, postalias, the MTA daemons):
  *   loadPostfixConfig({ configDir, overrides }) -> PostfixConfig; splitList(value).
  * Only loadPostfixConfig reads files; postfixConfigFromText is pure (apart from host defaults,
- * which can be injected). Distrusts main.cf: syntax errors throw ConfigSyntaxError; a missing file
- * throws ConfigOpenError (`open DIR/main.cf: No such file or directory`).
+ * which can be injected). Reads can be observed (ConfigOptions.onRead, or process-wide with
+ * setConfigReadObserver) so a test can list the parameters a code path reads; when nobody
+ * observes, the config is built exactly as without the option. Distrusts main.cf: syntax errors
+ * throw ConfigSyntaxError; a missing file throws ConfigOpenError (`open DIR/main.cf: No such file or directory`).
  */
 import { readFileSync } from 'node:fs';
 import { ConfigOpenError, strerror } from '../../errors/config-error.js';
@@ -46,6 +48,26 @@ export interface ConfigOptions {
   host?: HostInfo;
   /** How main.cf bytes become a string: 'utf8' (default) or 'latin1' (byte-exact, for editors). */
   encoding?: 'utf8' | 'latin1';
+  /**
+   * Called with every parameter name the configuration is asked about: get/getList/getBool/getTime/
+   * getInt/raw/text, and each `$name` a value's expansion looks up (so `mail_name` counts when
+   * smtpd_banner's default is read). Default: the process-wide observer, if one is set.
+   */
+  onRead?: ConfigReadObserver;
+}
+
+export type ConfigReadObserver = (name: string) => void;
+
+let processObserver: ConfigReadObserver | undefined;
+
+/**
+ * Observes every PostfixConfig built from now on without its own onRead (tests: which parameters
+ * does startMta, or a tool, read?). Returns the previous observer, to restore it; pass undefined to stop.
+ */
+export function setConfigReadObserver(observer: ConfigReadObserver | undefined): ConfigReadObserver | undefined {
+  const previous = processObserver;
+  processObserver = observer;
+  return previous;
 }
 
 /** Builds a PostfixConfig from main.cf text (pure apart from the default host info). */
@@ -71,17 +93,20 @@ export function postfixConfigFromText(text: string, opts: ConfigOptions & { file
     if (name === 'mydomain') return defaultMyDomain(cfg.get('myhostname'));
     return builtinDefault(name, host, () => cfg.get('mynetworks_style'));
   };
+  const observe = opts.onRead ?? processObserver;
+  const lookup = observe === undefined ? lookupText : (name: string) => (observe(name), lookupText(name));
   const cfg: PostfixConfig = {
     configDir: opts.configDir,
     mainCfPath: file,
     mainCf,
-    raw: (name) => values.get(name),
-    text: lookupText,
+    raw: observe === undefined ? (name) => values.get(name) : (name) => (observe(name), values.get(name)),
+    text: lookup,
     get(name) {
+      observe?.(name);
       const hit = cache.get(name);
       if (hit !== undefined) return hit;
       const t = lookupText(name);
-      const v = t === undefined ? '' : expandOrThrow(t, lookupText);
+      const v = t === undefined ? '' : expandOrThrow(t, lookup);
       cache.set(name, v);
       return v;
     },
