@@ -6,6 +6,7 @@
  * lmtp_save_to_detail_mailbox; a missing one is created with lda_mailbox_autocreate, else the
  * mail falls back to INBOX as Dovecot logs it), check quota, and save through the storage API.
  * Each outcome is `saved` only once storage.deliver() resolved, i.e. the file is fsync'd in new/.
+ * A user's store stays open for a moment between deliveries (store-cache.ts).
  *
  * Logs Dovecot's lines under `lmtp(<user>)<pid><rcpt-id>`: `msgid=<…>: saved mail to INBOX`,
  * `save failed to open mailbox …`, `save failed to INBOX: Quota exceeded …`. Never the body.
@@ -22,6 +23,7 @@ import { INTERNAL_ERROR_TEXT, isStorageError, openQuota, StorageError, type Mail
 import { messageIdForLog, traceHeaders } from './headers.js';
 import { limitsFor, quotaConfig, quotaRootOf } from './quota-rules.js';
 import { splitRecipient } from './recipient.js';
+import { DeliveryStoreCache, type StoreLease } from './store-cache.js';
 import type { DeliverySettings } from './settings.js';
 import type { DeliveryAgent, DeliveryEnvelope, DeliveryOutcome, DeliveryTarget, RecipientLookup } from './types.js';
 
@@ -56,6 +58,8 @@ function asStorageError(err: unknown): StorageError {
 }
 
 export class LdaAgent implements DeliveryAgent {
+  private readonly stores = new DeliveryStoreCache();
+
   constructor(private readonly o: LdaAgentOptions) {}
 
   async lookup(address: string, localPart: string, domain: string, session: { sessionId: string; remoteIp?: string; localIp?: string }): Promise<RecipientLookup> {
@@ -106,17 +110,19 @@ export class LdaAgent implements DeliveryAgent {
     const s = this.o.settings;
     const { user, fields, detail } = t.rcpt;
     const log = this.o.logFor(`lmtp(${user})<${process.pid}><${t.id}>`);
-    let store: MailStore | undefined;
+    let lease: StoreLease | undefined;
+    let ok = false;
     let mailbox = 'INBOX';
     try {
-      const mu = await openUserMail(user, fields, { mailLocation: s.mail_location, service: 'lmtp', separator: s.separator });
-      store = mu.store;
+      lease = await this.stores.acquire(JSON.stringify([user, fields]),
+        () => openUserMail(user, fields, { mailLocation: s.mail_location, service: 'lmtp', separator: s.separator }));
+      const store: MailStore = lease.mail.store;
       const qc = quotaConfig(s.mail_plugins, s.plugin, fields);
       const quota = qc === undefined ? undefined : openQuota(store, quotaRootOf(qc));
       const save = async (box: string): Promise<SaveResult> => {
         if (qc !== undefined) await quota?.check(limitsFor(qc, box), size);
         // DURABILITY: resolves only after tmp/ → new/ rename and directory fsync.
-        const res = await store!.deliver(box, full);
+        const res = await store.deliver(box, full);
         await quota?.record(size).catch((err: unknown) => log.error(`quota: ${err instanceof Error ? err.message : String(err)}`));
         return res;
       };
@@ -125,6 +131,7 @@ export class LdaAgent implements DeliveryAgent {
           mailbox = detail;
           const r = await this.saveDetail(store, detail, save);
           log.info(mdaEvents.lmtp.saved(msgid, detail));
+          ok = true;
           return { kind: 'saved', mailbox: detail, uid: r.uid };
         } catch (err) {
           const e = asStorageError(err);
@@ -135,6 +142,7 @@ export class LdaAgent implements DeliveryAgent {
       }
       const r = await save('INBOX');
       log.info(mdaEvents.lmtp.saved(msgid, 'INBOX'));
+      ok = true;
       return { kind: 'saved', mailbox: 'INBOX', uid: r.uid };
     } catch (err) {
       const e = asStorageError(err);
@@ -142,7 +150,7 @@ export class LdaAgent implements DeliveryAgent {
       if (e.kind === 'TEMP' || e.kind === 'PERM') log.error(e.logDetail);
       return { kind: 'failed', error: e };
     } finally {
-      await store?.close().catch(() => undefined);
+      await lease?.release(!ok);
     }
   }
 
