@@ -10,14 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { oracleSkip } from '../../../helpers/oracle.js';
 import { createDovecotInstance } from '../../../helpers/dovecot-instance.js';
-import { startTestServer, TestClient, untimed } from './harness.js';
-
-const top = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
-const corpusDir = process.env['POSTERN_CORPUS'] ?? resolve(top, '../shared/corpus');
+import { startTestServer, TestClient } from './harness.js';
+import { corpusDir, responseLines, splitByTag, type Reply } from './interop-helpers.js';
 
 /** Messages whose ENVELOPE/BODYSTRUCTURE still differ (see test/mda/imap/message/dovecot-interop.test.ts). */
 const MESSAGE_LEVEL_DIFFERENT = new Set([
@@ -67,45 +64,6 @@ const KNOWN: Record<string, string> = {
   'UID FETCH 1:* (BINARY.SIZE[2])': 'same Dovecot BINARY.SIZE quirk (Quoted-Printable spelled in mixed case)',
   'UID SEARCH BODY "Grüße"': 'charset UTF-7 bodies are not decoded (no UTF-7 decoder on the platform)',
 };
-
-interface Reply {
-  untagged: string[];
-  tagged: string;
-}
-
-/** Splits a transcript into replies by tag (`t<i>`), untagged lines belong to the next tagged line. */
-function splitByTag(lines: string[]): Map<string, Reply> {
-  const out = new Map<string, Reply>();
-  let pending: string[] = [];
-  for (const l of lines) {
-    const m = /^([A-Za-z0-9]+) (OK|NO|BAD)/.exec(l);
-    if (m) {
-      out.set(m[1]!, { untagged: pending, tagged: untimed(l).replace(/^[A-Za-z0-9]+ /, '') });
-      pending = [];
-    } else if (l.startsWith('* ')) pending.push(l);
-  }
-  return out;
-}
-
-/** Response lines of a byte string, literals kept inside their line. */
-function responseLines(s: string): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  let start = 0;
-  while (pos < s.length) {
-    const nl = s.indexOf('\r\n', pos);
-    if (nl < 0) break;
-    const m = /\{([0-9]+)\}$/.exec(s.slice(pos, nl));
-    if (m) {
-      pos = nl + 2 + Number(m[1]);
-      continue;
-    }
-    out.push(s.slice(start, nl));
-    pos = nl + 2;
-    start = pos;
-  }
-  return out;
-}
 
 test('same maildir, same answers: real Dovecot imap vs Postern', { skip: oracleSkip('doveadm') }, async (t) => {
   const manifest = JSON.parse(readFileSync(join(corpusDir, 'manifest.json'), 'utf8')) as { messages: { file: string }[] };
