@@ -105,3 +105,29 @@ export function isMimeTokenChar(c: number): boolean {
   if (c <= 0x20 || c === 0x7f) return false;
   return !'()<>@,;:\\"/[]?='.includes(String.fromCharCode(c));
 }
+
+/**
+ * The position after the whitespace, line breaks and (nested, escaped) comments at `pos`, the way
+ * Dovecot's message-date.c and message-id.c skip CFWS: an unterminated comment runs to the end.
+ */
+export function skipCfws(s: string, pos: number): number {
+  for (;;) {
+    const c = s[pos];
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') pos++;
+    else if (c === '(') {
+      let depth = 0;
+      while (pos < s.length) {
+        const d = s[pos++];
+        if (d === '\\') pos++;
+        else if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+    } else return pos;
+  }
+}
+
+/** The end of the RFC 5322 atext run starting at `pos`. */
+export function atextEnd(s: string, pos: number): number {
+  while (pos < s.length && isAtext(s.charCodeAt(pos))) pos++;
+  return pos;
+}

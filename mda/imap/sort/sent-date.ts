@@ -11,32 +11,20 @@
  * Distrusts: the header (any text).
  */
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+import { atextEnd, skipCfws } from '../message/rfc822-tokens.js';
 
-const ATEXT = /[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\x80-\uffff]/;
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 class Atoms {
   pos = 0;
   constructor(readonly s: string) {}
   skipCfws(): void {
-    for (;;) {
-      const c = this.s[this.pos];
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.pos++;
-      else if (c === '(') {
-        let depth = 0;
-        while (this.pos < this.s.length) {
-          const d = this.s[this.pos++];
-          if (d === '\\') this.pos++;
-          else if (d === '(') depth++;
-          else if (d === ')' && --depth === 0) break;
-        }
-      } else return;
-    }
+    this.pos = skipCfws(this.s, this.pos);
   }
   /** Next atom ('' at the end or before a special). */
   atom(): string {
     const start = this.pos;
-    while (this.pos < this.s.length && ATEXT.test(this.s[this.pos]!)) this.pos++;
+    this.pos = atextEnd(this.s, this.pos);
     const a = this.s.slice(start, this.pos);
     if (a !== '') this.skipCfws();
     return a;

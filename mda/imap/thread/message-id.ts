@@ -7,30 +7,18 @@
  * Pure; distrusts the header text (never throws).
  */
 
-const ATEXT = /[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\x80-\uffff]/;
+import { atextEnd, skipCfws } from '../message/rfc822-tokens.js';
 
 class Cursor {
   constructor(readonly s: string, public pos: number) {}
   skipCfws(): void {
-    for (;;) {
-      const c = this.s[this.pos];
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.pos++;
-      else if (c === '(') {
-        let depth = 0;
-        while (this.pos < this.s.length) {
-          const d = this.s[this.pos++];
-          if (d === '\\') this.pos++;
-          else if (d === '(') depth++;
-          else if (d === ')' && --depth === 0) break;
-        }
-      } else return;
-    }
+    this.pos = skipCfws(this.s, this.pos);
   }
   dotAtom(): string | undefined {
     let out = '';
     for (;;) {
       const start = this.pos;
-      while (this.pos < this.s.length && ATEXT.test(this.s[this.pos]!)) this.pos++;
+      this.pos = atextEnd(this.s, this.pos);
       if (this.pos === start) return undefined;
       out += this.s.slice(start, this.pos);
       this.skipCfws();
