@@ -17,36 +17,7 @@ import { startDovecot } from '../helpers/dovecot-daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFakeLmtp } from './delivery/fake-lmtp.js';
 import { freePort } from '../helpers/free-port.js';
-import { connect } from 'node:net';
-
-/** A minimal SMTP client: sends the lines one reply at a time, returns every reply. */
-async function smtpSession(port: number, lines: string[]): Promise<string[]> {
-  const sock = connect(port, '127.0.0.1');
-  sock.setEncoding('latin1');
-  let buf = '';
-  const replies: string[] = [];
-  let waiter: (() => void) | undefined;
-  sock.on('data', (d: string) => {
-    buf += d;
-    let m: RegExpExecArray | null;
-    while ((m = /^(\d{3}) .*\r\n/m.exec(buf))) {
-      const end = m.index + m[0].length;
-      replies.push(buf.slice(0, end).trimEnd());
-      buf = buf.slice(end);
-      waiter?.();
-    }
-  });
-  const next = async (n: number) => {
-    while (replies.length < n) await new Promise<void>((r) => (waiter = r));
-  };
-  await next(1);
-  for (const [i, l] of lines.entries()) {
-    sock.write(`${l}\r\n`);
-    await next(i + 2);
-  }
-  sock.end();
-  return replies;
-}
+import { smtpSession } from '../helpers/smtp-client.js';
 
 const TOP = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(TOP, 'bin');

@@ -19,7 +19,7 @@ import type { QueueRecord } from '../../mta/queue/types.js';
 import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../helpers/free-port.js';
 import { startFakeSmtp } from '../helpers/smtp-sink.js';
-import { smtpSession } from './smtp-client.js';
+import { smtpSession } from '../helpers/smtp-client.js';
 
 const TOP = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(TOP, 'bin');

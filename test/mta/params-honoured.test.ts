@@ -20,7 +20,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +42,7 @@ import { runTableTool, type ToolIo } from '../../mta/cli/table-tool.js';
 import { runNewaliases } from '../../mta/cli/table-newaliases.js';
 import { postfixMain } from '../../mta/cli/postfix.js';
 import { freePort } from '../helpers/free-port.js';
+import { smtpSession } from '../helpers/smtp-client.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CATALOGUE = new Set(POSTFIX_PARAM_DEFAULTS.map(([n]) => n));
@@ -120,33 +120,6 @@ function writeConfig(dir: string, ports: number[]): string {
     '',
   ].join('\n'));
   return etc;
-}
-
-async function smtpSession(port: number, lines: string[]): Promise<string[]> {
-  const sock = connect(port, '127.0.0.1');
-  sock.setEncoding('latin1');
-  let buf = '';
-  const replies: string[] = [];
-  let waiter: (() => void) | undefined;
-  sock.on('data', (d: string) => {
-    buf += d;
-    let m: RegExpExecArray | null;
-    while ((m = /^(\d{3}) .*\r\n/m.exec(buf))) {
-      replies.push(buf.slice(0, m.index + m[0].length).trimEnd());
-      buf = buf.slice(m.index + m[0].length);
-      waiter?.();
-    }
-  });
-  const next = async (n: number) => {
-    while (replies.length < n) await new Promise<void>((r) => (waiter = r));
-  };
-  await next(1);
-  for (const [i, l] of lines.entries()) {
-    sock.write(`${l}\r\n`);
-    await next(i + 2);
-  }
-  sock.end();
-  return replies;
 }
 
 /** Runs a tool's main; CliExit (a fatal) is a status like any other. */

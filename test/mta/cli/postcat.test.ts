@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { ARRIVAL_MS, queueFixture, runTool, withStore } from '../queue/cli-helpers.js';
 import { oracleSkip } from '../../helpers/oracle.js';
 import { startPostfix } from '../../helpers/postfix-instance.js';
-import { smtpSession } from '../smtp-client.js';
+import { smtpSession } from '../../helpers/smtp-client.js';
 import { queueFileRecords, recordLength } from '../../../mta/cli/postcat-records.js';
 import type { QueueRecord } from '../../../mta/queue/types.js';
 

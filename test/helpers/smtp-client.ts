@@ -1,5 +1,5 @@
 /*
- * A minimal SMTP client for MTA tests: sends lines one reply at a time and returns every reply
+ * A minimal SMTP client for tests: sends lines one reply at a time and returns every reply
  * (multi-line replies joined), with a deadline so a silent server fails the test instead of hanging.
  */
 import { connect } from 'node:net';
