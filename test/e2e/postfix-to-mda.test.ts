@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { oracleSkip } from '../helpers/oracle.js';
 import { startPostfix } from '../helpers/postfix-instance.js';
-import { SmtpDialog } from '../mda/auth/smtp-dialog.js';
+import { SmtpClient } from '../helpers/smtp-client.js';
 import { startMdaDaemon } from '../mda/lmtp/mda-daemon.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -45,7 +45,7 @@ test('real Postfix delivers over LMTP into our maildir and bounces unknown users
       smtpd_relay_restrictions: 'permit_sasl_authenticated, reject_unauth_destination',
     },
   });
-  const c = await SmtpDialog.open(pf.host, pf.port);
+  const c = await SmtpClient.open(pf.host, pf.port, { timeoutMs: 20_000 });
   try {
     assert.equal((await c.reply()).code, 220);
     assert.equal((await c.cmd('EHLO client.example')).code, 250);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { EXAMPLE_PASSWORDS, type ExampleSetup } from './config-rewrite.js';
 import { imapLogin, pop3Session } from './python-clients.js';
-import { authPlain, SmtpClient } from './smtp-client.js';
+import { authPlain, SmtpClient } from '../helpers/smtp-client.js';
 
 /** The address outside clients connect from: not in the example's mynetworks (127.0.0.1/32). */
 export const OUTSIDE = '127.0.0.2';

@@ -15,7 +15,7 @@ import { authSettingsFromText } from '../../../mda/auth/settings.js';
 import { passwdFilePassdb, passwdFileUserdb, parsePasswdFileArgs } from '../../../mda/auth/passwd-file.js';
 import { startAuthServer } from '../../../mda/auth/server.js';
 import { generate } from '../../../mda/auth/schemes/registry.js';
-import { SmtpDialog } from './smtp-dialog.js';
+import { SmtpClient } from '../../helpers/smtp-client.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const isRoot = process.getuid?.() === 0;
@@ -55,8 +55,8 @@ test('real Postfix authenticates through our auth-client socket', {
     },
   });
 
-  const session = async (fn: (c: SmtpDialog) => Promise<void>): Promise<void> => {
-    const c = await SmtpDialog.open(pf.host, pf.port);
+  const session = async (fn: (c: SmtpClient) => Promise<void>): Promise<void> => {
+    const c = await SmtpClient.open(pf.host, pf.port, { timeoutMs: 20_000 });
     try {
       assert.equal((await c.reply()).code, 220);
       const ehlo = await c.cmd('EHLO probe.test.example');

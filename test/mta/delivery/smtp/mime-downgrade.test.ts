@@ -19,7 +19,7 @@ import { oracleSkip } from '../../../helpers/oracle.js';
 import { makeTraversable, startPostfix } from '../../../helpers/postfix-instance.js';
 import { freePort } from '../../../helpers/free-port.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { SmtpClient } from '../../../e2e/smtp-client.js';
+import { SmtpClient } from '../../../helpers/smtp-client.js';
 import { harness, request } from './harness.js';
 
 const isRoot = process.getuid?.() === 0;
