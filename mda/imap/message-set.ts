@@ -7,23 +7,13 @@
  */
 import type { MessageInfo } from '../storage/api.js';
 import { COMMAND_TEXT, ImapSyntaxError } from './proto/errors.js';
-import { parseSequenceSet, STAR, type SequenceSet } from './proto/sequence-set.js';
+import { parseSequenceSet, rangesContain, STAR, type SequenceSet } from './proto/sequence-set.js';
 import type { ImapArg } from './proto/values.js';
 import type { ImapSession } from './session.js';
 
 export function parseSetArg(arg: ImapArg | undefined): SequenceSet {
   if (arg?.type !== 'atom') throw new ImapSyntaxError(COMMAND_TEXT.invalidMessageset);
   return parseSequenceSet(arg.value);
-}
-
-function matches(set: SequenceSet & { type: 'ranges' }, n: number, star: number): boolean {
-  for (const r of set.ranges) {
-    let a = r.start === STAR ? star : r.start;
-    let b = r.end === STAR ? star : r.end;
-    if (a > b) [a, b] = [b, a];
-    if (n >= a && n <= b) return true;
-  }
-  return false;
 }
 
 /** The messages a set names, in sequence order. */
@@ -36,7 +26,7 @@ export function messagesOf(session: ImapSession, set: SequenceSet, uid: boolean)
   }
   if (uid) {
     const star = all.length > 0 ? all[all.length - 1]!.uid : 0;
-    return all.filter((m) => matches(set, m.uid, star));
+    return all.filter((m) => rangesContain(set.ranges, m.uid, star));
   }
   const count = all.length;
   for (const r of set.ranges) {
@@ -46,7 +36,7 @@ export function messagesOf(session: ImapSession, set: SequenceSet, uid: boolean)
     }
   }
   if (count === 0) return [];
-  return all.filter((m) => matches(set, m.seq, count));
+  return all.filter((m) => rangesContain(set.ranges, m.seq, count));
 }
 
 /** UIDs a set argument names. */

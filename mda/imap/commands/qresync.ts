@@ -10,7 +10,7 @@
 import type { MailboxView } from '../../storage/api.js';
 import type { Completion } from '../command.js';
 import { ImapSyntaxError } from '../proto/errors.js';
-import { parseSequenceSet, STAR, type SequenceSet } from '../proto/sequence-set.js';
+import { parseSequenceSet, rangesContain, type SequenceSet } from '../proto/sequence-set.js';
 import type { ImapArg } from '../proto/values.js';
 import { formatRuns } from '../search/return-options.js';
 import type { ImapSession } from '../session.js';
@@ -42,12 +42,7 @@ export function parseQresyncParams(arg: ImapArg | undefined): QresyncParams {
 function inSet(set: SequenceSet | undefined, uid: number, maxUid: number): boolean {
   if (set === undefined) return true;
   if (set.type === 'saved') return false;
-  return set.ranges.some((r) => {
-    let a = r.start === STAR ? maxUid : r.start;
-    let b = r.end === STAR ? maxUid : r.end;
-    if (a > b) [a, b] = [b, a];
-    return uid >= a && uid <= b;
-  });
+  return rangesContain(set.ranges, uid, maxUid);
 }
 
 /** `* VANISHED (EARLIER) …` for UIDs expunged after `modseq` that the client may know. */

@@ -63,6 +63,17 @@ export function expandSequenceSet(set: SequenceSet, max: number, saved: readonly
   return [...out].sort((x, y) => x - y);
 }
 
+/** True if `n` lies in one of the ranges, `*` standing for `star`; a:b == b:a. */
+export function rangesContain(ranges: readonly SeqRange[], n: number, star: number): boolean {
+  for (const r of ranges) {
+    let a = r.start === STAR ? star : r.start;
+    let b = r.end === STAR ? star : r.end;
+    if (a > b) [a, b] = [b, a];
+    if (n >= a && n <= b) return true;
+  }
+  return false;
+}
+
 export function formatSequenceSet(set: SequenceSet): string {
   if (set.type === 'saved') return '$';
   const n = (v: number) => (v === STAR ? '*' : String(v));

@@ -18,7 +18,7 @@ import { hasSaveDates, saveDateOf, type MailboxView, type MessageInfo } from '..
 import { parseMessage, type ParsedMessage } from '../message/message.js';
 import type { MimePart } from '../message/mime-structure.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
-import { STAR, type SequenceSet } from '../proto/sequence-set.js';
+import { rangesContain, type SequenceSet } from '../proto/sequence-set.js';
 import type { SearchKey } from '../proto/search-keys.js';
 import { decodeCharset, decodeHeaderValue, searchForm } from './decode-text.js';
 
@@ -43,13 +43,7 @@ export function sentDay(value: string): number | undefined {
 
 function inSet(set: SequenceSet, n: number, star: number, saved: readonly number[], uidOf: number): boolean {
   if (set.type === 'saved') return saved.includes(uidOf);
-  for (const r of set.ranges) {
-    let a = r.start === STAR ? star : r.start;
-    let b = r.end === STAR ? star : r.end;
-    if (a > b) [a, b] = [b, a];
-    if (n >= a && n <= b) return true;
-  }
-  return false;
+  return rangesContain(set.ranges, n, star);
 }
 
 class MessageContext {
