@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { createDovecotInstance, type DovecotInstance } from '../../helpers/dovecot-instance.js';
 import { oracleSkip } from '../../helpers/oracle.js';
 import { openMailStore } from '../../../mda/storage/api.js';
-import { corpus, CORPUS, logCollector, memIo } from './helpers.js';
+import { corpus, CORPUS, loggedInAuth, logCollector, memIo } from './helpers.js';
 import { Pop3Session } from '../../../mda/pop3/session.js';
 import { inProcessSessionLocks } from '../../../mda/pop3/session-lock.js';
 import { pop3SettingsFromText } from '../../../mda/pop3/settings.js';
-import type { Pop3Auth } from '../../../mda/pop3/auth.js';
 
 const skip = oracleSkip('doveadm');
 
@@ -43,13 +42,7 @@ function dovecotPop3(inst: DovecotInstance, script: string[]): Buffer {
 
 /** Postern's POP3 state machine on the same maildir, already logged in; returns what it wrote after login. */
 async function posternPop3(inst: DovecotInstance, script: string[], settings: Record<string, string> = {}): Promise<Buffer> {
-  const never: Pop3Auth = {
-    mechanisms: () => [{ name: 'PLAIN', plaintext: true }],
-    start: () => ({ step: async () => ({ kind: 'done', outcome: { kind: 'ok', user: inst.user, passdbExtra: [] } }) }),
-    apopEnabled: false,
-    apop: async () => ({ kind: 'fail', temp: false, nodelay: false }),
-    failureDelayMs: 0,
-  };
+  const never = loggedInAuth(inst.user);
   const io = memIo();
   const s = new Pop3Session({
     settings: pop3SettingsFromText(settings),

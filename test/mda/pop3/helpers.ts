@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { AuthService } from '../../../mda/auth/auth-service.js';
 import { parsePasswdFileArgs, passwdFilePassdb, passwdFileUserdb } from '../../../mda/auth/passwd-file.js';
 import { authSettingsFromText } from '../../../mda/auth/settings.js';
-import { authServicePop3Auth } from '../../../mda/pop3/auth.js';
+import { authServicePop3Auth, type Pop3Auth } from '../../../mda/pop3/auth.js';
 import type { Pop3Io } from '../../../mda/pop3/io.js';
 import { Pop3Session, type Pop3SessionDeps } from '../../../mda/pop3/session.js';
 import { inProcessSessionLocks } from '../../../mda/pop3/session-lock.js';
@@ -115,6 +115,17 @@ export function makeEnv(t: TestContext, opts: EnvOptions = {}): Env {
       stores.push(s);
       return s;
     },
+  };
+}
+
+/** An authenticator that logs every PLAIN attempt in as `user` (the session starts already trusted). */
+export function loggedInAuth(user: string): Pop3Auth {
+  return {
+    mechanisms: () => [{ name: 'PLAIN', plaintext: true }],
+    start: () => ({ step: async () => ({ kind: 'done', outcome: { kind: 'ok', user, passdbExtra: [] } }) }),
+    apopEnabled: false,
+    apop: async () => ({ kind: 'fail', temp: false, nodelay: false }),
+    failureDelayMs: 0,
   };
 }
 

@@ -16,11 +16,10 @@ import { createDovecotInstance, type DovecotInstance } from '../../helpers/dovec
 import { oracleSkip } from '../../helpers/oracle.js';
 import { openMailStore } from '../../../mda/storage/api.js';
 import { POP3_LOCK_FILE } from '../../../mda/storage/pop3-session-lock.js';
-import { logCollector, memIo, type MemIo } from './helpers.js';
+import { loggedInAuth, logCollector, memIo, type MemIo } from './helpers.js';
 import { Pop3Session } from '../../../mda/pop3/session.js';
 import { inProcessSessionLocks } from '../../../mda/pop3/session-lock.js';
 import { pop3SettingsFromText } from '../../../mda/pop3/settings.js';
-import type { Pop3Auth } from '../../../mda/pop3/auth.js';
 
 const skip = oracleSkip('doveadm') || (existsSync('/usr/lib/dovecot/pop3') ? false : 'no /usr/lib/dovecot/pop3');
 
@@ -72,13 +71,7 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
 
 /** Our POP3 session on the instance's maildir with pop3_lock_session = yes; logs in and returns the reply. */
 async function posternLogin(inst: DovecotInstance): Promise<{ s: Pop3Session; io: MemIo; reply: string }> {
-  const auth: Pop3Auth = {
-    mechanisms: () => [{ name: 'PLAIN', plaintext: true }],
-    start: () => ({ step: async () => ({ kind: 'done', outcome: { kind: 'ok', user: inst.user, passdbExtra: [] } }) }),
-    apopEnabled: false,
-    apop: async () => ({ kind: 'fail', temp: false, nodelay: false }),
-    failureDelayMs: 0,
-  };
+  const auth = loggedInAuth(inst.user);
   const io = memIo();
   const s = new Pop3Session({
     settings: pop3SettingsFromText({ pop3_lock_session: 'yes', postern_pop3_lock_timeout: '500 ms' }),
