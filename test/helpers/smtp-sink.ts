@@ -4,8 +4,10 @@
  * with reply text, `close` (drop the connection), `stall` (never answer) or nothing (default reply).
  * STARTTLS upgrades with the given key/certificate, or misbehaves (`broken`: garbage instead of a
  * TLS handshake). Records every command line and every message received.
+ * startRealSmtpSink runs Postfix's own smtp-sink(1) instead, for interop tests.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { TestContext } from 'node:test';
 
@@ -239,4 +241,26 @@ async function dialogue(plain: Socket, o: FakeSmtpOptions, st: FakeSmtpServer, s
     }
     if (!go) return;
   }
+}
+
+/**
+ * Postfix's smtp-sink on addr:port with extra arguments, stopped when the test ends; as root it runs
+ * as `user`. Resolves once it accepts connections (tries for 5 s).
+ */
+export async function startRealSmtpSink(t: TestContext, addr: string, port: number, args: readonly string[] = [], user = 'nobody'): Promise<void> {
+  const isRoot = process.getuid?.() === 0;
+  const child = spawn('/usr/sbin/smtp-sink', [...(isRoot ? ['-u', user] : []), ...args, `${addr}:${port}`, '100'], { stdio: 'ignore' });
+  t.after(() => {
+    child.kill('SIGTERM');
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const s = connect(port, addr);
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('smtp-sink did not start');
 }

@@ -6,13 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { oracleSkip } from '../../../helpers/oracle.js';
 import { tempDir } from '../../../helpers/tmp.js';
+import { startRealSmtpSink } from '../../../helpers/smtp-sink.js';
 import { makeTraversable, startPostfix } from '../../../helpers/postfix-instance.js';
 import { AuthService } from '../../../../mda/auth/auth-service.js';
 import { authSettingsFromText } from '../../../../mda/auth/settings.js';
@@ -22,23 +20,6 @@ import { harness, request } from './harness.js';
 
 const isRoot = process.getuid?.() === 0;
 
-async function startSink(t: TestContext, addr: string, port: number, args: string[] = []): Promise<void> {
-  const child = spawn('/usr/sbin/smtp-sink', [...(isRoot ? ['-u', 'nobody'] : []), ...args, `${addr}:${port}`, '100'], { stdio: 'ignore' });
-  t.after(() => {
-    child.kill('SIGTERM');
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = connect(port, addr);
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('smtp-sink did not start');
-}
-
 test('real smtp-sink: delivery and its failure modes', { skip: oracleSkip('smtp-sink'), timeout: 60_000 }, async (t) => {
   const h = await harness(t, {
     'sink.test': { MX: [{ pref: 10, exchange: 'mx.sink.test' }] },
@@ -47,10 +28,10 @@ test('real smtp-sink: delivery and its failure modes', { skip: oracleSkip('smtp-
     'hard.test': { A: ['127.0.0.42'] },
     'drop.test': { A: ['127.0.0.43'] },
   });
-  await startSink(t, '127.0.0.40', h.port);
-  await startSink(t, '127.0.0.41', h.port, ['-r', 'rcpt']);
-  await startSink(t, '127.0.0.42', h.port, ['-f', 'mail']);
-  await startSink(t, '127.0.0.43', h.port, ['-q', 'data']);
+  await startRealSmtpSink(t, '127.0.0.40', h.port);
+  await startRealSmtpSink(t, '127.0.0.41', h.port, ['-r', 'rcpt']);
+  await startRealSmtpSink(t, '127.0.0.42', h.port, ['-f', 'mail']);
+  await startRealSmtpSink(t, '127.0.0.43', h.port, ['-q', 'data']);
   const agent = h.agent({ smtp_tls_security_level: 'may' });
   const ok = await agent.deliver(request({ nexthop: `sink.test:${h.port}`, to: ['a@sink.test', 'b@sink.test'], envid: 'e1', ret: 'FULL' }));
   assert.deepEqual(ok.map((o) => [o.kind, o.dsnStatus, o.relay]), [

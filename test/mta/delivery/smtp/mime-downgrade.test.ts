@@ -9,12 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
-import { startFakeSmtp } from '../../../helpers/smtp-sink.js';
+import { startFakeSmtp, startRealSmtpSink } from '../../../helpers/smtp-sink.js';
 import { oracleSkip } from '../../../helpers/oracle.js';
 import { makeTraversable, startPostfix } from '../../../helpers/postfix-instance.js';
 import { freePort } from '../../../helpers/free-port.js';
@@ -108,23 +105,6 @@ const COMPARE: string[] = [
 ];
 COMPARE[0] = crlf(['Date: Thu, 01 Jan 2026 00:00:00 +0000', 'Message-ID: <m1@origin.test>']) + COMPARE[0]!;
 
-async function startSink(t: TestContext, addr: string, port: number, dump: string): Promise<void> {
-  const child = spawn('/usr/sbin/smtp-sink', [...(isRoot ? ['-u', 'postfix'] : []), '-8', '-D', dump, `${addr}:${port}`, '100'], { stdio: 'ignore' });
-  t.after(() => {
-    child.kill('SIGTERM');
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = connect(port, addr);
-      s.once('connect', () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('smtp-sink did not start');
-}
-
 /** The dump's transactions: smtp-sink's X- headers and Received: line removed, LF line ends. */
 function dumped(path: string): { mailArgs: string; message: string }[] {
   if (!existsSync(path)) return [];
@@ -148,7 +128,7 @@ test('INTEROP: the downgrade matches real Postfix 3.7 relaying to smtp-sink -8',
   chmodSync(dir, 0o777);
   const dump = join(dir, 'sink.dump');
   const sinkPort = await freePort();
-  await startSink(t, '127.0.0.64', sinkPort, dump);
+  await startRealSmtpSink(t, '127.0.0.64', sinkPort, ['-8', '-D', dump], 'postfix');
   const pf = await startPostfix(t, {
     main: { relayhost: `[127.0.0.64]:${sinkPort}`, mynetworks: '127.0.0.0/8', smtp_tls_security_level: 'none', smtpd_tls_security_level: 'none' },
   });
