@@ -111,7 +111,8 @@ service lmtp {
 }
 `;
 
-test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop', { skip: oracleSkip('dovecot') }, async (t) => {
+/** A temp dir, real Dovecot's LMTP delivering alice@test.example into dir/mail, and our configuration using it. */
+async function withDovecotLmtp(t: TestContext): Promise<{ dir: string; mail: string; dv: Awaited<ReturnType<typeof startDovecot>>; smtpPort: number; etc: string }> {
   const dir = tempDir(t);
   chmodSync(dir, 0o755);
   const mail = join(dir, 'mail');
@@ -122,6 +123,11 @@ test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop
   await until('dovecot lmtp socket', () => existsSync(join(dv.dir, 'lmtp')));
   const smtpPort = await freePort();
   const etc = writeConfig(dir, `unix:${join(dv.dir, 'lmtp')}`, smtpPort);
+  return { dir, mail, dv, smtpPort, etc };
+}
+
+test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop', { skip: oracleSkip('dovecot') }, async (t) => {
+  const { dir, mail, dv, smtpPort, etc } = await withDovecotLmtp(t);
   const qdir = join(dir, 'q');
   mkdirSync(qdir, { recursive: true });
 
@@ -202,16 +208,7 @@ test('SIGKILL during a delivery: after restart the message is delivered, nothing
 });
 
 test('sendmail → pickup → delivery, and an LMTP 550 becomes a bounce delivered to the sender', { skip: oracleSkip('dovecot') }, async (t) => {
-  const dir = tempDir(t);
-  chmodSync(dir, 0o755);
-  const mail = join(dir, 'mail');
-  mkdirSync(mail, { mode: 0o777 });
-  chmodSync(mail, 0o777);
-  const dv = await startDovecot(t, DOVECOT_LMTP(mail), []);
-  writeFileSync(join(dv.dir, 'passwd'), 'alice@test.example::65534:65534::::\n');
-  await until('dovecot lmtp socket', () => existsSync(join(dv.dir, 'lmtp')));
-  const smtpPort = await freePort();
-  const etc = writeConfig(dir, `unix:${join(dv.dir, 'lmtp')}`, smtpPort);
+  const { dir, mail, smtpPort, etc } = await withDovecotLmtp(t);
   mkdirSync(join(dir, 'q'), { recursive: true });
   const daemon = startDaemon(t, etc);
   await until('control socket', () => existsSync(queuePaths(join(dir, 'q')).controlSocket));
