@@ -44,6 +44,7 @@ import { userStoreOpener, type OpenUserStore, type UserStoreOptions } from './ma
 import { authServicePop3Auth } from './pop3/auth.js';
 import { pop3Settings } from './pop3/settings.js';
 import { startPop3Server } from './pop3/server.js';
+import { pidAlive } from '../shared/fs/pid.js';
 import { dropPrivileges, mailIds, PrivilegeError } from './privileges.js';
 import { inboxNamespace, readMdaSettings, serviceInetListeners, type InetListener, type MdaSettings } from './settings.js';
 
@@ -294,15 +295,6 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

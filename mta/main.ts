@@ -43,6 +43,7 @@ import { sendDelayWarning, sendPendingNotices, type BounceDeps } from './bounce/
 import { bounceSettings } from './bounce/settings.js';
 import { startPickup } from './pickup/pickup.js';
 import { loadPostfixCredentials } from '../shared/tls/credentials.js';
+import { pidAlive } from '../shared/fs/pid.js';
 
 export interface MtaOptions {
   configDir: string;
@@ -99,15 +100,6 @@ export function readPidFile(queueDirectory: string): number | undefined {
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -179,7 +171,7 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   chmodSync(join(qs.queueDirectory, 'private'), 0o700);
   const pidPath = pidFilePath(qs.queueDirectory);
   const other = readPidFile(qs.queueDirectory);
-  if (other !== undefined && other !== process.pid && processAlive(other)) {
+  if (other !== undefined && other !== process.pid && pidAlive(other)) {
     await sink.close();
     throw new MtaStartError(`the Postfix mail system is already running: PID: ${other}`);
   }

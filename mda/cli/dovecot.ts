@@ -12,7 +12,8 @@ import { readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliExit, dovecotDiag, runCli, type Diag } from '../../shared/cli/diag.js';
 import { loadDovecotConfig } from '../../shared/config/dovecot/config.js';
-import { pidAlive, pidFilePath, POSTERN_DOVECOT_VERSION } from '../main.js';
+import { pidFilePath, POSTERN_DOVECOT_VERSION } from '../main.js';
+import { pidAlive } from '../../shared/fs/pid.js';
 import { FATAL_DEFAULT, parseDaemonArgs, runForeground } from './postern-mda.js';
 
 export interface DovecotIo {

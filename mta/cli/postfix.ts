@@ -24,7 +24,8 @@ import { postfixLogger } from '../../shared/log/logger.js';
 import { openLogSink } from '../../shared/log/sink.js';
 import { strerror } from '../../shared/errors/config-error.js';
 import { configDirFrom } from './queue-config.js';
-import { processAlive, readPidFile } from '../main.js';
+import { readPidFile } from '../main.js';
+import { pidAlive } from '../../shared/fs/pid.js';
 import { controlRequest, ControlUnavailableError } from '../queue/control-client.js';
 import { queuePaths } from '../queue/paths.js';
 
@@ -78,7 +79,7 @@ function daemonEntry(): string {
 
 function running(queueDirectory: string): number | undefined {
   const pid = readPidFile(queueDirectory);
-  return pid !== undefined && processAlive(pid) ? pid : undefined;
+  return pid !== undefined && pidAlive(pid) ? pid : undefined;
 }
 
 /** postfix check: configuration readable, queue directories present (created when missing). */
@@ -172,7 +173,7 @@ async function command(cmd: string, cfg: PostfixConfig, s: Script, io: PostfixCl
       s.info('stopping the Postfix mail system');
       process.kill(pid, 'SIGTERM');
       s.info('waiting for the Postfix mail system to terminate');
-      for (let i = 0; i < 1200 && processAlive(pid); i++) await sleep(50);
+      for (let i = 0; i < 1200 && pidAlive(pid); i++) await sleep(50);
       return 0;
     }
     case 'reload':

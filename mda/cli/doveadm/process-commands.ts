@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidAlive } from '../../../shared/fs/pid.js';
 import { isStorageError } from '../../storage/api.js';
 import { getopt, UsageError } from './args.js';
 import { exitForStorage, EX_FATAL, EX_NOTFOUND, EX_TEMPFAIL, type DoveadmContext } from './context.js';
@@ -20,15 +21,6 @@ import { ADMIN_SOCKET_NAME, type AdminSession } from '../../admin/protocol.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
 import { selectableMailboxes } from './mailbox.js';
 import { mailboxMatcher } from './search-query.js';
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function signalDaemon(ctx: DoveadmContext, which: 'reload' | 'stop'): Promise<void> {
   const pidFile = join(ctx.setting('base_dir'), 'master.pid');

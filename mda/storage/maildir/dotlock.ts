@@ -18,6 +18,7 @@ import { open, stat, unlink, rename, readFile, utimes, type FileHandle } from 'n
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fsyncDir } from '../../../shared/fs/atomic.js';
+import { pidAlive } from '../../../shared/fs/pid.js';
 import { StorageError } from '../errors.js';
 
 export interface DotlockOptions {
@@ -41,15 +42,6 @@ export interface Dotlock {
   release(): Promise<void>;
   /** Updates the lock's mtime (Dovecot's file_dotlock_touch); false when it is no longer ours. */
   touch(): Promise<boolean>;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The pid of a lock naming a process on this host, else undefined. */
