@@ -22,6 +22,7 @@ import { fsConfigSource } from '../../shared/config/dovecot/fs-source.js';
 import { parseNet, type FilterSpec, type ParsedDovecotConfig, newBlock } from '../../shared/config/dovecot/model.js';
 import { DelayedConfigError, parseDovecotConfig } from '../../shared/config/dovecot/parser.js';
 import { filterMatches, mergedView, type FilterQuery } from '../../shared/config/dovecot/view.js';
+import { getopt, GetoptError } from '../../shared/cli/getopt.js';
 
 export const DOVECONF_VERSION_LINE = '2.3.19.1 (Postern)';
 const DEFAULT_CONFIG = '/etc/dovecot/dovecot.conf';
@@ -51,45 +52,33 @@ function parseArgs(argv: readonly string[], fatal: (m: string) => never, io: Dov
     configPath: DEFAULT_CONFIG, filter: {}, names: [],
   };
   let filter: { -readonly [K in keyof FilterQuery]: FilterQuery[K] } = {};
-  const withArg = new Set(['c', 'f', 'm', 'o', 'i']);
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') { i++; break; }
-    if (!a.startsWith('-') || a === '-') break;
-    for (let k = 1; k < a.length; k++) {
-      const c = a[k] ?? '';
-      let arg: string | undefined;
-      if (withArg.has(c)) {
-        arg = a.slice(k + 1) !== '' ? a.slice(k + 1) : argv[++i];
-        if (arg === undefined) {
-          io.stderr(`doveconf: option requires an argument -- '${c}'\n`);
-          throw new CliExit(FATAL);
-        }
-        k = a.length;
-      }
-      switch (c) {
-        case 'a': break;
-        case 'd': o.defaults = true; break;
-        case 'h': o.hideKey = true; break;
-        case 'n': o.scope = 'changed'; break;
-        case 'N': o.scope = 'set'; break;
-        case 'P': o.hidePasswords = false; break;
-        case 'S': o.simple = true; break;
-        case 'x': o.expand = true; break;
-        case 'p': case 'H': break;
-        case 'm': case 'o': case 'i': break;
-        case 'e': fatal('-e is not supported by Postern');
-        case 'c': o.configPath = arg ?? ''; break;
-        case 'f': filter = { ...filter, ...filterArg(arg ?? '', fatal) }; break;
-        default:
-          io.stderr(`doveconf: invalid option -- '${c}'\n`);
-          throw new CliExit(FATAL);
-      }
+  let parsed;
+  try {
+    parsed = getopt('doveconf', argv, 'adhnNPSxpHec:f:m:o:i:');
+  } catch (e) {
+    if (!(e instanceof GetoptError)) throw e;
+    io.stderr(`${e.message}\n`);
+    throw new CliExit(FATAL);
+  }
+  for (const { opt: c, arg } of parsed.opts) {
+    switch (c) {
+      case 'a': break;
+      case 'd': o.defaults = true; break;
+      case 'h': o.hideKey = true; break;
+      case 'n': o.scope = 'changed'; break;
+      case 'N': o.scope = 'set'; break;
+      case 'P': o.hidePasswords = false; break;
+      case 'S': o.simple = true; break;
+      case 'x': o.expand = true; break;
+      case 'p': case 'H': break;
+      case 'm': case 'o': case 'i': break;
+      case 'e': fatal('-e is not supported by Postern');
+      case 'c': o.configPath = arg ?? ''; break;
+      case 'f': filter = { ...filter, ...filterArg(arg ?? '', fatal) }; break;
     }
   }
   o.filter = filter;
-  o.names = argv.slice(i);
+  o.names = parsed.rest;
   return o;
 }
 

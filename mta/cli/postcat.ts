@@ -20,7 +20,7 @@ import { loadPostfixConfig } from '../../shared/config/postfix/config.js';
 import { QueueStore } from '../queue/store.js';
 import { isValidQueueId } from '../queue/queue-id.js';
 import { configDirFrom, loadQueueSettings } from './queue-config.js';
-import { getopt, GetoptError } from './queue-getopt.js';
+import { getopt, GetoptError } from '../../shared/cli/getopt.js';
 import { queueFileRecords } from './postcat-records.js';
 import { renderPostcat, type PostcatOptions } from './postcat-render.js';
 

@@ -26,6 +26,7 @@ import { printLine, formatMasterEntry, formatMasterField } from '../../shared/co
 import { parseMainEditArgs, editMainCf, EditRequestError, type MainEditMode } from '../../shared/config/postfix/edit-main.js';
 import { editMasterCf, type MasterEditKind } from '../../shared/config/postfix/edit-master.js';
 import { defaultMyNetworks, defaultMyDomain } from '../../shared/config/postfix/host-defaults.js';
+import { getopt as posixGetopt, GetoptError } from '../../shared/cli/getopt.js';
 
 const USAGE = 'usage: postconf [-a (server SASL types)] [-A (client SASL types)] [-b (bounce templates)] [-c config_dir] [-c param_class] [-d (parameter defaults)] [-e (edit configuration)] [-f (fold lines)] [-F (master.cf fields)] [-h (no names)] [-H (no values)] [-l (lock types)] [-m (map types)] [-M (master.cf)] [-n (non-default parameters)] [-o name=value (override parameter value)] [-p (main.cf, default)] [-P (master.cf parameters)] [-t (bounce templates)] [-T compile-version|run-version|public-key-algorithms] [-v (verbose)] [-x (expand parameter values)] [-X (exclude)] [-# (comment-out)] [name...]';
 const OPTSTRING = 'aAbc:C:deEfF#hHlLmMno:pPStT:vxX';
@@ -38,42 +39,27 @@ interface Opts {
   args: string[];
 }
 
-/** getopt(3) with a leading "+": stops at the first non-option; `--` ends options. */
+/** getopt(3) with a leading "+" (shared/cli/getopt.ts), then the -c and -o values. */
 function getopt(argv: readonly string[], diag: Diag, err: (s: string) => void): Opts {
   const o: Opts = { flags: new Set(), overrides: [], args: [] };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') { i++; break; }
-    if (!a.startsWith('-') || a === '-') break;
-    for (let k = 1; k < a.length; k++) {
-      const ch = a[k] as string;
-      const at = OPTSTRING.indexOf(ch);
-      if (at < 0 || ch === ':') {
-        err(`postconf: invalid option -- '${ch}'\n`);
-        diag.fatal(USAGE);
-      }
-      if (OPTSTRING[at + 1] === ':') {
-        let val = a.slice(k + 1);
-        if (val === '') {
-          if (i + 1 >= argv.length) {
-            err(`postconf: option requires an argument -- '${ch}'\n`);
-            diag.fatal(USAGE);
-          }
-          val = argv[++i] as string;
-        }
-        if (ch === 'c') o.configDir = val;
-        else if (ch === 'o') {
-          const eq = val.indexOf('=');
-          if (eq < 0) diag.fatal(`-o option requires name=value argument`);
-          o.overrides.push([val.slice(0, eq).trim(), val.slice(eq + 1).trim()]);
-        }
-        break;
-      }
-      o.flags.add(ch);
+  let parsed;
+  try {
+    parsed = posixGetopt('postconf', argv, OPTSTRING);
+  } catch (e) {
+    if (!(e instanceof GetoptError)) throw e;
+    err(`${e.message}\n`);
+    diag.fatal(USAGE);
+  }
+  for (const { opt, arg } of parsed.opts) {
+    if (arg === undefined) o.flags.add(opt);
+    else if (opt === 'c') o.configDir = arg;
+    else if (opt === 'o') {
+      const eq = arg.indexOf('=');
+      if (eq < 0) diag.fatal(`-o option requires name=value argument`);
+      o.overrides.push([arg.slice(0, eq).trim(), arg.slice(eq + 1).trim()]);
     }
   }
-  o.args = argv.slice(i) as string[];
+  o.args = parsed.rest;
   return o;
 }
 

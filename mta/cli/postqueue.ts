@@ -17,7 +17,7 @@ import { isValidSite, type ControlRequest } from '../queue/control-proto.js';
 import { isValidQueueId } from '../queue/queue-id.js';
 import { queuePaths } from '../queue/paths.js';
 import { configDirFrom, loadQueueSettings } from './queue-config.js';
-import { getopt, GetoptError } from './queue-getopt.js';
+import { getopt, GetoptError } from '../../shared/cli/getopt.js';
 import { readQueue, renderListing } from './queue-listing.js';
 import { siteMatchesFlushDomains } from './queue-flush-domains.js';
 

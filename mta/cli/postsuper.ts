@@ -24,7 +24,7 @@ import { controlRequest } from '../queue/control-client.js';
 import { isValidQueueId } from '../queue/queue-id.js';
 import { QUEUE_NAMES, type QueueName } from '../queue/types.js';
 import { configDirFrom, loadQueueSettings } from './queue-config.js';
-import { getopt, GetoptError } from './queue-getopt.js';
+import { getopt, GetoptError } from '../../shared/cli/getopt.js';
 
 const FATAL = 1;
 const USAGE =

@@ -5,6 +5,7 @@
  * Distrusts: argv.
  */
 import type { Diag } from '../../shared/cli/diag.js';
+import { getopt, GetoptError } from '../../shared/cli/getopt.js';
 
 export interface TableToolOptions {
   configDir?: string;
@@ -45,57 +46,44 @@ export function parseTableToolArgs(
     warnDuplicates: true,
     maps: [],
   };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--') {
-      i++;
-      break;
+  // -c, -d and -q take a value for every table tool; the other letters are the tool's own flags.
+  const spec = `${[...allowed].filter((f) => !ARG_FLAGS.has(f)).join('')}c:d:q:`;
+  let parsed;
+  try {
+    parsed = getopt(prog, argv, spec);
+  } catch (e) {
+    if (!(e instanceof GetoptError)) throw e;
+    stderr(`${e.message}\n`);
+    diag.fatal(`usage: ${usage}`);
+  }
+  for (const { opt: f, arg: val } of parsed.opts) {
+    if (val !== undefined) {
+      if (f === 'c') o.configDir = val;
+      else if (f === 'd') {
+        if (o.query !== undefined) diag.fatal('specify only one of -s -q or -d');
+        o.deleteKey = val;
+      } else {
+        if (o.deleteKey !== undefined) diag.fatal('specify only one of -s -q or -d');
+        o.query = val;
+      }
+      continue;
     }
-    if (!a.startsWith('-') || a === '-') break;
-    for (let j = 1; j < a.length; j++) {
-      const f = a[j] as string;
-      if (!allowed.includes(f) && !ARG_FLAGS.has(f)) {
-        stderr(`${prog}: invalid option -- '${f}'\n`);
-        diag.fatal(`usage: ${usage}`);
-      }
-      if (ARG_FLAGS.has(f)) {
-        let val = a.slice(j + 1);
-        if (val === '') {
-          i++;
-          if (i >= argv.length) {
-            stderr(`${prog}: option requires an argument -- '${f}'\n`);
-            diag.fatal(`usage: ${usage}`);
-          }
-          val = argv[i] as string;
-        }
-        if (f === 'c') o.configDir = val;
-        else if (f === 'd') {
-          if (o.query !== undefined) diag.fatal('specify only one of -s -q or -d');
-          o.deleteKey = val;
-        } else {
-          if (o.deleteKey !== undefined) diag.fatal('specify only one of -s -q or -d');
-          o.query = val;
-        }
-        break;
-      }
-      switch (f) {
-        case 'f': o.fold = false; break;
-        case 'F': o.base64 = true; break;
-        case 'b': o.body = true; break;
-        case 'h': o.header = true; break;
-        case 'm': o.mime = true; break;
-        case 'i': o.incremental = true; break;
-        case 'N': o.nul = 'with'; break;
-        case 'n': o.nul = 'without'; break;
-        case 'r': o.replace = true; break;
-        case 's': o.show = true; break;
-        case 'w': o.warnDuplicates = false; break;
-        default: break; // -o -p -u -U -v: accepted, nothing to do here
-      }
+    switch (f) {
+      case 'f': o.fold = false; break;
+      case 'F': o.base64 = true; break;
+      case 'b': o.body = true; break;
+      case 'h': o.header = true; break;
+      case 'm': o.mime = true; break;
+      case 'i': o.incremental = true; break;
+      case 'N': o.nul = 'with'; break;
+      case 'n': o.nul = 'without'; break;
+      case 'r': o.replace = true; break;
+      case 's': o.show = true; break;
+      case 'w': o.warnDuplicates = false; break;
+      default: break; // -o -p -u -U -v: accepted, nothing to do here
     }
   }
-  o.maps = argv.slice(i);
+  o.maps = parsed.rest;
   if (o.show && (o.query !== undefined || o.deleteKey !== undefined)) diag.fatal('specify only one of -s -q or -d');
   if (o.maps.length === 0) diag.fatal(`usage: ${usage}`);
   return o;

@@ -5,6 +5,7 @@
  * `-x VALUE` both work; flags may be bundled, `-1A`). Pure.
  */
 import { PRINT_FORMATS, type PrintFormat } from './print.js';
+import { getopt as posixGetopt, GetoptError } from '../../../shared/cli/getopt.js';
 
 export interface GlobalOptions {
   config: string;
@@ -59,41 +60,20 @@ export interface Parsed {
  * missing values throw UsageError.
  */
 export function getopt(argv: readonly string[], spec: string): Parsed {
-  const takes = new Map<string, boolean>();
-  for (let i = 0; i < spec.length; i++) {
-    const c = spec[i]!;
-    if (c === ':') continue;
-    takes.set(c, spec[i + 1] === ':');
+  let parsed;
+  try {
+    parsed = posixGetopt('doveadm', argv, spec);
+  } catch (err) {
+    if (err instanceof GetoptError) throw new UsageError(err.detail);
+    throw err;
   }
   const flags = new Set<string>();
   const values: [string, string][] = [];
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      const t = takes.get(c);
-      if (t === undefined) throw new UsageError(`invalid option -- '${c}'`);
-      if (!t) {
-        flags.add(c);
-        continue;
-      }
-      let v = a.slice(j + 1);
-      if (v === '') {
-        const next = argv[++i];
-        if (next === undefined) throw new UsageError(`option requires an argument -- '${c}'`);
-        v = next;
-      }
-      values.push([c, v]);
-      break;
-    }
+  for (const o of parsed.opts) {
+    if (o.arg === undefined) flags.add(o.opt);
+    else values.push([o.opt, o.arg]);
   }
-  return { flags, values, rest: argv.slice(i) };
+  return { flags, values, rest: parsed.rest };
 }
 
 /** Last value of an option, if given. */
