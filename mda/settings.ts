@@ -4,8 +4,16 @@
  * prints it (a test checks each default against the real program), and a typed snapshot reader.
  *
  * Types: str; bool (yes/no); uint; oct (modes, 0600); size (bytes, `64 k`); time (seconds, `2 mins`); port; enum
- * (one of Dovecot's listed words, kept as text). Settings not listed here are still parsed, checked and printed
- * by doveconf (shared/config/dovecot/catalogue-data.ts holds all ~1,000); Postern just does not act on them.
+ * (one of Dovecot's listed words, kept as text). Settings not listed in MDA_SETTINGS are still parsed, checked and
+ * printed by doveconf (shared/config/dovecot/catalogue-data.ts holds all ~1,000); Postern just does not act on them.
+ *
+ * HONOURED OR IGNORED: MDA_SETTINGS holds only the top-level settings some code reads and acts on;
+ * MDA_ACCEPTED_SETTINGS lists the ones an administrator may well set that Postern accepts and ignores, each with
+ * one line on why (docs/parameters.md prints both). The split is recorded, not guessed:
+ * test/mda/settings-honoured.test.ts runs the daemon, IMAP, POP3, LMTP, auth and doveadm with two read observers
+ * (setSettingReadObserver below, on the objects readMdaSettings returns; setDovecotConfigReadObserver on direct
+ * DovecotConfig reads) and fails when an MDA_SETTINGS or POSTERN_SETTINGS entry is never read, or when code
+ * reads a Dovecot setting not declared in MDA_SETTINGS.
  *
  * This is the only place a setting and its default are declared. The per-protocol files (mda/pop3/settings.ts,
  * mda/imap/settings.ts, mda/deliver/settings.ts, mda/auth/settings.ts) are typed views of readMdaSettings()
@@ -32,158 +40,174 @@ export interface SettingDef {
   readonly values?: readonly string[];
 }
 
-/** Top-level settings. */
+/** A setting Postern accepts and ignores (MDA_ACCEPTED_SETTINGS), with why, for the docs. */
+export interface AcceptedSettingDef extends SettingDef {
+  /** One line: why setting it has no effect. */
+  readonly note: string;
+}
+
+/** Top-level settings the MDA honours: read by code that acts on them (test/mda/settings-honoured.test.ts checks). */
 export const MDA_SETTINGS = {
-protocols: { type: "str", default: "" },
+  protocols: { type: "str", default: "" },
   listen: { type: "str", default: "*, ::" },
   base_dir: { type: "str", default: "/run/dovecot" },
-  state_dir: { type: "str", default: "/var/lib/dovecot" },
-  instance_name: { type: "str", default: "dovecot" },
-  libexec_dir: { type: "str", default: "/usr/lib/dovecot" },
   login_greeting: { type: "str", default: "Dovecot (Debian) ready." },
-  login_trusted_networks: { type: "str", default: "" },
   mail_location: { type: "str", default: "" },
   mail_home: { type: "str", default: "" },
   mail_uid: { type: "str", default: "" },
   mail_gid: { type: "str", default: "" },
-  mail_chroot: { type: "str", default: "" },
   first_valid_uid: { type: "uint", default: "500" },
   last_valid_uid: { type: "uint", default: "0" },
   first_valid_gid: { type: "uint", default: "1" },
   last_valid_gid: { type: "uint", default: "0" },
-  mail_privileged_group: { type: "str", default: "" },
-  mail_access_groups: { type: "str", default: "" },
   mail_plugins: { type: "str", default: "" },
-  mail_debug: { type: "bool", default: "no" },
-  mail_fsync: { type: "enum", default: "optimized" },
-  mail_save_crlf: { type: "bool", default: "no" },
-  mail_temp_dir: { type: "str", default: "/tmp" },
-  mail_max_keyword_length: { type: "uint", default: "50" },
-  mail_max_lock_timeout: { type: "time", default: "0" },
-  mail_log_prefix: { type: "str", default: "%s(%u)<%{pid}><%{session}>: " },
-  mail_server_comment: { type: "str", default: "" },
-  mail_server_admin: { type: "str", default: "" },
-  mail_attribute_dict: { type: "str", default: "" },
-  maildir_copy_with_hardlinks: { type: "bool", default: "yes" },
-  maildir_very_dirty_syncs: { type: "bool", default: "no" },
-  maildir_stat_dirs: { type: "bool", default: "no" },
-  maildir_broken_filename_sizes: { type: "bool", default: "no" },
-  maildir_empty_new: { type: "bool", default: "no" },
-  mailbox_list_index: { type: "bool", default: "yes" },
-  mailbox_idle_check_interval: { type: "time", default: "30 secs" },
   mail_max_userip_connections: { type: "uint", default: "10" },
-  lock_method: { type: "enum", default: "fcntl" },
-  dotlock_use_excl: { type: "bool", default: "yes" },
   auth_mechanisms: { type: "str", default: "plain" },
   disable_plaintext_auth: { type: "bool", default: "yes" },
   auth_username_format: { type: "str", default: "%Lu" },
   auth_username_chars: { type: "str", default: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@" },
-  auth_username_translation: { type: "str", default: "" },
   auth_default_realm: { type: "str", default: "" },
-  auth_realms: { type: "str", default: "" },
-  auth_master_user_separator: { type: "str", default: "" },
-  auth_anonymous_username: { type: "str", default: "anonymous" },
   auth_failure_delay: { type: "time", default: "2 secs" },
   auth_verbose: { type: "bool", default: "no" },
-  auth_verbose_passwords: { type: "enum", default: "no" },
-  auth_debug: { type: "bool", default: "no" },
-  auth_debug_passwords: { type: "bool", default: "no" },
-  auth_cache_size: { type: "size", default: "0" },
-  auth_cache_ttl: { type: "time", default: "1 hours" },
-  auth_cache_negative_ttl: { type: "time", default: "1 hours" },
-  auth_worker_max_count: { type: "uint", default: "30" },
-  auth_socket_path: { type: "str", default: "auth-userdb" },
-  auth_ssl_require_client_cert: { type: "bool", default: "no" },
-  auth_ssl_username_from_cert: { type: "bool", default: "no" },
   ssl: { type: "enum", default: "yes", values: ["no", "yes", "required"] },
   ssl_cert: { type: "str", default: "" },
   ssl_key: { type: "str", default: "" },
   ssl_key_password: { type: "str", default: "" },
-  ssl_ca: { type: "str", default: "" },
-  ssl_dh: { type: "str", default: "" },
-  ssl_alt_cert: { type: "str", default: "" },
-  ssl_alt_key: { type: "str", default: "" },
-  ssl_min_protocol: { type: "str", default: "TLSv1.2" },
-  ssl_cipher_list: { type: "str", default: "ALL:!kRSA:!SRP:!kDHd:!DSS:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!MD5:!PSK:!RC4:!ADH:!LOW@STRENGTH" },
-  ssl_cipher_suites: { type: "str", default: "" },
-  ssl_curve_list: { type: "str", default: "" },
-  ssl_prefer_server_ciphers: { type: "bool", default: "no" },
-  ssl_verify_client_cert: { type: "bool", default: "no" },
-  ssl_require_crl: { type: "bool", default: "yes" },
-  ssl_cert_username_field: { type: "str", default: "commonName" },
-  ssl_options: { type: "str", default: "" },
-  verbose_ssl: { type: "bool", default: "no" },
   imap_max_line_length: { type: "size", default: "64 k" },
   imap_idle_notify_interval: { type: "time", default: "2 mins" },
-  imap_capability: { type: "str", default: "" },
-  imap_client_workarounds: { type: "str", default: "" },
-  imap_id_send: { type: "str", default: "name *" },
-  imap_id_log: { type: "str", default: "" },
-  imap_id_retain: { type: "bool", default: "no" },
-  imap_logout_format: { type: "str", default: "in=%i out=%o deleted=%{deleted} expunged=%{expunged} trashed=%{trashed} hdr_count=%{fetch_hdr_count} hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} body_bytes=%{fetch_body_bytes}" },
-  imap_metadata: { type: "bool", default: "no" },
-  imap_literal_minus: { type: "bool", default: "no" },
-  imap_fetch_failure: { type: "enum", default: "disconnect-immediately" },
-  imap_hibernate_timeout: { type: "time", default: "0" },
   pop3_uidl_format: { type: "str", default: "%08Xu%08Xv" },
   pop3_no_flag_updates: { type: "bool", default: "no" },
   pop3_deleted_flag: { type: "str", default: "" },
   pop3_delete_type: { type: "enum", default: "default", values: ["default", "expunge", "flag"] },
   pop3_lock_session: { type: "bool", default: "no" },
   pop3_enable_last: { type: "bool", default: "no" },
-  pop3_reuse_xuidl: { type: "bool", default: "no" },
-  pop3_save_uidl: { type: "bool", default: "no" },
-  pop3_uidl_duplicates: { type: "enum", default: "allow" },
-  pop3_client_workarounds: { type: "str", default: "" },
   pop3_logout_format: { type: "str", default: "top=%t/%p, retr=%r/%b, del=%d/%m, size=%s" },
-  pop3_fast_size_lookups: { type: "bool", default: "no" },
   lmtp_save_to_detail_mailbox: { type: "bool", default: "no" },
-  lmtp_rcpt_check_quota: { type: "bool", default: "no" },
   lmtp_add_received_header: { type: "bool", default: "yes" },
   lmtp_hdr_delivery_address: { type: "enum", default: "final", values: ["final", "none", "original"] },
-  lmtp_proxy: { type: "bool", default: "no" },
-  lmtp_user_concurrency_limit: { type: "uint", default: "0" },
-  lmtp_client_workarounds: { type: "str", default: "" },
-  lmtp_verbose_replies: { type: "bool", default: "no" },
   recipient_delimiter: { type: "str", default: "+" },
   lda_mailbox_autocreate: { type: "bool", default: "no" },
   lda_mailbox_autosubscribe: { type: "bool", default: "no" },
-  lda_original_recipient_header: { type: "str", default: "" },
   quota_full_tempfail: { type: "bool", default: "no" },
-  postmaster_address: { type: "str", default: "postmaster@%{if;%d;ne;;%d;%{hostname}}" },
   hostname: { type: "str", default: "" },
-  rejection_reason: { type: "str", default: "Your message to <%t> was automatically rejected:%n%r" },
-  rejection_subject: { type: "str", default: "Rejected: %s" },
-  sendmail_path: { type: "str", default: "/usr/sbin/sendmail" },
-  submission_host: { type: "str", default: "" },
   log_path: { type: "str", default: "syslog" },
   info_log_path: { type: "str", default: "" },
   debug_log_path: { type: "str", default: "" },
-  syslog_facility: { type: "str", default: "mail" },
   log_timestamp: { type: "str", default: "%b %d %H:%M:%S " },
-  login_log_format_elements: { type: "str", default: "user=<%u> method=%m rip=%r lip=%l mpid=%e %c session=<%{session}>" },
-  login_log_format: { type: "str", default: "%$: %s" },
-  deliver_log_format: { type: "str", default: "msgid=%m: %$" },
-  verbose_proctitle: { type: "bool", default: "no" },
-  shutdown_clients: { type: "bool", default: "yes" },
-  default_client_limit: { type: "uint", default: "1000" },
-  default_process_limit: { type: "uint", default: "100" },
-  default_idle_kill: { type: "time", default: "1 mins" },
-  default_vsz_limit: { type: "size", default: "256 M" },
   default_internal_user: { type: "str", default: "dovecot" },
-  default_internal_group: { type: "str", default: "dovecot" },
-  default_login_user: { type: "str", default: "dovenull" },
-  haproxy_trusted_networks: { type: "str", default: "" },
-  haproxy_timeout: { type: "time", default: "3 secs" },
-  import_environment: { type: "str", default: "TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET" },
-  doveadm_socket_path: { type: "str", default: "doveadm-server" },
-  doveadm_port: { type: "port", default: "0" },
-  doveadm_password: { type: "str", default: "" },
-  doveadm_allowed_commands: { type: "str", default: "" },
-  mail_cache_fields: { type: "str", default: "flags" },
-  mail_never_cache_fields: { type: "str", default: "imap.envelope" },
-  mail_always_cache_fields: { type: "str", default: "" },
 } as const satisfies Readonly<Record<string, SettingDef>>;
+
+/**
+ * ACCEPTED BUT IGNORED: Dovecot settings an administrator may well have set that Postern accepts (doveconf
+ * prints them, dovecot.conf may set them) and does not read, each with one line on why setting it changes
+ * nothing. They are kept out of MDA_SETTINGS, so readMdaSettings() does not even offer them: code that starts
+ * acting on one must move it there first. Defaults are Dovecot 2.3.19's, like MDA_SETTINGS's. Any other name
+ * of the catalogue is accepted and ignored the same way.
+ */
+export const MDA_ACCEPTED_SETTINGS = {
+  state_dir: { type: "str", default: "/var/lib/dovecot", note: "Postern keeps no state files outside base_dir and the maildirs" },
+  instance_name: { type: "str", default: "dovecot", note: "one Postern instance per configuration; the name is not used" },
+  libexec_dir: { type: "str", default: "/usr/lib/dovecot", note: "Postern runs no helper programs" },
+  login_trusted_networks: { type: "str", default: "", note: "forwarded client addresses (ID x-originating-ip, XCLIENT) are not accepted from any network" },
+  mail_chroot: { type: "str", default: "", note: "chroot is not supported" },
+  mail_privileged_group: { type: "str", default: "", note: "mbox spool locking is not implemented (Maildir only)" },
+  mail_access_groups: { type: "str", default: "", note: "the daemon runs with mail_uid/mail_gid only; no supplementary groups are added" },
+  mail_debug: { type: "bool", default: "no", note: "mail debug logging is not implemented" },
+  mail_fsync: { type: "enum", default: "optimized", note: "mail files and their directories are always fsync'd before a save is acknowledged; never and always are not implemented" },
+  mail_save_crlf: { type: "bool", default: "no", note: "messages are always saved with LF line ends (the default, no); yes is not implemented" },
+  mail_temp_dir: { type: "str", default: "/tmp", note: "message bodies are not spooled to temporary files outside the maildir" },
+  mail_max_keyword_length: { type: "uint", default: "50", note: "keyword length is not limited" },
+  mail_max_lock_timeout: { type: "time", default: "0", note: "lock waits use Postern's fixed timeouts (postern_pop3_lock_timeout for the POP3 session lock)" },
+  mail_log_prefix: { type: "str", default: "%s(%u)<%{pid}><%{session}>: ", note: "mail process log lines have Dovecot's default prefix; the format is not configurable" },
+  mail_server_comment: { type: "str", default: "", note: "METADATA (imap_metadata) is not implemented" },
+  mail_server_admin: { type: "str", default: "", note: "METADATA (imap_metadata) is not implemented" },
+  mail_attribute_dict: { type: "str", default: "", note: "METADATA (imap_metadata) is not implemented" },
+  maildir_copy_with_hardlinks: { type: "bool", default: "yes", note: "COPY always hard-links when it can (the default, yes); no is not implemented" },
+  maildir_very_dirty_syncs: { type: "bool", default: "no", note: "every sync stats new/, cur/ and the uidlist (the default, no); yes is not implemented" },
+  maildir_stat_dirs: { type: "bool", default: "no", note: "only the default behaviour (no) is implemented" },
+  maildir_broken_filename_sizes: { type: "bool", default: "no", note: "S= and W= sizes in file names are trusted (the default, no); yes is not implemented" },
+  maildir_empty_new: { type: "bool", default: "no", note: "only the default behaviour (no) is implemented" },
+  mailbox_list_index: { type: "bool", default: "yes", note: "Postern has no index files" },
+  mailbox_idle_check_interval: { type: "time", default: "30 secs", note: "IDLE is woken by Postern's own writers and fs.watch on new/ and cur/, not by polling" },
+  lock_method: { type: "enum", default: "fcntl", note: "Postern uses dotlocks and in-process locks; fcntl/flock are not used" },
+  dotlock_use_excl: { type: "bool", default: "yes", note: "dotlocks are always created with O_EXCL (the default, yes)" },
+  auth_username_translation: { type: "str", default: "", note: "not implemented" },
+  auth_realms: { type: "str", default: "", note: "used only by DIGEST-MD5, which is not implemented" },
+  auth_master_user_separator: { type: "str", default: "", note: "master users are not implemented" },
+  auth_anonymous_username: { type: "str", default: "anonymous", note: "the ANONYMOUS mechanism is not implemented" },
+  auth_verbose_passwords: { type: "enum", default: "no", note: "auth debug and password logging are not implemented (auth_verbose is)" },
+  auth_debug: { type: "bool", default: "no", note: "auth debug and password logging are not implemented (auth_verbose is)" },
+  auth_debug_passwords: { type: "bool", default: "no", note: "auth debug and password logging are not implemented (auth_verbose is)" },
+  auth_cache_size: { type: "size", default: "0", note: "the auth cache is not implemented (passwd-file is re-read when it changes)" },
+  auth_cache_ttl: { type: "time", default: "1 hours", note: "the auth cache is not implemented (passwd-file is re-read when it changes)" },
+  auth_cache_negative_ttl: { type: "time", default: "1 hours", note: "the auth cache is not implemented (passwd-file is re-read when it changes)" },
+  auth_worker_max_count: { type: "uint", default: "30", note: "one Node process: there are no auth worker processes" },
+  auth_socket_path: { type: "str", default: "auth-userdb", note: "LMTP, IMAP, POP3 and doveadm look users up in-process, not through this socket" },
+  auth_ssl_require_client_cert: { type: "bool", default: "no", note: "TLS client certificates are not requested or verified" },
+  auth_ssl_username_from_cert: { type: "bool", default: "no", note: "TLS client certificates are not requested or verified" },
+  ssl_ca: { type: "str", default: "", note: "TLS client certificates are not requested or verified" },
+  ssl_dh: { type: "str", default: "", note: "Node's OpenSSL chooses the DH parameters" },
+  ssl_alt_cert: { type: "str", default: "", note: "only one certificate (ssl_cert/ssl_key) is served" },
+  ssl_alt_key: { type: "str", default: "", note: "only one certificate (ssl_cert/ssl_key) is served" },
+  ssl_min_protocol: { type: "str", default: "TLSv1.2", note: "TLS uses Node's defaults (TLSv1.2 or later, as Dovecot's default); the protocol range is not configurable" },
+  ssl_cipher_list: { type: "str", default: "ALL:!kRSA:!SRP:!kDHd:!DSS:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!MD5:!PSK:!RC4:!ADH:!LOW@STRENGTH", note: "TLS uses Node's OpenSSL defaults; cipher choice is not configurable" },
+  ssl_cipher_suites: { type: "str", default: "", note: "TLS uses Node's OpenSSL defaults; cipher choice is not configurable" },
+  ssl_curve_list: { type: "str", default: "", note: "TLS uses Node's OpenSSL defaults; curve choice is not configurable" },
+  ssl_prefer_server_ciphers: { type: "bool", default: "no", note: "TLS uses Node's OpenSSL defaults; cipher choice is not configurable" },
+  ssl_verify_client_cert: { type: "bool", default: "no", note: "TLS client certificates are not requested or verified" },
+  ssl_require_crl: { type: "bool", default: "yes", note: "TLS client certificates are not requested or verified" },
+  ssl_cert_username_field: { type: "str", default: "commonName", note: "TLS client certificates are not requested or verified" },
+  ssl_options: { type: "str", default: "", note: "TLS uses Node's OpenSSL defaults; OpenSSL options are not configurable" },
+  verbose_ssl: { type: "bool", default: "no", note: "TLS handshake details are not logged" },
+  imap_capability: { type: "str", default: "", note: "the CAPABILITY lists are built by Postern (mda/imap/capabilities.ts); an override is not applied" },
+  imap_client_workarounds: { type: "str", default: "", note: "IMAP client workarounds are not implemented" },
+  imap_id_send: { type: "str", default: "name *", note: "ID always answers with Dovecot's default, name \"Dovecot\"" },
+  imap_id_log: { type: "str", default: "", note: "client ID parameters are not logged" },
+  imap_id_retain: { type: "bool", default: "no", note: "ID is not retained or forwarded (no proxying)" },
+  imap_logout_format: { type: "str", default: "in=%i out=%o deleted=%{deleted} expunged=%{expunged} trashed=%{trashed} hdr_count=%{fetch_hdr_count} hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} body_bytes=%{fetch_body_bytes}", note: "the IMAP logout log line has the default format; it is not configurable" },
+  imap_metadata: { type: "bool", default: "no", note: "METADATA (RFC 5464) is not implemented" },
+  imap_literal_minus: { type: "bool", default: "no", note: "LITERAL+ is always advertised (the default); LITERAL- is not" },
+  imap_fetch_failure: { type: "enum", default: "disconnect-immediately", note: "not configurable; Postern's FETCH error handling is fixed" },
+  imap_hibernate_timeout: { type: "time", default: "0", note: "IMAP hibernation is not implemented" },
+  pop3_reuse_xuidl: { type: "bool", default: "no", note: "X-UIDL headers are not used for UIDLs" },
+  pop3_save_uidl: { type: "bool", default: "no", note: "UIDLs are not saved to dovecot-uidlist (P fields already there are used)" },
+  pop3_uidl_duplicates: { type: "enum", default: "allow", note: "duplicate UIDLs are left as they are (the default, allow); rename is not implemented" },
+  pop3_client_workarounds: { type: "str", default: "", note: "POP3 client workarounds are not implemented" },
+  pop3_fast_size_lookups: { type: "bool", default: "no", note: "sizes always come from the S=/W= file name fields, else the file" },
+  lmtp_rcpt_check_quota: { type: "bool", default: "no", note: "quota is checked when the message is saved, not at RCPT TO" },
+  lmtp_proxy: { type: "bool", default: "no", note: "LMTP proxying is not implemented" },
+  lmtp_user_concurrency_limit: { type: "uint", default: "0", note: "concurrent deliveries per user are not limited" },
+  lmtp_client_workarounds: { type: "str", default: "", note: "LMTP client workarounds are not implemented" },
+  lmtp_verbose_replies: { type: "bool", default: "no", note: "LMTP replies always have the default form" },
+  lda_original_recipient_header: { type: "str", default: "", note: "not implemented" },
+  postmaster_address: { type: "str", default: "postmaster@%{if;%d;ne;;%d;%{hostname}}", note: "the MDA sends no mail itself (no Sieve, rejects or bounces)" },
+  rejection_reason: { type: "str", default: "Your message to <%t> was automatically rejected:%n%r", note: "the MDA sends no mail itself (no Sieve, rejects or bounces)" },
+  rejection_subject: { type: "str", default: "Rejected: %s", note: "the MDA sends no mail itself (no Sieve, rejects or bounces)" },
+  sendmail_path: { type: "str", default: "/usr/sbin/sendmail", note: "the MDA sends no mail itself (no Sieve, rejects or bounces)" },
+  submission_host: { type: "str", default: "", note: "the MDA sends no mail itself (no Sieve, rejects or bounces)" },
+  syslog_facility: { type: "str", default: "mail", note: "Postern does not log to syslog: log_path = syslog writes to standard error" },
+  login_log_format_elements: { type: "str", default: "user=<%u> method=%m rip=%r lip=%l mpid=%e %c session=<%{session}>", note: "log lines have Dovecot's default shapes; the formats are not configurable" },
+  login_log_format: { type: "str", default: "%$: %s", note: "log lines have Dovecot's default shapes; the formats are not configurable" },
+  deliver_log_format: { type: "str", default: "msgid=%m: %$", note: "log lines have Dovecot's default shapes; the formats are not configurable" },
+  verbose_proctitle: { type: "bool", default: "no", note: "one Node process: process titles are not set" },
+  shutdown_clients: { type: "bool", default: "yes", note: "stopping the daemon always ends IMAP and POP3 sessions (the default, yes)" },
+  default_client_limit: { type: "uint", default: "1000", note: "one Node process: Dovecot's process and client limits do not apply" },
+  default_process_limit: { type: "uint", default: "100", note: "one Node process: Dovecot's process and client limits do not apply" },
+  default_idle_kill: { type: "time", default: "1 mins", note: "one Node process: Dovecot's process and client limits do not apply" },
+  default_vsz_limit: { type: "size", default: "256 M", note: "one Node process: Dovecot's process and client limits do not apply" },
+  default_internal_group: { type: "str", default: "dovecot", note: "one Node process: there are no internal or login processes to run as other users" },
+  default_login_user: { type: "str", default: "dovenull", note: "one Node process: there are no internal or login processes to run as other users" },
+  haproxy_trusted_networks: { type: "str", default: "", note: "the HAProxy PROXY protocol is not supported" },
+  haproxy_timeout: { type: "time", default: "3 secs", note: "the HAProxy PROXY protocol is not supported" },
+  import_environment: { type: "str", default: "TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET", note: "the daemon keeps the environment it was started with" },
+  doveadm_socket_path: { type: "str", default: "doveadm-server", note: "doveadm runs its commands in-process; there is no doveadm server" },
+  doveadm_port: { type: "port", default: "0", note: "doveadm runs its commands in-process; there is no doveadm server" },
+  doveadm_password: { type: "str", default: "", note: "doveadm runs its commands in-process; there is no doveadm server" },
+  doveadm_allowed_commands: { type: "str", default: "", note: "doveadm runs its commands in-process; there is no doveadm server" },
+  mail_cache_fields: { type: "str", default: "flags", note: "Postern has no cache files" },
+  mail_never_cache_fields: { type: "str", default: "imap.envelope", note: "Postern has no cache files" },
+  mail_always_cache_fields: { type: "str", default: "", note: "Postern has no cache files" },
+} as const satisfies Readonly<Record<string, AcceptedSettingDef>>;
 
 /**
  * POSTERN-ONLY: limits Dovecot hard-codes, with Dovecot's observed values as defaults (2.3.19). Set them in
@@ -429,6 +453,14 @@ export function strictSettingValue(name: string, def: SettingDef, text: string):
 
 const TOP: Readonly<Record<string, SettingDef>> = { ...MDA_SETTINGS, ...POSTERN_SETTINGS };
 
+/**
+ * True when the MDA acts on this top-level Dovecot setting (MDA_SETTINGS; recorded by
+ * test/mda/settings-honoured.test.ts); false for MDA_ACCEPTED_SETTINGS and the rest of the catalogue.
+ */
+export function isHonouredSetting(name: string): boolean {
+  return Object.hasOwn(MDA_SETTINGS, name);
+}
+
 /** The default of a top-level or Postern-only setting, as config text. */
 export function settingDefault(name: MdaSettingName): string {
   return TOP[name]!.default;
@@ -472,8 +504,47 @@ function fromSection<T extends Readonly<Record<string, SettingDef>>>(table: T, s
   return typed(table, (k) => s.get(k));
 }
 
+/** Called with the name of every top-level setting read from a settings object readMdaSettings returned. */
+export type SettingReadObserver = (name: string) => void;
+
+/** Reported (instead of a name) when a settings object is enumerated or spread: its reads can no longer be told apart. */
+export const SETTINGS_ENUMERATED = '*enumerated*';
+
+let settingObserver: SettingReadObserver | undefined;
+
+/**
+ * Observes the settings objects readMdaSettings returns from now on: each read of a top-level property
+ * (`s.mail_location`) is reported by name, whenever it happens (test/mda/settings-honoured.test.ts lists what
+ * the daemon reads). readMdaSettings reads every setting up front, so reads of the config say nothing; reads of
+ * the returned object do. When nobody observes, the object is a plain one, exactly as without the hook. Returns
+ * the previous observer, to restore it; pass undefined to stop.
+ */
+export function setSettingReadObserver(observer: SettingReadObserver | undefined): SettingReadObserver | undefined {
+  const previous = settingObserver;
+  settingObserver = observer;
+  return previous;
+}
+
+function observed<T extends object>(obj: T, observe: SettingReadObserver): T {
+  return new Proxy(obj, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && Object.hasOwn(TOP, key)) observe(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+    ownKeys(target) {
+      observe(SETTINGS_ENUMERATED);
+      return Reflect.ownKeys(target);
+    },
+  });
+}
+
 /** Reads every MDA setting for a process with the given connection facts (protocol, IPs, local name). */
 export function readMdaSettings(cfg: DovecotConfig, filter?: DovecotFilter): MdaSettings {
+  const s = settingsOf(cfg, filter);
+  return settingObserver === undefined ? s : observed(s, settingObserver);
+}
+
+function settingsOf(cfg: DovecotConfig, filter?: DovecotFilter): MdaSettings {
   const view = cfg.view(filter);
   const plugin = cfg.plugin(filter);
   return {
@@ -529,3 +600,4 @@ export function serviceInetListeners(s: MdaSettings, service: string): InetListe
 export function inboxNamespace(s: MdaSettings): MdaNamespace | undefined {
   return s.namespaces.find((n) => n.inbox) ?? s.namespaces.find((n) => n.prefix === '');
 }
+

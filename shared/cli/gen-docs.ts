@@ -2,7 +2,8 @@
  * Generates docs/parameters.md from the two daemons' typed tables: the MTA's main.cf parameters
  * (mta/params.ts: MTA_PARAMS honoured, MTA_ACCEPTED_PARAMS accepted and ignored with a note each,
  * POSTERN_MTA_PARAMS) and the MDA's dovecot.conf settings
- * (mda/settings.ts: MDA_SETTINGS, POSTERN_SETTINGS, the section tables, the quota plugin keys).
+ * (mda/settings.ts: MDA_SETTINGS honoured, MDA_ACCEPTED_SETTINGS accepted and ignored with a note each,
+ * POSTERN_SETTINGS, the section tables, the quota plugin keys).
  *
  *   node dist/shared/cli/gen-docs.js dist/mta/params.js dist/mda/settings.js > docs/parameters.md
  *
@@ -34,11 +35,16 @@ export interface SettingLike {
 
 export type SettingTable = Readonly<Record<string, SettingLike>>;
 
+export interface AcceptedSettingLike extends SettingLike {
+  readonly note: string;
+}
+
 export interface DocTables {
   mtaParams: readonly MtaParamLike[];
   mtaAcceptedParams: readonly AcceptedParamLike[];
   posternMtaParams: readonly MtaParamLike[];
   mdaSettings: SettingTable;
+  mdaAcceptedSettings: Readonly<Record<string, AcceptedSettingLike>>;
   posternSettings: SettingTable;
   sections: ReadonlyArray<{ title: string; table: SettingTable }>;
   quotaPluginKeys: readonly string[];
@@ -73,6 +79,15 @@ function settingRows(table: SettingTable): string[] {
     const s = table[name]!;
     const type = s.values ? `${s.type}: ${s.values.join(', ')}` : s.type;
     rows.push(`| \`${name}\` | ${type} | ${code(s.default)} |`);
+  }
+  return rows;
+}
+
+function acceptedSettingRows(table: Readonly<Record<string, AcceptedSettingLike>>): string[] {
+  const rows = ['| Setting | Default (Dovecot 2.3.19) | Why it has no effect |', '|---|---|---|'];
+  for (const name of Object.keys(table).sort()) {
+    const s = table[name]!;
+    rows.push(`| \`${name}\` | ${code(s.default)} | ${s.note.replace(/\|/g, '\\|')} |`);
   }
   return rows;
 }
@@ -123,12 +138,26 @@ export function renderParametersMd(t: DocTables): string {
     '',
     '## MDA: dovecot.conf settings',
     '',
-    `The ${Object.keys(t.mdaSettings).length} top-level settings postern-mda declares (mda/settings.ts), with Dovecot 2.3.19's`,
-    'defaults as `doveconf -d` prints them; docs/mda.md lists the ones the daemon acts on. Other settings of',
-    'Dovecot 2.3\'s catalogue are accepted by the parser (and by `doveconf`) but have no effect; names Dovecot does',
-    'not know are refused at start-up, as Dovecot refuses them.',
+    'Every name in Dovecot 2.3\'s catalogue is accepted in dovecot.conf and printed by `doveconf`; names Dovecot',
+    'does not know are refused at start-up, as Dovecot refuses them. The tables below say which top-level settings',
+    'postern-mda acts on; defaults are Dovecot 2.3.19\'s, as `doveconf -d` prints them.',
+    '',
+    '### Honoured settings',
+    '',
+    `The ${Object.keys(t.mdaSettings).length} top-level settings postern-mda reads and acts on (mda/settings.ts, MDA_SETTINGS;`,
+    'docs/mda.md groups them by service). The list is checked, not guessed: test/mda/settings-honoured.test.ts runs',
+    'the daemon (LMTP, IMAP, POP3, auth) and doveadm with a read recorder and fails when one of them is never read,',
+    'or when the code reads a setting missing here.',
     '',
     ...settingRows(t.mdaSettings),
+    '',
+    '### Accepted but ignored settings',
+    '',
+    `These ${Object.keys(t.mdaAcceptedSettings).length} settings are accepted in dovecot.conf (and by \`doveconf\`) but postern-mda does not`,
+    'read them; setting them changes nothing. The last column says why. Catalogue names in neither table are',
+    'ignored the same way.',
+    '',
+    ...acceptedSettingRows(t.mdaAcceptedSettings),
     '',
     '### Postern-only MDA settings',
     '',
@@ -163,6 +192,7 @@ export function tablesFromModules(mta: Record<string, unknown>, mda: Record<stri
     mtaAcceptedParams: need<readonly AcceptedParamLike[]>(mta, 'MTA_ACCEPTED_PARAMS'),
     posternMtaParams: need<readonly MtaParamLike[]>(mta, 'POSTERN_MTA_PARAMS'),
     mdaSettings: need<SettingTable>(mda, 'MDA_SETTINGS'),
+    mdaAcceptedSettings: need<Readonly<Record<string, AcceptedSettingLike>>>(mda, 'MDA_ACCEPTED_SETTINGS'),
     posternSettings: need<SettingTable>(mda, 'POSTERN_SETTINGS'),
     sections: [
       { title: 'namespace NAME { }', table: need<SettingTable>(mda, 'NAMESPACE_SETTINGS') },

@@ -31,6 +31,10 @@ test('every MTA parameter and MDA setting has its row with its default', () => {
   assert.match(accepted, /^\| `smtpd_milters` \| \(empty\) \| milters are not supported \|$/m);
   assert.doesNotMatch(accepted, /`virtual_transport`/);
   for (const name of [...Object.keys(mda.MDA_SETTINGS), ...Object.keys(mda.POSTERN_SETTINGS)]) assert.ok(doc.includes(`| \`${name}\` |`), name);
+  const mdaAccepted = doc.slice(doc.indexOf('### Accepted but ignored settings'), doc.indexOf('### Postern-only MDA settings'));
+  for (const name of Object.keys(mda.MDA_ACCEPTED_SETTINGS)) assert.ok(mdaAccepted.includes(`| \`${name}\` |`), name);
+  assert.match(mdaAccepted, /^\| `mailbox_list_index` \| `yes` \| Postern has no index files \|$/m);
+  assert.doesNotMatch(mdaAccepted, /`mail_location`/);
   assert.match(doc, /^\| `virtual_transport` \| string \| `virtual` \|$/m);
   assert.match(doc, /^\| `mail_location` \| str \| \(empty\) \|$/m);
   assert.match(doc, /^\| `postern_lmtp_max_message_size` \| size \| `100 M` \|$/m);

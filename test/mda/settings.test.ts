@@ -12,7 +12,7 @@ import { VIRTUAL_CONF } from '../shared/config/dovecot/fixtures.js';
 import { loadDovecotConfig } from '../../shared/config/dovecot/config.js';
 import { GLOBAL_SETTINGS, SECTION_TEMPLATES } from '../../shared/config/dovecot/catalogue-data.js';
 import {
-  FIFO_LISTENER_SETTINGS, INET_LISTENER_SETTINGS, MAILBOX_SETTINGS, MDA_SETTINGS, NAMESPACE_SETTINGS, PASSDB_SETTINGS,
+  FIFO_LISTENER_SETTINGS, INET_LISTENER_SETTINGS, MAILBOX_SETTINGS, MDA_ACCEPTED_SETTINGS, MDA_SETTINGS, NAMESPACE_SETTINGS, PASSDB_SETTINGS,
   SERVICE_SETTINGS, UNIX_LISTENER_SETTINGS, USERDB_SETTINGS, readMdaSettings, type SettingDef,
 } from '../../mda/settings.js';
 
@@ -21,10 +21,12 @@ const SECTIONS: ReadonlyArray<readonly [string, Readonly<Record<string, SettingD
   ['service', SERVICE_SETTINGS], ['unix_listener', UNIX_LISTENER_SETTINGS], ['fifo_listener', FIFO_LISTENER_SETTINGS],
   ['inet_listener', INET_LISTENER_SETTINGS],
 ];
+/** Honoured and accepted-but-ignored top-level settings: both carry Dovecot's defaults. */
+const TOP_LEVEL: Readonly<Record<string, SettingDef>> = { ...MDA_SETTINGS, ...MDA_ACCEPTED_SETTINGS };
 
 test('every MDA default equals the catalogue generated from doveconf -d', () => {
   const cat = new Map(GLOBAL_SETTINGS);
-  for (const [name, def] of Object.entries(MDA_SETTINGS)) assert.equal(def.default, cat.get(name), name);
+  for (const [name, def] of Object.entries(TOP_LEVEL)) assert.equal(def.default, cat.get(name), name);
   for (const [kind, table] of SECTIONS) {
     const tpl = new Map(SECTION_TEMPLATES[kind]);
     for (const [name, def] of Object.entries(table)) assert.equal(def.default, tpl.get(name), `${kind}/${name}`);
@@ -34,14 +36,14 @@ test('every MDA default equals the catalogue generated from doveconf -d', () => 
 test('every MDA top-level default equals what the real doveconf prints', { skip: oracleSkip('doveconf') }, (t) => {
   const dir = tempDir(t, 'mda-settings-');
   writeFileSync(join(dir, 'dovecot.conf'), '');
-  const names = Object.keys(MDA_SETTINGS);
+  const names = Object.keys(TOP_LEVEL);
   const r = run('doveconf', ['-c', join(dir, 'dovecot.conf'), ...names]);
   assert.equal(r.status, 0, r.stderr);
   const real = new Map(r.stdout.split('\n').filter((l) => l !== '').map((l) => {
     const i = l.indexOf(' = ');
     return [l.slice(0, i), l.slice(i + 3)] as const;
   }));
-  for (const [name, def] of Object.entries(MDA_SETTINGS)) assert.equal(def.default, real.get(name), name);
+  for (const [name, def] of Object.entries(TOP_LEVEL)) assert.equal(def.default, real.get(name), name);
 });
 
 test('section defaults equal the real doveconf -S of a config with one section of each kind', { skip: oracleSkip('doveconf') }, (t) => {

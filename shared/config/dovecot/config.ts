@@ -6,6 +6,8 @@
  * Values come back as doveconf prints them (`2 secs`, `64 k`, `0600`); the typed getters parse those. `%`
  * variables stay verbatim (expand them with var-expand.ts); `<file` values stay `<file` unless readFileValue().
  * Distrusts: the files (see parser.ts); callers' keys are checked against the catalogue.
+ * Top-level reads can be observed (setDovecotConfigReadObserver) so a test can list the settings a code path
+ * asks a DovecotConfig for; when nobody observes, a configuration is built exactly as without the hook.
  */
 import { readFileSync } from 'node:fs';
 import { fsConfigSource } from './fs-source.js';
@@ -94,11 +96,29 @@ function section(view: ConfigView, type: string, prefix: string, id: string): Do
   };
 }
 
+/** Called with the name of every top-level setting a DovecotConfig is asked about (get/isSet and the typed getters). */
+export type DovecotConfigReadObserver = (name: string) => void;
+
+let processObserver: DovecotConfigReadObserver | undefined;
+
+/**
+ * Observes top-level reads (get, isSet, getBool…, protocols) of every DovecotConfig built from now on (tests: which
+ * settings does startMda, or a tool, read?). Section settings and raw view() reads are not reported. Returns the
+ * previous observer, to restore it; pass undefined to stop.
+ */
+export function setDovecotConfigReadObserver(observer: DovecotConfigReadObserver | undefined): DovecotConfigReadObserver | undefined {
+  const previous = processObserver;
+  processObserver = observer;
+  return previous;
+}
+
 /** Wraps an already parsed configuration. */
 export function dovecotConfigFromParsed(parsed: ParsedDovecotConfig): DovecotConfig {
+  const observe = processObserver;
   const viewFor = (f?: DovecotFilter): ConfigView => mergedView(parsed, toQuery(f));
   const checked = (key: string): string => {
     if (!isGlobalSetting(key)) throw new Error(`Unknown setting: ${key}`);
+    observe?.(key);
     return key;
   };
   const list = (type: string, f?: DovecotFilter): DovecotSection[] => {
