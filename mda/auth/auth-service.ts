@@ -53,6 +53,8 @@ export type AuthOutcome =
       temp: boolean;
       /** Answer without auth_failure_delay (the passdb's `nodelay`). */
       nodelay: boolean;
+      /** `code=` for the client: the last passdb found the user disabled (locked shadow entry). */
+      code?: 'user_disabled';
     };
 
 export type CredentialsOutcome =
@@ -142,7 +144,7 @@ export class AuthService {
       return { kind: 'fail', user: n.user, temp: false, nodelay: false };
     }
     let tempFailure = false;
-    let last: { user: string; nodelay: boolean } = { user: n.user, nodelay: false };
+    let last: { user: string; nodelay: boolean; disabled?: boolean } = { user: n.user, nodelay: false };
     for (const p of this.passdbs) {
       const r = await this.passLookupOne(p, info);
       const px = this.prefix(p.db.driver, n.user, facts);
@@ -152,11 +154,14 @@ export class AuthService {
         continue;
       }
       if (r.kind === 'notfound') {
-        this.verbose(mdaEvents.auth.unknownUser(p.db.driver, sanitize(n.user), facts.rip ?? ''));
+        if (r.disabled !== undefined) {
+          this.verbose(`${px}: ${r.disabled}`);
+          last = { user: n.user, nodelay: false, disabled: true };
+        } else this.verbose(mdaEvents.auth.unknownUser(p.db.driver, sanitize(n.user), facts.rip ?? ''));
         continue;
       }
       const nodelay = fieldValue(r.extra, 'nodelay') !== undefined;
-      const user = fieldValue(r.extra, 'user') || n.user;
+      const user = fieldValue(r.extra, 'user') || r.user || n.user;
       last = { user, nodelay };
       const nets = fieldValue(r.extra, 'allow_nets');
       if (nets !== undefined && !ipAllowed(facts.rip, nets)) {
@@ -184,7 +189,7 @@ export class AuthService {
       if (ok) return { kind: 'ok', user, passdbExtra: r.extra.filter(([k]) => !['nodelay', 'nopassword', 'user', 'allow_nets', 'password'].includes(k)) };
     }
     if (tempFailure) return { kind: 'fail', user: last.user, temp: true, nodelay: false };
-    return { kind: 'fail', user: last.user, temp: false, nodelay: last.nodelay };
+    return { kind: 'fail', user: last.user, temp: false, nodelay: last.nodelay, ...(last.disabled === true ? { code: 'user_disabled' as const } : {}) };
   }
 
   /**

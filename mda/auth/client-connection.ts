@@ -225,7 +225,10 @@ export class AuthClientConnection {
     const fields: KeyValueFields = [];
     if (o.user !== undefined) fields.push(['user', o.user]);
     if (o.temp) fields.push(['code', 'temp_fail'], ['reason', 'Temporary authentication failure.'], ['temp', undefined]);
-    else if (o.reason !== undefined) fields.push(['reason', o.reason]);
+    else {
+      if (o.code !== undefined) fields.push(['code', o.code]);
+      if (o.reason !== undefined) fields.push(['reason', o.reason]);
+    }
     const delay = o.nodelay || o.temp ? 0 : this.d.service.settings.auth_failure_delay;
     if (delay <= 0) {
       this.requests.delete(id);

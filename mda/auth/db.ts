@@ -1,8 +1,9 @@
 /*
  * The passdb and userdb interfaces the auth service talks to (Dovecot's passdb/userdb modules),
  * plus the request facts every lookup may expand (%u %n %d %s %r %l …). Backends: passwd-file.ts,
- * static-userdb.ts. Results are typed: "not found" is a value, a broken backend is `fail`
- * (Dovecot's internal failure → FAIL … temp on the wire).
+ * static-userdb.ts, system-db.ts (passwd, shadow). Results are typed: "not found" is a value (a
+ * disabled user is a marked "not found"), a broken backend is `fail` (Dovecot's internal failure →
+ * FAIL … temp on the wire).
  */
 import type { KeyValueFields } from '../../shared/proto/tab-escape.js';
 
@@ -33,7 +34,14 @@ export type PassdbResult =
       /** userdb_ fields carried by the passdb entry (prefetch), prefix removed. */
       userdbFields: KeyValueFields;
     }
-  | { kind: 'notfound' }
+  | {
+      kind: 'notfound';
+      /**
+       * The user exists but may not log in (Dovecot's PASSDB_RESULT_USER_DISABLED, e.g. a locked
+       * shadow entry): the log text that replaces "unknown user". Clients see code=user_disabled.
+       */
+      disabled?: string;
+    }
   | { kind: 'fail'; reason: string };
 
 export type UserdbResult =

@@ -4,12 +4,14 @@
  * socket; the answers are the same).
  *  - user <name…>: tab formatter `field value` rows: `user` (only when the userdb renamed it),
  *    uid, gid, home, mail (mail_location expanded), then the other userdb fields; `-f field`
- *    prints the value only; `-u` prints the raw userdb reply (`userdb: name` + `  key       : v`);
+ *    prints the value only; `-u` prints the raw userdb reply (`userdb: name` + `  key       : v`,
+ *    the reply's user name first);
  *    a mask with `*`/`?` lists matching users (userdb iteration). Unknown user: an empty line and
  *    `userdb lookup: user X doesn't exist` on stdout (stderr with -f), exit 67. Users are
  *    separated by an empty line printed with printf (so it lands after the formatter's output).
  *  - auth lookup <name…>: `passdb: name` + `  %-10s: value` per passdb field.
- *  - auth test <name> [password]: `passdb: name auth succeeded|failed`, `extra fields:`; 0 or 77.
+ *  - auth test <name> [password]: `passdb: name auth succeeded|failed`, `extra fields:` (with
+ *    `code=user_disabled` for a locked account); 0 or 77.
  */
 import { expandVars, userVars } from '../../../shared/config/dovecot/var-expand.js';
 import { fieldValue, type KeyValueFields } from '../../../shared/proto/tab-escape.js';
@@ -76,7 +78,8 @@ export async function user(ctx: DoveadmContext, args: readonly string[]): Promis
       continue;
     }
     if (userdbOnly) {
-      rawFields(ctx, 'userdb', input, kv(r.fields), showField);
+      // Real doveadm prints the USER reply's user name as the first field.
+      rawFields(ctx, 'userdb', input, [`user=${r.user}`, ...kv(r.fields)], showField);
       continue;
     }
     const home = fieldValue(r.fields, 'home') ?? ctx.setting('mail_home');
@@ -138,6 +141,7 @@ export async function authTest(ctx: DoveadmContext, args: readonly string[]): Pr
     printer.printf(`passdb: ${name} auth succeeded\nextra fields:\n  user=${r.user}\n${kv(r.passdbExtra).map((f) => `  ${f}\n`).join('')}`);
     return;
   }
-  printer.printf(`passdb: ${name} auth failed\n${r.user !== undefined ? `extra fields:\n  user=${r.user}\n` : ''}`);
+  const extra = [...(r.user !== undefined ? [`user=${r.user}`] : []), ...(r.code !== undefined && !r.temp ? [`code=${r.code}`] : [])];
+  printer.printf(`passdb: ${name} auth failed\n${extra.length > 0 ? `extra fields:\n${extra.map((f) => `  ${f}\n`).join('')}` : ''}`);
   ctx.fail(EX_NOPERM);
 }
