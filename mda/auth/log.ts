@@ -7,7 +7,7 @@
 export interface AuthLog {
   info(text: string): void;
   error(text: string): void;
-  warning?(text: string): void;
+  warn?(text: string): void;
   debug?(text: string): void;
 }
 

@@ -61,7 +61,7 @@ function errnoText(err: unknown): string {
 export function passwdUserdb(args: string, o: PasswdUserdbOptions = {}): Userdb {
   const file = o.passwdFile ?? SYSTEM_PASSWD_FILE;
   const tpl = blockingAndTemplate('userdb passwd', args);
-  if (tpl.length > 0) (o.log?.warning ?? o.log?.info)?.call(o.log, 'userdb passwd: Move templates args to override_fields setting');
+  if (tpl.length > 0) (o.log?.warn ?? o.log?.info)?.call(o.log, 'userdb passwd: Move templates args to override_fields setting');
   const first = o.first_valid_uid ?? 500;
   const last = o.last_valid_uid ?? 0;
   return {

@@ -102,7 +102,7 @@ test('userdb passwd: fields in the real USER reply order, templates, iteration',
 
   const warnings: string[] = [];
   const tpl = passwdUserdb('home=/srv/mail/%u mail=maildir:~/Maildir blocking=yes', {
-    passwdFile: f.passwd, log: { info: () => undefined, error: () => undefined, warning: (s) => warnings.push(s) },
+    passwdFile: f.passwd, log: { info: () => undefined, error: () => undefined, warn: (s) => warnings.push(s) },
   });
   assert.deepEqual(warnings, ['userdb passwd: Move templates args to override_fields setting']);
   assert.deepEqual(await tpl.lookup({ ...req, user: 'bob' }), {
