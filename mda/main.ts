@@ -11,7 +11,9 @@
  * below 1024 can be bound; TLS keys are read then too), then root is dropped for good to
  * mail_uid/mail_gid, then services start serving. IMAP and POP3 accept connections as soon as they
  * are bound, but no user's mail is opened before the drop (openStore waits for it). Started as
- * root without mail_uid, the daemon refuses to run: it never writes a maildir as root.
+ * root WITHOUT mail_uid (system users, each with their own uid), the master keeps root but never
+ * touches mail: logged-in IMAP/POP3 sessions and LMTP deliveries go to per-uid worker processes
+ * (mda/worker/pool.ts), so no maildir is ever written as root.
  *
  * Signals: SIGTERM/SIGINT stop (listeners closed, in-flight LMTP DATA given a few seconds, 421 to
  * the rest, IMAP/POP3 sessions ended without POP3 deletions, pid file removed); SIGHUP reloads
@@ -45,10 +47,17 @@ import { authServicePop3Auth } from './pop3/auth.js';
 import { pop3Settings } from './pop3/settings.js';
 import { startPop3Server } from './pop3/server.js';
 import { pidAlive } from '../shared/fs/pid.js';
-import { dropPrivileges, mailIds, PrivilegeError } from './privileges.js';
+import { dropPrivileges, mailIds, PrivilegeError, recipientIds } from './privileges.js';
+import { authSettings } from './auth/settings.js';
+import { escapingUserName } from './mail-user.js';
+import { INTERNAL_ERROR_TEXT, StorageError } from './storage/api.js';
+import { MailWorkerPool } from './worker/pool.js';
+import type { WorkerSettings } from './worker/protocol.js';
+import type { RouteUser } from './worker/route.js';
 import { inboxNamespace, readMdaSettings, serviceInetListeners, type InetListener, type MdaSettings } from './settings.js';
 
 export const POSTERN_DOVECOT_VERSION = '2.3.19.1 (Postern)';
+
 
 /** `$default_internal_user`-style references in listener settings. */
 function deref(cfg: DovecotConfig, v: string): string {
@@ -68,6 +77,13 @@ export interface ServiceContext {
   readonly serving: Promise<void>;
   /** Logged-in IMAP/POP3 sessions, for `doveadm who` / `kick` over the admin socket. */
   readonly sessions: SessionRegistry;
+  /**
+   * Per-uid mail workers, when started as root without mail_uid (mda/worker/pool.ts): set before
+   * serve() runs; undefined in the single-uid modes.
+   */
+  readonly workers: () => MailWorkerPool | undefined;
+  /** Started as root without mail_uid: mail is handled by per-uid workers. */
+  readonly perUidWorkers: boolean;
 }
 
 /** A service after binding: `serve()` runs after the privilege drop. */
@@ -151,6 +167,7 @@ const lmtpService: MdaService = {
           logFor: ctx.logFor,
           processUid: ids.uid,
           processGid: ids.gid,
+          ...(ctx.workers() !== undefined ? { workers: ctx.workers()! } : {}),
         });
         server = new LmtpServer({
           hostname: settings.hostname,
@@ -212,6 +229,64 @@ function gatedOpener(ctx: ServiceContext, protocol: string): { open: OpenUserSto
   };
 }
 
+/**
+ * Per-uid workers: after login the userdb says which uid the user's mail belongs to, and the
+ * session moves to that uid's worker (Dovecot: imap-login hands the client to an imap process
+ * running as the user). Refusals are TEMP, as when opening the store fails.
+ */
+function workerRoute(ctx: ServiceContext, pool: MailWorkerPool): RouteUser {
+  return async (user, facts) => {
+    await ctx.serving;
+    const r = await ctx.auth().userLookup(user, {
+      service: facts.service,
+      ...(facts.rip !== undefined ? { rip: facts.rip } : {}),
+      ...(facts.lip !== undefined ? { lip: facts.lip } : {}),
+      ...(facts.session !== undefined ? { session: facts.session } : {}),
+    });
+    if (r.kind !== 'found') {
+      throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, r.kind === 'fail' ? `userdb lookup failed: ${r.reason}` : `User no longer exists: ${user}`);
+    }
+    if (escapingUserName(r.user)) {
+      throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(r.user)}: it would escape its directory`);
+    }
+    const ids = recipientIds(r.fields, readMdaSettings(ctx.config()), 0, 0, true);
+    if ('refused' in ids) throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, ids.refused);
+    return {
+      mpid: pool.pidFor(ids.uid, ids.gid),
+      transfer: (h, c, onEnd) => pool.handOff(ids.uid, ids.gid, { ...h, user: r.user, fields: r.fields }, c, onEnd),
+    };
+  };
+}
+
+/** The login services' route when per-uid workers run (resolved lazily: the pool exists once serving). */
+function routeOf(ctx: ServiceContext): RouteUser | undefined {
+  if (!ctx.perUidWorkers) return undefined;
+  return async (user, facts) => {
+    await ctx.serving;
+    const pool = ctx.workers();
+    if (pool === undefined) throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, 'mail workers are not running');
+    return workerRoute(ctx, pool)(user, facts);
+  };
+}
+
+/** What a mail worker needs of the configuration (it never reads dovecot.conf itself). */
+export function workerSettings(cfg: DovecotConfig): WorkerSettings {
+  const imap = readMdaSettings(cfg, { protocol: 'imap' });
+  const pop3 = readMdaSettings(cfg, { protocol: 'pop3' });
+  const none = { uid: 0, gid: 0 };
+  const { privileges: _i, ...imapStore } = storeOptions(imap, 'imap', none);
+  const { privileges: _p, ...pop3Store } = storeOptions(pop3, 'pop3', none);
+  return {
+    imap: imapSettings(imap, autoMailboxes(imap)),
+    imapStore,
+    pop3: pop3Settings(pop3),
+    pop3Store,
+    pop3Hostname: pop3.hostname || osHostname(),
+    delivery: deliverySettings(cfg),
+    auth: authSettings(readMdaSettings(cfg), osHostname()),
+  };
+}
+
 /** A login service's TCP listeners; `ssl = yes` ones only when TLS is configured (Dovecot skips them with ssl = no). */
 function loginListeners(ctx: ServiceContext, cfg: DovecotConfig, service: string): InetListener[] {
   return serviceInetListeners(readMdaSettings(cfg), service).filter((l) => !l.ssl || ctx.tls !== undefined);
@@ -232,6 +307,7 @@ const imapService: MdaService = {
       log: ctx.logFor,
       sessions: ctx.sessions,
       ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
+      ...(routeOf(ctx) !== undefined ? { route: routeOf(ctx)! } : {}),
     });
     return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
   },
@@ -253,6 +329,7 @@ const pop3Service: MdaService = {
       hostname: s.hostname || osHostname(),
       sessions: ctx.sessions,
       ...(ctx.tls !== undefined ? { tls: ctx.tls } : {}),
+      ...(routeOf(ctx) !== undefined ? { route: routeOf(ctx)! } : {}),
     });
     return { serve: async () => undefined, reload: opener.reload, close: () => server.close() };
   },
@@ -339,15 +416,27 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   let markServing!: () => void;
   const serving = new Promise<void>((resolve) => (markServing = resolve));
   const sessions = new SessionRegistry();
-  const ctx: ServiceContext = { config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions };
+  let pool: MailWorkerPool | undefined;
+  const startSettings = readMdaSettings(cfg);
+  const perUidWorkers = ids.uid === 0 && startSettings.mail_uid === '';
+  const workerIdleSecs = startSettings.postern_mail_worker_idle_timeout;
+  const ctx: ServiceContext = {
+    config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions, workers: () => pool, perUidWorkers,
+  };
   const bound: BoundService[] = [];
   const enabled = SERVICES.filter((s) => s.enabled(cfg));
   try {
     for (const s of enabled) bound.push(await s.bind(ctx));
-    if (ids.uid === 0) {
+    if (perUidWorkers) {
+      // System users: the master keeps root (as Dovecot's master and lmtp do) and never touches
+      // mail; each uid's mail is handled by a worker forked with that uid (mda/worker/pool.ts).
+      pool = new MailWorkerPool({
+        runDir: baseDir, logFor, settings: () => workerSettings(cfg), sessions, idleTimeoutSecs: workerIdleSecs,
+      });
+    } else if (ids.uid === 0) {
       const m = mailIds(readMdaSettings(cfg));
       if (m.uid === undefined || m.uid === 0) {
-        throw new PrivilegeError('Started as root without mail_uid: refusing to write maildirs as root (set mail_uid/mail_gid to the virtual mail user)');
+        throw new PrivilegeError('mail_uid=root: refusing to write maildirs as root (set mail_uid/mail_gid to the virtual mail user)');
       }
       const gid = m.gid ?? m.uid;
       dropPrivileges(m.uid, gid);
@@ -358,6 +447,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   } catch (err) {
     master.fatal(err instanceof Error ? err.message : String(err));
     for (const b of bound.reverse()) await b.close().catch(() => undefined);
+    await pool?.close().catch(() => undefined);
     try {
       unlinkSync(pidFile);
     } catch {
@@ -377,6 +467,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
         cfg = loadDovecotConfig(o.configPath);
         auth = authFromDovecotConfig(cfg, authLog).service;
         for (const b of bound) b.reload?.();
+        pool?.reload();
       } catch (err) {
         master.error(`reload failed, keeping the old configuration: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -384,6 +475,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
     stop() {
       stopping ??= (async () => {
         for (const b of [...bound].reverse()) await b.close().catch(() => undefined);
+        await pool?.close().catch(() => undefined);
         try {
           if (readPid(pidFile) === process.pid) unlinkSync(pidFile);
         } catch {

@@ -6,13 +6,14 @@
  * - started as root, the daemon binds every listener (so sockets in /var/spool/postfix/private
  *   get their owner and mode), opens its logs, then drops for good to `mail_uid`/`mail_gid`
  *   (setgroups, setgid, setuid) before serving anyone;
- * - without `mail_uid` it refuses to start as root rather than write maildirs as root;
  * - a recipient whose userdb uid/gid (or mail_uid) differs from the process's uid is refused
  *   with a temporary error and Dovecot's log text, as are uids below first_valid_uid or above
  *   last_valid_uid (and the same for gids). Never root.
- * Hosts with per-user system uids need one MDA per uid (or real per-uid worker processes, not
- * built); that is the documented limit. After the drop the auth service keeps reading its
- * passwd-files as mail_uid: they must be readable by that uid (main.ts checks at start-up).
+ * - started as root WITHOUT mail_uid (system users with their own uids), the master keeps root
+ *   and never touches mail itself: every user's mail is read and written by a worker process
+ *   forked with that user's uid/gid (mda/worker/pool.ts); the range checks above still apply.
+ * After a drop the auth service keeps reading its passwd-files as mail_uid: they must be
+ * readable by that uid.
  */
 import { resolveGid, resolveUid } from './auth/sysusers.js';
 import { fieldValue, type KeyValueFields } from '../shared/proto/tab-escape.js';
@@ -40,28 +41,38 @@ export function mailIds(p: UidPolicy): { uid: number | undefined; gid: number | 
 }
 
 /**
- * Why this recipient's mail may not be written by this process (a log text in Dovecot's words),
- * or undefined when it may. `processUid` is the uid the daemon runs as.
+ * The uid/gid a recipient's mail is written as (userdb uid/gid, else mail_uid/mail_gid, else the
+ * process's), or why it may not be (a log text in Dovecot's words): outside first/last_valid_uid
+ * or _gid, root, or, unless `perUidWorkers` (pool.ts: the master forks a worker per uid), a uid
+ * other than the process's own.
  */
-export function recipientIdsRefused(fields: KeyValueFields, p: UidPolicy, processUid: number, processGid: number): string | undefined {
+export function recipientIds(
+  fields: KeyValueFields, p: UidPolicy, processUid: number, processGid: number, perUidWorkers = false,
+): { uid: number; gid: number } | { refused: string } {
   const ids = mailIds(p);
   const rawUid = fieldValue(fields, 'uid');
   const rawGid = fieldValue(fields, 'gid');
   const uid = rawUid !== undefined && rawUid !== '' ? Number(resolveUid(rawUid) ?? NaN) : ids.uid ?? processUid;
   const gid = rawGid !== undefined && rawGid !== '' ? Number(resolveGid(rawGid) ?? NaN) : ids.gid ?? processGid;
-  if (Number.isNaN(uid)) return `Unknown UID in userdb: ${rawUid ?? ''}`;
-  if (Number.isNaN(gid)) return `Unknown GID in userdb: ${rawGid ?? ''}`;
+  if (Number.isNaN(uid)) return { refused: `Unknown UID in userdb: ${rawUid ?? ''}` };
+  if (Number.isNaN(gid)) return { refused: `Unknown GID in userdb: ${rawGid ?? ''}` };
   if (uid < p.first_valid_uid || (p.last_valid_uid !== 0 && uid > p.last_valid_uid)) {
-    return `Mail access for users with UID ${uid} not permitted (see first_valid_uid in config file, uid from userdb lookup).`;
+    return { refused: `Mail access for users with UID ${uid} not permitted (see first_valid_uid in config file, uid from userdb lookup).` };
   }
   if (gid < p.first_valid_gid || (p.last_valid_gid !== 0 && gid > p.last_valid_gid)) {
-    return `Mail access for users with GID ${gid} not permitted (see first_valid_gid in config file, gid from userdb lookup).`;
+    return { refused: `Mail access for users with GID ${gid} not permitted (see first_valid_gid in config file, gid from userdb lookup).` };
   }
-  if (uid === 0) return 'Mail access for root is not permitted';
-  if (uid !== processUid) {
-    return `Can't deliver as UID ${uid}: this MDA runs as UID ${processUid} (all users must share mail_uid; see docs)`;
+  if (uid === 0) return { refused: 'Mail access for root is not permitted' };
+  if (!perUidWorkers && uid !== processUid) {
+    return { refused: `Can't deliver as UID ${uid}: this MDA runs as UID ${processUid} (all users must share mail_uid; see docs)` };
   }
-  return undefined;
+  return { uid, gid };
+}
+
+/** Why this recipient's mail may not be written by this process, or undefined when it may. */
+export function recipientIdsRefused(fields: KeyValueFields, p: UidPolicy, processUid: number, processGid: number): string | undefined {
+  const r = recipientIds(fields, p, processUid, processGid);
+  return 'refused' in r ? r.refused : undefined;
 }
 
 /** Drops root for good (after binding). */

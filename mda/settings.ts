@@ -239,6 +239,11 @@ export const POSTERN_SETTINGS = {
   postern_pop3_idle_timeout: { type: "time", default: "10 mins" },
   /** pop3_lock_session waits this long for the session lock (dotlock timeout). */
   postern_pop3_lock_timeout: { type: "time", default: "10 secs" },
+  /**
+   * Per-uid mail workers (root without mail_uid, mda/worker/pool.ts): a worker with no session or
+   * delivery for this long is retired (Dovecot's idle_kill of mail processes, 1 min).
+   */
+  postern_mail_worker_idle_timeout: { type: "time", default: "1 min" },
   /** lmtp: message size, recipients per transaction, command line length, idle time, bad commands. */
   postern_lmtp_max_message_size: { type: "size", default: "100 M" },
   postern_lmtp_max_recipients: { type: "uint", default: "1000" },

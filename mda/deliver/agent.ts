@@ -17,7 +17,7 @@ import type { DovecotLog } from '../../shared/log/logger.js';
 import type { RequestFacts } from '../auth/auth-service.js';
 import type { UserdbResult } from '../auth/db.js';
 import { mdaEvents } from '../log-events.js';
-import { recipientIdsRefused } from '../privileges.js';
+import { recipientIds } from '../privileges.js';
 import { openUserMail } from '../mail-user.js';
 import { INTERNAL_ERROR_TEXT, isStorageError, openQuota, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
 import { messageIdForLog, traceHeaders } from './headers.js';
@@ -25,7 +25,7 @@ import { limitsFor, quotaConfig, quotaRootOf } from './quota-rules.js';
 import { splitRecipient } from './recipient.js';
 import { DeliveryStoreCache, type StoreLease } from './store-cache.js';
 import type { DeliverySettings } from './settings.js';
-import type { DeliveryAgent, DeliveryEnvelope, DeliveryOutcome, DeliveryTarget, RecipientLookup } from './types.js';
+import type { DeliveryAgent, DeliveryEnvelope, DeliveryOutcome, DeliveryTarget, RecipientLookup, ResolvedRecipient } from './types.js';
 
 /** What the agent needs from the auth service (AuthService satisfies it). */
 export interface UserdbPort {
@@ -43,6 +43,13 @@ export interface LdaAgentOptions {
   readonly processUid: number;
   readonly processGid: number;
   readonly now?: () => Date;
+  /**
+   * Per-uid mail workers (mda/worker/pool.ts): this process (root) writes no mail; each
+   * recipient's message goes to the worker of its uid:gid, which runs deliverPrepared().
+   */
+  readonly workers?: {
+    deliver(uid: number, gid: number, r: { rcpt: ResolvedRecipient; rcptId: string; message: Buffer; size: number; msgid: string }): Promise<DeliveryOutcome>;
+  };
 }
 
 /** Physical (LF) size of a CRLF message: storage writes CRLF as LF. */
@@ -75,10 +82,10 @@ export class LdaAgent implements DeliveryAgent {
     const r = await this.o.userdb.userLookup(n.user, facts);
     if (r.kind === 'notfound') return { kind: 'notfound', user };
     if (r.kind === 'fail') return { kind: 'tempfail', user, reason: r.reason };
-    const refused = recipientIdsRefused(r.fields, this.o.settings, this.o.processUid, this.o.processGid);
-    if (refused !== undefined) {
-      this.o.logFor(`lmtp(${r.user})<${process.pid}><${session.sessionId}>`).error(refused);
-      return { kind: 'tempfail', user, reason: refused };
+    const ids = recipientIds(r.fields, this.o.settings, this.o.processUid, this.o.processGid, this.o.workers !== undefined);
+    if ('refused' in ids) {
+      this.o.logFor(`lmtp(${r.user})<${process.pid}><${session.sessionId}>`).error(ids.refused);
+      return { kind: 'tempfail', user, reason: ids.refused };
     }
     return { kind: 'found', rcpt: { address, user: r.user, detail, fields: r.fields } };
   }
@@ -107,6 +114,18 @@ export class LdaAgent implements DeliveryAgent {
   }
 
   private async deliverOne(t: DeliveryTarget, full: Buffer, size: number, msgid: string): Promise<DeliveryOutcome> {
+    const w = this.o.workers;
+    if (w === undefined) return this.deliverPrepared(t, full, size, msgid);
+    const ids = recipientIds(t.rcpt.fields, this.o.settings, this.o.processUid, this.o.processGid, true);
+    if ('refused' in ids) return { kind: 'failed', error: new StorageError('TEMP', INTERNAL_ERROR_TEXT, ids.refused) };
+    return w.deliver(ids.uid, ids.gid, { rcpt: t.rcpt, rcptId: t.id, message: full, size, msgid });
+  }
+
+  /**
+   * Saves one recipient's copy (`full` has the trace headers already): the detail mailbox or
+   * INBOX, with quota. Runs in this process, or in the recipient's mail worker.
+   */
+  async deliverPrepared(t: DeliveryTarget, full: Buffer, size: number, msgid: string): Promise<DeliveryOutcome> {
     const s = this.o.settings;
     const { user, fields, detail } = t.rcpt;
     const log = this.o.logFor(`lmtp(${user})<${process.pid}><${t.id}>`);

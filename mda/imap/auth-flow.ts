@@ -25,6 +25,7 @@ export async function completeAuth(session: ImapSession, outcome: AuthOutcome, m
       session.state = 'logout';
       return { status: 'NO', text: '', silent: true };
     }
+    if (r.handOff !== undefined) return { status: 'OK', text: '', handOff: r.handOff };
     return { status: 'OK', text: 'Logged in', code: { name: 'CAPABILITY', args: postLoginCapability(session.settings) } };
   }
   session.authAttempts++;

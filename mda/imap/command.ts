@@ -22,6 +22,11 @@ export interface Completion {
   readonly code?: ResponseCode;
   /** The handler already wrote its tagged reply (STARTTLS must answer before the handshake). */
   readonly silent?: boolean;
+  /**
+   * A login whose session moves to a per-uid mail worker: run with the command's tag instead of
+   * writing the tagged reply (the worker writes it once the mail is open).
+   */
+  readonly handOff?: (tag: string) => Promise<void>;
 }
 
 /**

@@ -19,6 +19,12 @@ import { PRELOGIN_BAD_TEXT } from './proto/errors.js';
 import { withTiming } from './proto/formatter.js';
 import { ImapSession, type SessionDeps, type SessionIo } from './session.js';
 import { preLoginCapabilityOf } from './login-policy.js';
+import { postLoginCapability } from './capabilities.js';
+import { mapError } from './errors.js';
+import { taggedResponse } from './proto/formatter.js';
+import type { DetachedConnection } from '../worker/pool.js';
+import type { ConnectionState } from '../worker/protocol.js';
+import { mdaEvents } from '../log-events.js';
 
 export interface ConnectionOptions {
   readonly deps: SessionDeps;
@@ -27,6 +33,11 @@ export interface ConnectionOptions {
   /** The socket is already TLS (imaps). */
   readonly implicitTls: boolean;
   readonly onClose?: () => void;
+  /**
+   * In a mail worker: the session a login side handed over (its ID and the client's addresses;
+   * the socket may be the plaintext end of a pipe from the master's TLS connection).
+   */
+  readonly resumed?: { readonly session: string; readonly conn: ConnectionState };
 }
 
 const normIp = (ip: string | undefined): string => (ip ?? '').replace(/^::ffff:/, '');
@@ -54,17 +65,18 @@ export class ImapConnection implements SessionIo {
     // algorithm on, the last piece waits for the client's delayed ACK (~40 ms a command). Dovecot
     // sets TCP_NODELAY too. Measured with bench/ (IMAP workload): p50 44 ms → 8 ms.
     socket.setNoDelay?.(true);
-    this.tls = opts.implicitTls;
-    this.remoteIp = normIp(socket.remoteAddress);
-    this.localIp = normIp(socket.localAddress);
-    this.remotePort = socket.remotePort ?? 0;
-    this.localPort = socket.localPort ?? 0;
+    const r = opts.resumed?.conn;
+    this.tls = r?.tls ?? opts.implicitTls;
+    this.remoteIp = r?.remoteIp ?? normIp(socket.remoteAddress);
+    this.localIp = r?.localIp ?? normIp(socket.localAddress);
+    this.remotePort = r?.remotePort ?? socket.remotePort ?? 0;
+    this.localPort = r?.localPort ?? socket.localPort ?? 0;
     const s = opts.deps.settings;
     this.parser = new ImapCommandParser({
       maxLineLength: s.imap_max_line_length,
       maxLiteralSize: (cmd) => (cmd === 'APPEND' && this.session.state !== 'not-authenticated' ? s.postern_imap_max_append_size : s.imap_max_line_length),
     });
-    this.session = new ImapSession(this, opts.deps);
+    this.session = new ImapSession(this, opts.deps, opts.resumed?.session);
   }
 
   get tlsActive(): boolean {
@@ -75,6 +87,52 @@ export class ImapConnection implements SessionIo {
     this.attach(this.socket);
     this.write(`* OK [CAPABILITY ${preLoginCapabilityOf(this.session)}] ${this.opts.deps.settings.login_greeting}\r\n`);
     this.armTimeout();
+  }
+
+  /**
+   * In a mail worker: continue a session the login side authenticated. Opens the user's mail,
+   * answers the login command with the tag it was given, then serves what the client pipelined.
+   * If the mail cannot be opened the client gets the error as a tagged NO and the connection ends
+   * (this process cannot authenticate anyone).
+   */
+  async resume(tag: string, user: string, pending: Buffer): Promise<void> {
+    this.busy = true;
+    this.socket.pause();
+    this.attach(this.socket);
+    if (pending.length > 0) this.parser.push(pending);
+    try {
+      await this.session.resumeLogin(user);
+    } catch (err) {
+      const m = mapError(err);
+      if (m.log !== undefined) this.session.log.error(mdaEvents.mail.imapInternalError('LOGIN', m.log));
+      this.write(taggedResponse(tag, 'NO', m.error.text, m.error.code));
+      this.busy = false;
+      this.close();
+      return;
+    }
+    this.write(taggedResponse(tag, 'OK', 'Logged in', { name: 'CAPABILITY', args: postLoginCapability(this.session.settings) }));
+    this.armTimeout();
+    this.busy = false;
+    this.socket.resume();
+    void this.pump();
+  }
+
+  /** SessionIo.handOff: stop serving this socket and give it (with unparsed input) to a mail worker. */
+  handOff(): DetachedConnection {
+    this.closed = true;
+    const sock = this.socket;
+    this.detach(sock);
+    sock.pause();
+    sock.setTimeout(0);
+    sock.on('error', () => undefined);
+    this.releaseDrain();
+    this.opts.onClose?.();
+    return {
+      socket: sock,
+      tls: this.tls,
+      pending: this.parser.takeBuffered(),
+      conn: { remoteIp: this.remoteIp, localIp: this.localIp, remotePort: this.remotePort, localPort: this.localPort, tls: this.tls },
+    };
   }
 
   private attach(sock: Socket): void {
@@ -222,6 +280,7 @@ export class ImapConnection implements SessionIo {
           this.close();
           return;
         }
+        if (outcome === 'detached') return;
         this.armTimeout();
         await this.drain();
         if (this.closed) return;

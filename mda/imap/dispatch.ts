@@ -76,7 +76,8 @@ export function countBad(session: ImapSession): boolean {
   return false;
 }
 
-export type DispatchOutcome = 'continue' | 'close';
+/** `detached`: the connection was handed over to a mail worker; the adapter stops serving it. */
+export type DispatchOutcome = 'continue' | 'close' | 'detached';
 
 /** Runs one parsed command to completion (tagged reply written). */
 export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<DispatchOutcome> {
@@ -117,6 +118,10 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
       if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));
       result = { status: m.error.status, text: m.error.text, ...(m.error.code ? { code: m.error.code } : {}) };
     }
+  }
+  if (result.handOff !== undefined) {
+    await result.handOff(cmd.tag);
+    return 'detached';
   }
   if (session.selected !== undefined && session.state === 'selected') {
     try {

@@ -19,6 +19,7 @@ import type { MailStore } from '../storage/api.js';
 import { ImapConnection } from './connection.js';
 import type { SessionDeps } from './session.js';
 import type { ImapListener, ImapSettings } from './settings.js';
+import type { RouteUser } from '../worker/route.js';
 
 export interface ImapServerDeps {
   readonly settings: ImapSettings;
@@ -32,6 +33,8 @@ export interface ImapServerDeps {
   readonly tls?: ServerCredentials;
   /** Where logged-in sessions are registered for `doveadm who` / `kick` (mda/admin/sessions.ts). */
   readonly sessions?: SessionSink;
+  /** Per-uid mail workers: logged-in sessions move there (mda/worker/). */
+  readonly route?: RouteUser;
 }
 
 export interface ImapServerHandle {
@@ -59,6 +62,7 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
     openStore: deps.openStore,
     log: deps.log,
     tlsConfigured: tlsOn,
+    ...(deps.route !== undefined ? { route: deps.route } : {}),
     claimUserIp(user, ip) {
       const key = `${user}\0${ip}`;
       const n = perUserIp.get(key) ?? 0;

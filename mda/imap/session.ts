@@ -24,6 +24,8 @@ import type { ByteString } from './proto/formatter.js';
 import { expungeUpdates, flagAndNewUpdates, type LiveSearch } from './search/context.js';
 import { formatRuns } from './search/return-options.js';
 import type { ImapSettings } from './settings.js';
+import type { DetachedConnection } from '../worker/pool.js';
+import type { RouteUser } from '../worker/route.js';
 
 /** The transport under a session. */
 export interface SessionIo {
@@ -37,6 +39,11 @@ export interface SessionIo {
   startTls(): Promise<void>;
   /** Ends the connection after pending output. */
   close(): void;
+  /**
+   * Gives the connection up for a hand-over to a mail worker: stops reading, returns the socket
+   * and the bytes received but not yet parsed. Only adapters over a real socket implement it.
+   */
+  handOff?(): DetachedConnection;
   readonly tlsActive: boolean;
   readonly remoteIp: string;
   readonly localIp: string;
@@ -53,7 +60,16 @@ export interface SessionDeps {
   readonly tlsConfigured: boolean;
   /** Counts a user's connections from one IP; returns a release function or undefined when over the limit. */
   readonly claimUserIp: (user: string, ip: string) => (() => void) | undefined;
+  /**
+   * Per-uid mail workers (mda/worker/): when set, a logged-in session moves to the worker of the
+   * user's uid instead of opening the mail here (the master runs as root and never touches mail).
+   */
+  readonly route?: RouteUser;
 }
+
+export type LoginResult =
+  | { ok: true; handOff?: (tag: string) => Promise<void> }
+  | { ok: false; bye: string };
 
 export interface SelectedMailbox {
   readonly view: MailboxView;
@@ -79,7 +95,7 @@ export interface SessionStats {
 
 export class ImapSession {
   state: SessionState = 'not-authenticated';
-  readonly id = randomBytes(16).toString('base64').replace(/=+$/, '');
+  readonly id: string;
   readonly started = Date.now();
   user: string | undefined;
   store: MailStore | undefined;
@@ -100,7 +116,10 @@ export class ImapSession {
   constructor(
     readonly io: SessionIo,
     readonly deps: SessionDeps,
+    /** A session resumed in a mail worker keeps the ID the login side gave it. */
+    id?: string,
   ) {
+    this.id = id ?? randomBytes(16).toString('base64').replace(/=+$/, '');
     this.log = deps.log('imap-login');
   }
 
@@ -122,12 +141,16 @@ export class ImapSession {
     this.write(`* ${text}\r\n`);
   }
 
-  /** After a successful authentication: open the store and become `authenticated`. */
-  async login(user: string, method: string): Promise<{ ok: true } | { ok: false; bye: string }> {
+  /**
+   * After a successful authentication: open the store and become `authenticated`; or, with
+   * per-uid workers, log the login and return the hand-over the dispatcher runs with the tag.
+   */
+  async login(user: string, method: string): Promise<LoginResult> {
     const release = this.deps.claimUserIp(user, this.io.remoteIp);
     if (release === undefined) {
       return { ok: false, bye: `Maximum number of connections from user+IP exceeded (mail_max_userip_connections=${this.settings.mail_max_userip_connections})` };
     }
+    if (this.deps.route !== undefined) return this.routeLogin(this.deps.route, user, method, release);
     let store: MailStore;
     try {
       store = await this.deps.openStore(user, { rip: this.io.remoteIp, lip: this.io.localIp, session: this.id });
@@ -146,6 +169,48 @@ export class ImapSession {
     this.log = this.deps.log(`imap(${user})<${process.pid}><${this.id}>`);
     await this.autoMailboxes(store);
     return { ok: true };
+  }
+
+  private async routeLogin(route: RouteUser, user: string, method: string, release: () => void): Promise<LoginResult> {
+    let r;
+    try {
+      r = await route(user, { service: 'imap', rip: this.io.remoteIp, lip: this.io.localIp, session: this.id });
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this.log.info(mdaEvents.login.success({
+      user, method, rip: this.io.remoteIp, lip: this.io.localIp, mpid: r.mpid, tls: this.io.tlsActive,
+      secured: this.secured, session: this.id,
+    }));
+    const mail = r;
+    return {
+      ok: true,
+      handOff: async (tag) => {
+        const io = this.io.handOff;
+        if (io === undefined) throw new Error('this connection cannot be handed over');
+        // From here the worker owns the session: nothing of it is logged or released here but onEnd.
+        this.state = 'logout';
+        this.handedOff = true;
+        await mail.transfer({ protocol: 'imap', session: this.id, method, tag }, io.call(this.io), release);
+      },
+    };
+  }
+
+  /** The session moved to a mail worker: end() logs nothing here. */
+  private handedOff = false;
+
+  /**
+   * In a mail worker: the login side authenticated `user` and handed the session over; open the
+   * mail and become `authenticated` (the login line was logged by the login side).
+   */
+  async resumeLogin(user: string): Promise<void> {
+    const store = await this.deps.openStore(user, { rip: this.io.remoteIp, lip: this.io.localIp, session: this.id });
+    this.user = user;
+    this.store = store;
+    this.state = 'authenticated';
+    this.log = this.deps.log(`imap(${user})<${process.pid}><${this.id}>`);
+    await this.autoMailboxes(store);
   }
 
   /** `auto = create|subscribe` mailboxes exist (and are subscribed) from the first command on. */
@@ -243,6 +308,7 @@ export class ImapSession {
 
   /** Releases everything; `reason` is what the disconnect log line says. */
   async end(reason: string): Promise<void> {
+    if (this.handedOff) return;
     const wasLoggedIn = this.user !== undefined;
     this.state = 'logout';
     await this.unselect().catch(() => undefined);

@@ -5,11 +5,15 @@
  * after STLS (RFC 2595 §3.1: it would be plaintext injected into the TLS session).
  */
 
+import type { DetachedConnection } from '../worker/pool.js';
+
 export interface Pop3Io {
   write(data: Buffer | string): Promise<void>;
   startTls(): Promise<void>;
   /** Stops reading, flushes what was written and closes. */
   close(): void;
+  /** Gives the connection up for a hand-over to a per-uid mail worker (socket adapters only). */
+  handOff?(): DetachedConnection;
 }
 
 export interface Pop3ConnectionInfo {

@@ -23,6 +23,13 @@ export class LineSplitter {
     this.pending = this.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
   }
 
+  /** Takes what is buffered (a hand-over to a mail worker continues from it). */
+  take(): Buffer {
+    const b = this.pending;
+    this.pending = Buffer.alloc(0);
+    return b;
+  }
+
   /** Discards anything buffered (after STLS: RFC 2595 §3.1). */
   clear(): void {
     this.pending = Buffer.alloc(0);

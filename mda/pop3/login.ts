@@ -19,6 +19,7 @@ import { pop3ErrorFrom, lockedError, Pop3Error } from './errors.js';
 import { Maildrop } from './maildrop.js';
 import type { AuthOutcome } from './auth.js';
 import type { Pop3Session } from './session.js';
+import type { RouteUser } from '../worker/route.js';
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
@@ -90,8 +91,39 @@ export async function finishAuth(s: Pop3Session, outcome: AuthOutcome, method: s
     return;
   }
   s.triedUser = outcome.user;
+  if (s.deps.route !== undefined) {
+    await handOff(s, s.deps.route, outcome.user, method);
+    return;
+  }
   s.logLogin(outcome.user, method);
   await openMaildrop(s, outcome.user);
+}
+
+/**
+ * Per-uid mail workers: the userdb lookup picks the worker, the login is logged with its pid, and
+ * the connection moves there (the worker runs openMaildrop and answers `+OK Logged in.`).
+ */
+async function handOff(s: Pop3Session, route: RouteUser, user: string, method: string): Promise<void> {
+  let r;
+  try {
+    r = await route(user, { service: 'pop3', rip: s.conn.rip, lip: s.conn.lip, session: s.sessionId });
+  } catch (err) {
+    const e = pop3ErrorFrom(err);
+    s.log.error(e.logDetail);
+    await s.reply(e.reply);
+    await s.closeLogin('Couldn\'t open INBOX');
+    return;
+  }
+  const io = s.io.handOff;
+  if (io === undefined) throw new Error('this connection cannot be handed over');
+  s.logLogin(user, method, r.mpid);
+  s.closed = true;
+  await r.transfer({ protocol: 'pop3', session: s.sessionId, method, tag: '' }, io.call(s.io), () => undefined);
+}
+
+/** In a mail worker: the login side authenticated `user`; open the maildrop as Dovecot's pop3 process starts. */
+export function resumeLogin(s: Pop3Session, user: string): Promise<void> {
+  return openMaildrop(s, user);
 }
 
 /** The pop3 process start: session lock, INBOX, snapshot; `+OK Logged in.` or an error and disconnect. */

@@ -23,6 +23,9 @@ import { inProcessSessionLocks, type SessionLocks } from './session-lock.js';
 import type { Pop3Listener, Pop3Settings } from './settings.js';
 import type { OpenUserStore } from '../mail-user.js';
 import type { SessionSink } from '../admin/sessions.js';
+import type { RouteUser } from '../worker/route.js';
+import type { ConnectionState } from '../worker/protocol.js';
+import { resumeLogin } from './login.js';
 
 export interface Pop3ServerDeps {
   readonly settings: Pop3Settings;
@@ -38,6 +41,8 @@ export interface Pop3ServerDeps {
   readonly pid?: number;
   /** Where logged-in sessions are registered for `doveadm who` / `kick` (mda/admin/sessions.ts). */
   readonly sessions?: SessionSink;
+  /** Per-uid mail workers: logged-in sessions move there (mda/worker/). */
+  readonly route?: RouteUser;
 }
 
 export interface Pop3BoundListener extends Pop3Listener {
@@ -73,7 +78,7 @@ function checkSettings(deps: Pop3ServerDeps): void {
   }
 }
 
-class Connection {
+export class Pop3Connection {
   private readonly splitter = new LineSplitter();
   private socket: Socket;
   private pumping = false;
@@ -123,6 +128,30 @@ class Connection {
       this.attach();
       this.begin();
     }
+  }
+
+  /**
+   * In a mail worker: continue a session the login side authenticated (the socket may be the
+   * plaintext end of the master's TLS pipe): open the maildrop, answer, then serve what the client
+   * pipelined after its login command.
+   */
+  resume(sessionDeps: Pop3SessionDeps, h: { session: string; conn: ConnectionState; user: string; pending: Buffer }): void {
+    const raw = this.socket;
+    const info = { rip: h.conn.remoteIp, lip: h.conn.localIp, rport: h.conn.remotePort, lport: h.conn.localPort, tls: h.conn.tls };
+    this.session = new Pop3Session(sessionDeps, info, this.io(), h.session);
+    raw.on('close', () => {
+      this.clearIdle();
+      this.eof = true;
+      void this.pump().finally(() => this.resolveDone());
+    });
+    this.splitter.push(h.pending);
+    this.pumping = true;
+    this.attach();
+    this.touch();
+    void resumeLogin(this.session, h.user).finally(() => {
+      this.pumping = false;
+      void this.pump();
+    });
   }
 
   private begin(): void {
@@ -189,6 +218,20 @@ class Connection {
         s.end();
         setTimeout(() => s.destroy(), CLOSE_GRACE_MS).unref();
       },
+      handOff: () => {
+        this.clearIdle();
+        this.detach();
+        const s = this.socket;
+        s.removeAllListeners('error');
+        s.on('error', () => undefined);
+        s.pause();
+        const tls = s instanceof TLSSocket;
+        const c = this.session.conn;
+        return {
+          socket: s, tls, pending: this.splitter.take(),
+          conn: { remoteIp: c.rip, localIp: c.lip, remotePort: c.rport, localPort: c.lport, tls: this.session.tls },
+        };
+      },
     };
   }
 
@@ -254,15 +297,16 @@ export async function startPop3Server(deps: Pop3ServerDeps): Promise<Pop3Server>
     tlsAvailable: secureContext !== undefined,
     hostname: deps.hostname ?? osHostname(),
     pid: deps.pid ?? process.pid,
+    ...(deps.route !== undefined ? { route: deps.route } : {}),
   };
-  const connections = new Set<Connection>();
+  const connections = new Set<Pop3Connection>();
   const servers: Server[] = [];
   const bound: Pop3BoundListener[] = [];
   try {
     for (const l of deps.listeners) {
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
         socket.on('error', () => undefined);
-        const c = new Connection(socket, secureContext);
+        const c = new Pop3Connection(socket, secureContext);
         connections.add(c);
         let unregister: (() => void) | undefined;
         void c.done.then(() => {

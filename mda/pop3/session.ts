@@ -22,6 +22,7 @@ import type { Maildrop } from './maildrop.js';
 import type { SessionLocks, ReleaseLock } from './session-lock.js';
 import type { Pop3Settings } from './settings.js';
 import type { OpenUserStore } from '../mail-user.js';
+import type { RouteUser } from '../worker/route.js';
 import { findCommand } from './commands/registry.js';
 import { saslContinue } from './login.js';
 
@@ -40,6 +41,8 @@ export interface Pop3SessionDeps {
   readonly pid: number;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Per-uid mail workers: a logged-in session moves to the worker of the user's uid (mda/worker/). */
+  readonly route?: RouteUser;
 }
 
 export interface SaslInProgress {
@@ -62,8 +65,8 @@ const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, 
 export class Pop3Session {
   state: Pop3State = 'AUTHORIZATION';
   closed = false;
-  /** Dovecot session ID: 12 bytes, base64. */
-  readonly sessionId = randomBytes(12).toString('base64');
+  /** Dovecot session ID: 12 bytes, base64 (kept across a hand-over to a mail worker). */
+  readonly sessionId: string;
   readonly startedAt: number;
   tls: boolean;
   badCount = 0;
@@ -92,7 +95,9 @@ export class Pop3Session {
     readonly deps: Pop3SessionDeps,
     readonly conn: Pop3ConnectionInfo,
     readonly io: Pop3Io,
+    sessionId?: string,
   ) {
+    this.sessionId = sessionId ?? randomBytes(12).toString('base64');
     this.startedAt = this.now();
     this.tls = conn.tls;
     this.loginLog = deps.log('pop3-login');
@@ -299,9 +304,9 @@ export class Pop3Session {
   }
 
   /** The login line, logged when authentication succeeded. */
-  logLogin(user: string, method: string): void {
+  logLogin(user: string, method: string, mpid = this.deps.pid): void {
     this.loginLog.info(mdaEvents.login.success({
-      user, method, rip: this.conn.rip, lip: this.conn.lip, mpid: this.deps.pid, tls: this.tls, secured: this.secured, session: this.sessionId,
+      user, method, rip: this.conn.rip, lip: this.conn.lip, mpid, tls: this.tls, secured: this.secured, session: this.sessionId,
     }));
   }
 }

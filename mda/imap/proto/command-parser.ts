@@ -164,6 +164,13 @@ export class ImapCommandParser {
     return line.length > this.maxLine ? null : line;
   }
 
+  /** Takes the bytes not parsed yet (a hand-over to a mail worker continues from them). */
+  takeBuffered(): Buffer {
+    const b = this.skipping ? Buffer.alloc(0) : this.buf;
+    this.buf = Buffer.alloc(0);
+    return b;
+  }
+
   /** Drops everything buffered (STARTTLS: nothing sent in clear may be read as if it came over TLS). */
   discard(): void {
     this.buf = Buffer.alloc(0);

@@ -1,0 +1,353 @@
+/*
+ * Per-uid mail workers, the master's side (Dovecot: the root master forks mail processes that run
+ * as the user's uid, service_drop_privileges; issue 3 item 6).
+ *
+ * Node cannot change uid per session: setuid is process-wide and every async operation shares it.
+ * So when the daemon is started as root with no `mail_uid` (system users with their own uids, the
+ * Debian default), the master keeps root and every user's mail is touched only by a worker
+ * process that runs with that user's uid and gid (and only that gid as its group). One worker
+ * serves every session and delivery of one uid:gid pair; it is started on first use and retired
+ * after postern_mail_worker_idle_timeout without work. The master does the protocol up to login
+ * (as imap-login/pop3-login), the userdb lookup and the LMTP dialogue (as Dovecot's lmtp, which
+ * also runs as root and switches uid per delivery), and then:
+ *  - IMAP/POP3: hands the logged-in connection over (SessionHandoff). A plaintext socket is passed
+ *    as a file descriptor; a TLS connection stays in the master, which pipes its plaintext through
+ *    a Unix socket pair whose other end is passed (Dovecot's login processes proxy TLS the same way);
+ *  - LMTP: sends each recipient's message to the worker and waits for its saved/failed outcome.
+ * Workers log through the master (the log service), report sessions for `doveadm who`/`kick`, and
+ * never read dovecot.conf: the master sends the settings they need (and again after SIGHUP).
+ *
+ * A worker that dies fails its in-flight deliveries with a temporary error (LMTP 451, nothing is
+ * lost: the MTA retries) and drops its sessions; the next use starts a new one.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DovecotLog } from '../../shared/log/logger.js';
+import type { SessionSink } from '../admin/sessions.js';
+import { StorageError } from '../storage/api.js';
+import type { DeliveryOutcome } from '../deliver/types.js';
+import {
+  isWorkerMessage, type ConnectionState, type DeliverRequest, type MasterToWorker, type SessionHandoff, type WorkerSettings,
+} from './protocol.js';
+
+const WORKER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface MailWorkerPoolOptions {
+  /** Where the master-private socket-pair listener lives (`<base_dir>/postern-pair`, mode 0700 dir). */
+  readonly runDir: string;
+  readonly logFor: (prefix: string) => DovecotLog;
+  readonly settings: () => WorkerSettings;
+  readonly sessions: SessionSink;
+  /** Seconds a worker with nothing to do lives on. */
+  readonly idleTimeoutSecs: number;
+}
+
+/** A connection taken from its protocol adapter for the hand-over. */
+export interface DetachedConnection {
+  readonly socket: Socket;
+  /** The socket is a TLSSocket: its plaintext must be piped. */
+  readonly tls: boolean;
+  readonly pending: Buffer;
+  readonly conn: ConnectionState;
+}
+
+interface LiveSession {
+  readonly user: string;
+  readonly service: string;
+  readonly ip: string;
+  readonly onEnd: () => void;
+  unregister?: () => void;
+  /** The master's end of a TLS pipe, closed when the session ends. */
+  pipe?: { readonly client: Socket; readonly pair: Socket };
+}
+
+class Worker {
+  readonly child: ChildProcess;
+  readonly sessions = new Map<string, LiveSession>();
+  readonly deliveries = new Map<number, (o: DeliveryOutcome) => void>();
+  retired = false;
+
+  constructor(readonly key: string, readonly uid: number, readonly gid: number, idleSecs: number) {
+    // Started as root and dropping to uid:gid itself once its modules are loaded (as Dovecot's
+    // processes drop after exec), so the code need not be readable by every mail user.
+    this.child = fork(WORKER_MAIN, [String(idleSecs), String(uid), String(gid)], {
+      serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  send(m: MasterToWorker, handle?: Socket): void {
+    if (!this.child.connected) throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', `mail worker ${this.child.pid ?? '?'} is gone`);
+    if (handle === undefined) this.child.send(m);
+    else this.child.send(m, handle);
+  }
+}
+
+export class MailWorkerPool {
+  /** The worker each uid:gid is routed to. */
+  private readonly workers = new Map<string, Worker>();
+  /** Every live worker, retired ones included (close() stops them all). */
+  private readonly all = new Set<Worker>();
+  private pairServer: Server | undefined;
+  private readonly pairWaiters = new Map<string, (s: Socket) => void>();
+  private nextDelivery = 1;
+  private closed = false;
+
+  constructor(private readonly o: MailWorkerPoolOptions) {}
+
+  private get log(): DovecotLog {
+    return this.o.logFor('master');
+  }
+
+  /** The worker for uid:gid, started if needed. */
+  private worker(uid: number, gid: number): Worker {
+    if (this.closed) throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', 'shutting down');
+    const key = `${uid}:${gid}`;
+    const existing = this.workers.get(key);
+    if (existing !== undefined) return existing;
+    const w = new Worker(key, uid, gid, this.o.idleTimeoutSecs);
+    this.workers.set(key, w);
+    this.all.add(w);
+    w.child.on('message', (m: unknown) => this.onMessage(w, m));
+    w.child.on('error', (err) => this.log.error(`mail worker uid=${uid}: ${err.message}`));
+    w.child.on('exit', (code, signal) => this.onExit(w, code, signal));
+    w.send({ type: 'init', settings: this.o.settings() });
+    return w;
+  }
+
+  /** The pid a session will be served by (the `mpid=` of the login log line). */
+  pidFor(uid: number, gid: number): number {
+    return this.worker(uid, gid).child.pid ?? 0;
+  }
+
+  private onMessage(w: Worker, m: unknown): void {
+    if (!isWorkerMessage(m)) return;
+    switch (m.type) {
+      case 'ready':
+        return;
+      case 'log': {
+        const l = this.o.logFor(m.prefix);
+        l[m.level](m.text);
+        return;
+      }
+      case 'session-open': {
+        const s = w.sessions.get(m.session);
+        if (s === undefined) return;
+        const pid = w.child.pid ?? 0;
+        s.unregister = this.o.sessions.register({
+          user: s.user, service: s.service, pid, ip: s.ip, session: m.session, kick: () => this.kick(w, m.session),
+        });
+        return;
+      }
+      case 'session-end':
+        this.endSession(w, m.session);
+        return;
+      case 'delivered': {
+        const done = w.deliveries.get(m.id);
+        if (done === undefined) return;
+        w.deliveries.delete(m.id);
+        done(m.kind === 'saved'
+          ? { kind: 'saved', mailbox: m.mailbox, uid: m.uid }
+          : { kind: 'failed', error: new StorageError(m.error.errorKind, m.error.clientText, m.error.logDetail) });
+        return;
+      }
+      case 'idle':
+        if (w.sessions.size > 0 || w.deliveries.size > 0) return;
+        this.retire(w);
+        return;
+    }
+  }
+
+  private kick(w: Worker, session: string): void {
+    try {
+      w.send({ type: 'kick', session });
+    } catch {
+      this.endSession(w, session);
+    }
+  }
+
+  private retire(w: Worker): void {
+    if (this.workers.get(w.key) === w) this.workers.delete(w.key);
+    w.retired = true;
+    try {
+      w.send({ type: 'retire' });
+    } catch {
+      // already gone
+    }
+  }
+
+  private endSession(w: Worker, session: string): void {
+    const s = w.sessions.get(session);
+    if (s === undefined) return;
+    w.sessions.delete(session);
+    s.unregister?.();
+    s.pipe?.client.destroy();
+    s.pipe?.pair.destroy();
+    s.onEnd();
+  }
+
+  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.workers.get(w.key) === w) this.workers.delete(w.key);
+    this.all.delete(w);
+    if (!w.retired && !this.closed) {
+      this.log.error(`service(mail-worker): child ${w.child.pid ?? '?'} (uid ${w.uid}) ${signal !== null ? `killed with signal ${signal}` : `returned error ${code ?? '?'}`}`);
+    }
+    for (const id of [...w.sessions.keys()]) this.endSession(w, id);
+    for (const [id, done] of w.deliveries) {
+      done({ kind: 'failed', error: new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', `mail worker ${w.child.pid ?? '?'} exited before delivery ${id} finished`) });
+    }
+    w.deliveries.clear();
+  }
+
+  /**
+   * Hands a logged-in connection to the worker of uid:gid. `onEnd` runs once the session is over
+   * (or could not be handed over): the master's user+IP slot is released there.
+   */
+  async handOff(uid: number, gid: number, h: Omit<SessionHandoff, 'type' | 'pending' | 'conn'>, c: DetachedConnection, onEnd: () => void): Promise<void> {
+    const w = this.worker(uid, gid);
+    const live: LiveSession = { user: h.user, service: h.protocol, ip: c.conn.remoteIp, onEnd };
+    const msg: SessionHandoff = { ...h, type: 'session', pending: c.pending, conn: c.conn };
+    try {
+      if (!c.tls) {
+        w.sessions.set(h.session, live);
+        w.send(msg, c.socket);
+        return;
+      }
+      const { client, server } = await this.socketPair();
+      live.pipe = { client, pair: server };
+      w.sessions.set(h.session, live);
+      pipeBoth(c.socket, client);
+      w.send(msg, server);
+      // Our copy of the worker's end is not needed once it is sent.
+      server.destroy();
+    } catch (err) {
+      w.sessions.delete(h.session);
+      c.socket.destroy();
+      onEnd();
+      throw err;
+    }
+  }
+
+  /** Delivers one recipient's message through the worker of uid:gid. */
+  deliver(uid: number, gid: number, r: Omit<DeliverRequest, 'type' | 'id'>): Promise<DeliveryOutcome> {
+    const w = this.worker(uid, gid);
+    const id = this.nextDelivery++;
+    return new Promise((resolve) => {
+      w.deliveries.set(id, resolve);
+      try {
+        w.send({ ...r, type: 'deliver', id });
+      } catch (err) {
+        w.deliveries.delete(id);
+        resolve({ kind: 'failed', error: err instanceof StorageError ? err : new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', String(err)) });
+      }
+    });
+  }
+
+  /** SIGHUP: workers get the reloaded settings. */
+  reload(): void {
+    for (const w of this.workers.values()) {
+      try {
+        w.send({ type: 'init', settings: this.o.settings() });
+      } catch {
+        // exiting
+      }
+    }
+  }
+
+  /** Two connected Unix sockets, through the master-only listener (mode 0600 in a 0700 directory). */
+  private async socketPair(): Promise<{ client: Socket; server: Socket }> {
+    const path = await this.pairListener();
+    const token = randomBytes(16).toString('hex');
+    const accepted = new Promise<Socket>((resolve) => this.pairWaiters.set(token, resolve));
+    const client = createConnection(path);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    client.write(`${token}\n`);
+    const timeout = setTimeout(() => this.pairWaiters.get(token)?.(undefined as unknown as Socket), 5000);
+    const server = await accepted;
+    clearTimeout(timeout);
+    this.pairWaiters.delete(token);
+    if (server === undefined) {
+      client.destroy();
+      throw new Error('socket pair: no connection accepted');
+    }
+    return { client, server };
+  }
+
+  private async pairListener(): Promise<string> {
+    const dir = join(this.o.runDir, 'postern-pair');
+    const path = join(dir, 'pair');
+    if (this.pairServer !== undefined) return path;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700, recursive: true });
+    chmodSync(dir, 0o700);
+    const srv = createServer((s) => {
+      s.pause();
+      // Exactly the token line is read (byte by byte) so nothing else is consumed before the hand-over.
+      let line = '';
+      const onReadable = (): void => {
+        let b: Buffer | null;
+        while ((b = s.read(1) as Buffer | null) !== null) {
+          if (b[0] === 0x0a) {
+            s.off('readable', onReadable);
+            const waiter = this.pairWaiters.get(line);
+            if (waiter === undefined) s.destroy();
+            else waiter(s);
+            return;
+          }
+          line += b.toString('latin1');
+          if (line.length > 64) {
+            s.destroy();
+            return;
+          }
+        }
+      };
+      s.on('readable', onReadable);
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+    this.pairServer = srv;
+    return path;
+  }
+
+  /** Stops every worker (their sessions end) and the pair listener. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits: Promise<void>[] = [];
+    for (const w of [...this.all]) {
+      exits.push(new Promise((resolve) => {
+        if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+        w.child.once('exit', () => resolve());
+        w.child.kill('SIGTERM');
+        setTimeout(() => w.child.kill('SIGKILL'), 5000).unref();
+      }));
+    }
+    this.workers.clear();
+    await Promise.all(exits);
+    await new Promise<void>((resolve) => (this.pairServer === undefined ? resolve() : this.pairServer.close(() => resolve())));
+    rmSync(join(this.o.runDir, 'postern-pair'), { recursive: true, force: true });
+  }
+}
+
+/** Copies bytes both ways; either side closing closes the other. */
+function pipeBoth(a: Socket, b: Socket): void {
+  a.pipe(b);
+  b.pipe(a);
+  const end = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('close', end);
+  b.on('close', end);
+  a.on('error', end);
+  b.on('error', end);
+  a.resume();
+}
