@@ -1,0 +1,201 @@
+/*
+ * Debian's stock layout with system users (passdb shadow, userdb passwd, mail in ~/Maildir), as
+ * an administrator who replaces Dovecot would run it: `postern-mda` as root without mail_uid.
+ * A real system user is created with useradd and a password set with chpasswd (yescrypt, the
+ * Debian default), then: LMTP delivery lands in ~/Maildir owned by the user; IMAP and POP3 log in
+ * with the shadow password and read it, served by a worker running as the user; after
+ * postern_mail_worker_idle_timeout without work the worker is retired, and the next login starts
+ * a fresh one. Needs root (useradd, /etc/shadow, setuid); outside root it is skipped, saying so.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../helpers/free-port.js';
+import { makeTraversable } from '../../helpers/postfix-instance.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const DAEMON = fileURLToPath(new URL('../../../mda/cli/postern-mda.js', import.meta.url));
+const ROOT = process.getuid?.() === 0;
+const HAVE_USERADD = ['/usr/sbin/useradd', '/sbin/useradd'].some((p) => existsSync(p));
+const SKIP = !ROOT ? 'system users need root (useradd, /etc/shadow, setuid); CI runs the suite as root'
+  : !HAVE_USERADD ? 'useradd is missing (package passwd)' : false;
+
+async function open(target: string | number): Promise<{ sock: Socket; line(): Promise<string>; send(t: string): void }> {
+  const sock = typeof target === 'string' ? connect(target) : connect(target, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', () => resolve());
+    sock.once('error', reject);
+  });
+  let buf = '';
+  sock.on('data', (d: Buffer) => (buf += d.toString('latin1')));
+  sock.on('error', () => undefined);
+  return {
+    sock,
+    send: (t) => void sock.write(t, 'latin1'),
+    async line() {
+      const end = Date.now() + 15_000;
+      for (;;) {
+        const i = buf.indexOf('\n');
+        if (i >= 0) {
+          const l = buf.slice(0, i).replace(/\r$/, '');
+          buf = buf.slice(i + 1);
+          return l;
+        }
+        if (Date.now() > end) throw new Error(`timeout; buffered: ${JSON.stringify(buf)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+async function until(c: { line(): Promise<string> }, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const l = await c.line();
+    out.push(l);
+    if (l.startsWith(prefix)) return out;
+  }
+}
+
+/** The master's children running as `uid` (the user's mail worker). */
+function workersOf(masterPid: number, uid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(masterPid), '-u', String(uid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+test('system users: shadow passdb + passwd userdb + ~/Maildir, served by the user\'s own uid', { skip: SKIP, timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t, 'postern-sysusers-');
+  makeTraversable(dir);
+  const user = `pstn${process.pid % 100000}`;
+  const home = join(dir, 'home', user);
+  execFileSync('useradd', ['-m', '-d', home, '-s', '/usr/sbin/nologin', user]);
+  t.after(() => {
+    try {
+      execFileSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  });
+  execFileSync('chpasswd', [], { input: `${user}:sys-secret\n` });
+  assert.match(readFileSync('/etc/shadow', 'utf8'), new RegExp(`^${user}:\\$y\\$`, 'm'), 'Debian hashes with yescrypt');
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  const [imap, pop3] = [await freePort(), await freePort()];
+  const lmtp = join(dir, 'run', 'lmtp');
+  const conf = join(dir, 'dovecot.conf');
+  writeFileSync(conf, `base_dir = ${dir}/run
+log_path = ${dir}/dovecot.log
+protocols = lmtp imap pop3
+listen = 127.0.0.1
+ssl = no
+mail_location = maildir:~/Maildir
+auth_username_format = %Ln
+disable_plaintext_auth = no
+passdb {
+  driver = shadow
+}
+userdb {
+  driver = passwd
+}
+service lmtp {
+  unix_listener ${lmtp} {
+    mode = 0666
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = ${imap}
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = ${pop3}
+  }
+}
+plugin {
+  postern_mail_worker_idle_timeout = 1 sec
+}
+`);
+  const child = spawn(process.execPath, [DAEMON, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  t.after(async () => {
+    if (child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 8000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const logFile = join(dir, 'dovecot.log');
+  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const deadline = Date.now() + 20_000;
+  while (!log().includes('starting up')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MDA did not start: ${stderr}\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const master = child.pid!;
+
+  // LMTP, as Postfix delivers to a local domain.
+  const l = await open(lmtp);
+  await l.line();
+  l.send('LHLO mx.test\r\n');
+  await until(l, '250 ');
+  l.send('MAIL FROM:<someone@example.org>\r\n');
+  assert.match(await l.line(), /^250 /);
+  l.send(`RCPT TO:<${user}@localhost>\r\n`);
+  assert.match(await l.line(), /^250 2\.1\.5 /);
+  l.send('DATA\r\n');
+  assert.match(await l.line(), /^354 /);
+  l.send('Subject: to a system user\r\n\r\nhello system user\r\n.\r\n');
+  assert.match(await l.line(), new RegExp(`^250 2\\.0\\.0 <${user}@localhost> .* Saved$`));
+  l.sock.destroy();
+  const newDir = join(home, 'Maildir', 'new');
+  const files = readdirSync(newDir);
+  assert.equal(files.length, 1);
+  assert.equal(statSync(join(newDir, files[0]!)).uid, uid, 'the message belongs to the user');
+  assert.equal(statSync(join(home, 'Maildir', 'dovecot-uidlist')).uid, uid);
+
+  // IMAP with the shadow password; the worker runs as the user.
+  const i = await open(imap);
+  await i.line();
+  i.send(`a LOGIN ${user} sys-secret\r\nb SELECT INBOX\r\nc FETCH 1 BODY[TEXT]\r\n`);
+  assert.match((await until(i, 'a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
+  assert.ok((await until(i, 'b ')).includes('* 1 EXISTS'));
+  assert.ok((await until(i, 'c ')).join('\n').includes('hello system user'));
+  const workers = workersOf(master, uid);
+  assert.equal(workers.length, 1, 'one worker for the uid');
+  i.send('d LOGOUT\r\n');
+  await until(i, 'd ');
+  i.sock.destroy();
+
+  // A wrong password is refused by the login side.
+  const bad = await open(imap);
+  await bad.line();
+  bad.send(`a LOGIN ${user} wrong\r\n`);
+  assert.equal((await until(bad, 'a ')).at(-1), 'a NO [AUTHENTICATIONFAILED] Authentication failed.');
+  bad.sock.destroy();
+
+  // Idle for longer than postern_mail_worker_idle_timeout: the worker is retired.
+  const retiredBy = Date.now() + 15_000;
+  while (workersOf(master, uid).length > 0 && Date.now() < retiredBy) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(workersOf(master, uid), [], 'the idle worker was retired');
+
+  // POP3 starts a fresh worker.
+  const p = await open(pop3);
+  assert.match(await p.line(), /^\+OK /);
+  p.send(`USER ${user}\r\nPASS sys-secret\r\nLIST\r\n`);
+  assert.match(await p.line(), /^\+OK/);
+  assert.equal(await p.line(), '+OK Logged in.');
+  assert.match(await p.line(), /^\+OK 1 messages:/);
+  const fresh = workersOf(master, uid);
+  assert.equal(fresh.length, 1);
+  assert.notEqual(fresh[0], workers[0]);
+  p.send('QUIT\r\n');
+  p.sock.destroy();
+});
