@@ -8,65 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/free-port.js';
+import { LineClient as Lines } from '../helpers/line-client.js';
 import { DAEMON, startMdaDaemon, type MdaDaemon } from './lmtp/mda-daemon.js';
 import { TestClient, untimed } from './imap/server/harness.js';
 
 const DOVECOT_CLI = fileURLToPath(new URL('../../mda/cli/dovecot.js', import.meta.url));
-
-/** A line-oriented client for LMTP, POP3 and the auth protocol. */
-class Lines {
-  private buf = '';
-  private wake: (() => void) | undefined;
-  private constructor(private readonly sock: Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.buf += d.toString('latin1');
-      this.wake?.();
-    });
-    sock.on('error', () => undefined);
-  }
-
-  static async open(target: string | number): Promise<Lines> {
-    const sock = typeof target === 'string' ? connect(target) : connect(target, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', reject);
-    });
-    return new Lines(sock);
-  }
-
-  async line(timeoutMs = 10_000): Promise<string> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.buf.indexOf('\n');
-      if (i >= 0) {
-        const l = this.buf.slice(0, i).replace(/\r$/, '');
-        this.buf = this.buf.slice(i + 1);
-        return l;
-      }
-      if (Date.now() > end) throw new Error(`timeout; buffered: ${JSON.stringify(this.buf)}`);
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
-    }
-  }
-
-  send(text: string): void {
-    this.sock.write(text, 'latin1');
-  }
-
-  async cmd(text: string): Promise<string> {
-    this.send(`${text}\r\n`);
-    return this.line();
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 const MESSAGE = 'From: alice@example.org\r\nTo: u1@test.example\r\nSubject: daemon test\r\nMessage-ID: <daemon@test>\r\n\r\nHello over LMTP.\r\n';
 

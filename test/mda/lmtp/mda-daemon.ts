@@ -83,28 +83,43 @@ service auth {
 }
 ${o.extraConf ?? ''}
 `);
-  const logFile = join(dir, 'dovecot.log');
+  const d = await runMdaConfig(t, conf, join(dir, 'dovecot.log'));
+  const { child, exited, log, stop } = d;
+  return { dir, conf, lmtpSocket, authSocket, mailRoot, uid, gid, pid: child.pid ?? 0, exited, log, stop };
+}
+
+export interface RunningMdaChild {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | string>;
+  /** The log file's text so far. */
+  log(): string;
+  /** SIGTERM, then SIGKILL after 5 s; also run when the test ends. */
+  stop(): Promise<void>;
+}
+
+/** Starts `postern-mda -c conf` and waits for its "starting up" line in `logFile`. */
+export async function runMdaConfig(t: TestContext, conf: string, logFile: string): Promise<RunningMdaChild> {
   const child: ChildProcess = spawn(process.execPath, [DAEMON, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<number | string>((r) => child.once('exit', (code, sig) => r(code ?? sig ?? -1)));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const deadline = Date.now() + 20_000;
-  while (!log().includes('starting up')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MDA did not start: ${stderr}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
+      const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   };
   t.after(stop);
-  return { dir, conf, lmtpSocket, authSocket, mailRoot, uid, gid, pid: child.pid ?? 0, exited, log, stop };
+  const deadline = Date.now() + 20_000;
+  while (!log().includes('starting up')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MDA did not start: ${stderr}\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, exited, log, stop };
 }

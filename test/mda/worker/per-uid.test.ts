@@ -14,79 +14,20 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
 import { freePort } from '../../helpers/free-port.js';
+import { LineClient } from '../../helpers/line-client.js';
 import { makeTraversable } from '../../helpers/postfix-instance.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { runMdaConfig } from '../lmtp/mda-daemon.js';
 
-const DAEMON = fileURLToPath(new URL('../../../mda/cli/postern-mda.js', import.meta.url));
 const DOVEADM = fileURLToPath(new URL('../../../mda/cli/doveadm.js', import.meta.url));
 const ROOT = process.getuid?.() === 0;
 const SKIP = ROOT ? false : 'per-uid mail workers need root (setuid); CI runs the suite as root';
-
-class Lines {
-  private buf = '';
-  constructor(private readonly sock: Socket) {
-    sock.on('data', (d: Buffer) => (this.buf += d.toString('latin1')));
-    sock.on('error', () => undefined);
-  }
-
-  static async tcp(port: number, tls = false): Promise<Lines> {
-    const sock = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : netConnect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      sock.once(tls ? 'secureConnect' : 'connect', () => resolve());
-      sock.once('error', reject);
-    });
-    return new Lines(sock);
-  }
-
-  static async unix(path: string): Promise<Lines> {
-    const sock = netConnect(path);
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', () => resolve());
-      sock.once('error', reject);
-    });
-    return new Lines(sock);
-  }
-
-  async line(timeoutMs = 15_000): Promise<string> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.buf.indexOf('\n');
-      if (i >= 0) {
-        const l = this.buf.slice(0, i).replace(/\r$/, '');
-        this.buf = this.buf.slice(i + 1);
-        return l;
-      }
-      if (Date.now() > end) throw new Error(`timeout; buffered: ${JSON.stringify(this.buf)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Lines up to and including the one starting with `prefix`. */
-  async until(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    for (;;) {
-      const l = await this.line();
-      out.push(l);
-      if (l.startsWith(prefix)) return out;
-    }
-  }
-
-  send(text: string): void {
-    this.sock.write(text, 'latin1');
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
 
 interface Setup {
   dir: string;
@@ -162,28 +103,12 @@ service pop3-login {
   }
 }
 `);
-  const child = spawn(process.execPath, [DAEMON, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  const logFile = join(dir, 'dovecot.log');
-  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  t.after(async () => {
-    if (child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 8000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const deadline = Date.now() + 20_000;
-  while (!log().includes('starting up')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MDA did not start: ${stderr}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child, log } = await runMdaConfig(t, conf, join(dir, 'dovecot.log'));
   return { dir, lmtp, imap, imaps, pop3, child, log };
 }
 
 async function lmtpDeliver(s: Setup, rcpts: string[], body: string): Promise<string[]> {
-  const c = await Lines.unix(s.lmtp);
+  const c = await LineClient.open(s.lmtp);
   await c.line();
   c.send('LHLO test\r\n');
   await c.until('250 ');
@@ -247,7 +172,7 @@ test('per-uid workers: LMTP, IMAP (plain and TLS), POP3 and doveadm who as each 
   }
 
   // IMAP, plaintext: LOGIN with SELECT and FETCH pipelined behind it in one write.
-  const imap = await Lines.tcp(s.imap);
+  const imap = await LineClient.open(s.imap);
   await imap.line();
   imap.send('a LOGIN alice pw-alice\r\nb SELECT INBOX\r\nc FETCH 1 (BODY[TEXT])\r\n');
   const login = await imap.until('a ');
@@ -269,7 +194,7 @@ test('per-uid workers: LMTP, IMAP (plain and TLS), POP3 and doveadm who as each 
   assert.match(who, new RegExp(`^alice\\s+imap\\s+${mpid}\\s+127\.0\.0\.1`, "m"));
 
   // IMAP over implicit TLS: the master keeps TLS and pipes the plaintext to bob's worker.
-  const imaps = await Lines.tcp(s.imaps, true);
+  const imaps = await LineClient.open(s.imaps, { tls: true });
   await imaps.line();
   imaps.send('a LOGIN bob pw-bob\r\n');
   assert.match((await imaps.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
@@ -282,7 +207,7 @@ test('per-uid workers: LMTP, IMAP (plain and TLS), POP3 and doveadm who as each 
   imaps.close();
 
   // POP3 for alice (her worker already serves the IMAP session above).
-  const pop = await Lines.tcp(s.pop3);
+  const pop = await LineClient.open(s.pop3);
   assert.match(await pop.line(), /^\+OK /);
   pop.send('USER alice\r\n');
   assert.match(await pop.line(), /^\+OK/);
@@ -294,7 +219,7 @@ test('per-uid workers: LMTP, IMAP (plain and TLS), POP3 and doveadm who as each 
   pop.close();
 
   // A uid the daemon may not use: refused at login, the session stays with the login side.
-  const bad = await Lines.tcp(s.imap);
+  const bad = await LineClient.open(s.imap);
   await bad.line();
   bad.send('a LOGIN daemonish pw-daemonish\r\n');
   assert.match((await bad.until('a ')).at(-1)!, /^a NO /);

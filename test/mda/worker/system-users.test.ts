@@ -9,57 +9,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../helpers/free-port.js';
+import { LineClient } from '../../helpers/line-client.js';
 import { makeTraversable } from '../../helpers/postfix-instance.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-const DAEMON = fileURLToPath(new URL('../../../mda/cli/postern-mda.js', import.meta.url));
+import { runMdaConfig } from '../lmtp/mda-daemon.js';
 const ROOT = process.getuid?.() === 0;
 const HAVE_USERADD = ['/usr/sbin/useradd', '/sbin/useradd'].some((p) => existsSync(p));
 const SKIP = !ROOT ? 'system users need root (useradd, /etc/shadow, setuid); CI runs the suite as root'
   : !HAVE_USERADD ? 'useradd is missing (package passwd)' : false;
-
-async function open(target: string | number): Promise<{ sock: Socket; line(): Promise<string>; send(t: string): void }> {
-  const sock = typeof target === 'string' ? connect(target) : connect(target, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('connect', () => resolve());
-    sock.once('error', reject);
-  });
-  let buf = '';
-  sock.on('data', (d: Buffer) => (buf += d.toString('latin1')));
-  sock.on('error', () => undefined);
-  return {
-    sock,
-    send: (t) => void sock.write(t, 'latin1'),
-    async line() {
-      const end = Date.now() + 15_000;
-      for (;;) {
-        const i = buf.indexOf('\n');
-        if (i >= 0) {
-          const l = buf.slice(0, i).replace(/\r$/, '');
-          buf = buf.slice(i + 1);
-          return l;
-        }
-        if (Date.now() > end) throw new Error(`timeout; buffered: ${JSON.stringify(buf)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
-
-async function until(c: { line(): Promise<string> }, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const l = await c.line();
-    out.push(l);
-    if (l.startsWith(prefix)) return out;
-  }
-}
 
 /** The master's children running as `uid` (the user's mail worker). */
 function workersOf(masterPid: number, uid: number): number[] {
@@ -122,30 +83,14 @@ plugin {
   postern_mail_worker_idle_timeout = 1 sec
 }
 `);
-  const child = spawn(process.execPath, [DAEMON, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  t.after(async () => {
-    if (child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, 8000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const logFile = join(dir, 'dovecot.log');
-  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const deadline = Date.now() + 20_000;
-  while (!log().includes('starting up')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MDA did not start: ${stderr}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { child } = await runMdaConfig(t, conf, join(dir, 'dovecot.log'));
   const master = child.pid!;
 
   // LMTP, as Postfix delivers to a local domain.
-  const l = await open(lmtp);
+  const l = await LineClient.open(lmtp);
   await l.line();
   l.send('LHLO mx.test\r\n');
-  await until(l, '250 ');
+  await l.until('250 ');
   l.send('MAIL FROM:<someone@example.org>\r\n');
   assert.match(await l.line(), /^250 /);
   l.send(`RCPT TO:<${user}@localhost>\r\n`);
@@ -154,7 +99,7 @@ plugin {
   assert.match(await l.line(), /^354 /);
   l.send('Subject: to a system user\r\n\r\nhello system user\r\n.\r\n');
   assert.match(await l.line(), new RegExp(`^250 2\\.0\\.0 <${user}@localhost> .* Saved$`));
-  l.sock.destroy();
+  l.close();
   const newDir = join(home, 'Maildir', 'new');
   const files = readdirSync(newDir);
   assert.equal(files.length, 1);
@@ -162,24 +107,24 @@ plugin {
   assert.equal(statSync(join(home, 'Maildir', 'dovecot-uidlist')).uid, uid);
 
   // IMAP with the shadow password; the worker runs as the user.
-  const i = await open(imap);
+  const i = await LineClient.open(imap);
   await i.line();
   i.send(`a LOGIN ${user} sys-secret\r\nb SELECT INBOX\r\nc FETCH 1 BODY[TEXT]\r\n`);
-  assert.match((await until(i, 'a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
-  assert.ok((await until(i, 'b ')).includes('* 1 EXISTS'));
-  assert.ok((await until(i, 'c ')).join('\n').includes('hello system user'));
+  assert.match((await i.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
+  assert.ok((await i.until('b ')).includes('* 1 EXISTS'));
+  assert.ok((await i.until('c ')).join('\n').includes('hello system user'));
   const workers = workersOf(master, uid);
   assert.equal(workers.length, 1, 'one worker for the uid');
   i.send('d LOGOUT\r\n');
-  await until(i, 'd ');
-  i.sock.destroy();
+  await i.until('d ');
+  i.close();
 
   // A wrong password is refused by the login side.
-  const bad = await open(imap);
+  const bad = await LineClient.open(imap);
   await bad.line();
   bad.send(`a LOGIN ${user} wrong\r\n`);
-  assert.equal((await until(bad, 'a ')).at(-1), 'a NO [AUTHENTICATIONFAILED] Authentication failed.');
-  bad.sock.destroy();
+  assert.equal((await bad.until('a ')).at(-1), 'a NO [AUTHENTICATIONFAILED] Authentication failed.');
+  bad.close();
 
   // Idle for longer than postern_mail_worker_idle_timeout: the worker is retired.
   const retiredBy = Date.now() + 15_000;
@@ -187,7 +132,7 @@ plugin {
   assert.deepEqual(workersOf(master, uid), [], 'the idle worker was retired');
 
   // POP3 starts a fresh worker.
-  const p = await open(pop3);
+  const p = await LineClient.open(pop3);
   assert.match(await p.line(), /^\+OK /);
   p.send(`USER ${user}\r\nPASS sys-secret\r\nLIST\r\n`);
   assert.match(await p.line(), /^\+OK/);
@@ -197,5 +142,5 @@ plugin {
   assert.equal(fresh.length, 1);
   assert.notEqual(fresh[0], workers[0]);
   p.send('QUIT\r\n');
-  p.sock.destroy();
+  p.close();
 });
