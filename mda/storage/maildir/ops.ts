@@ -154,7 +154,7 @@ export async function copyMessages(src: MaildirMailbox, uids: readonly number[],
   const uidOf = new Map(list.records.map((r) => [r.basename, r.uid]));
   // RFC 8514: a copy (or a move) is saved into the destination now, as Dovecot records it.
   const now = Math.floor(Date.now() / 1000);
-  dst.sidecar.recordSaveDates(list.guid ?? dst.paths.dir, bases.map((b) => ({ uid: uidOf.get(b)!, seconds: now })), true);
+  await dst.sidecar.recordSaveDates(list.guid ?? dst.paths.dir, bases.map((b) => ({ uid: uidOf.get(b)!, seconds: now })), true);
   notifyMailboxChanged(dst.paths.dir);
   return { uidValidity: list.uidValidity, srcUids, dstUids: bases.map((b) => uidOf.get(b)!) };
 }

@@ -162,6 +162,10 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   const rec = list.records.find((r) => r.basename === basename);
   if (rec === undefined) throw new Error(`uidlist has no record for ${basename} after update`);
   // RFC 8514 SAVEDATE: the time the message was saved into this mailbox (Dovecot caches it at save).
-  box.sidecar.recordSaveDates(list.guid ?? box.paths.dir, [{ uid: rec.uid, seconds: Math.floor(Date.now() / 1000) }], true);
+  // Not awaited: the save date is a cache entry, not part of the delivery's durability (DESIGN.md
+  // §3), and a reader that finds no entry yet records one itself in a later transaction, which
+  // commits after this one and so reads this value (sidecar.ts). A failure only loses the cache
+  // entry (the reader then falls back to the file's ctime, as for a file we did not save).
+  void box.sidecar.recordSaveDates(list.guid ?? box.paths.dir, [{ uid: rec.uid, seconds: Math.floor(Date.now() / 1000) }], true).catch(() => undefined);
   return { uid: rec.uid, uidValidity: list.uidValidity, basename, size, vsize };
 }

@@ -28,6 +28,15 @@ export interface UidlistPlan {
   readonly drop?: ReadonlySet<number>;
 }
 
+interface Waiter {
+  readonly plan: UidlistPlan;
+  resolve(d: UidlistData): void;
+  reject(err: unknown): void;
+}
+
+/** Updates waiting per uidlist path in this process; the head batch is the one running. */
+const queues = new Map<string, Waiter[]>();
+
 export function newMailboxGuid(): string {
   return randomBytes(16).toString('hex');
 }
@@ -63,8 +72,43 @@ export class UidlistFile {
     return this.update({ add: [] });
   }
 
-  /** Applies `plan` under the lock and returns the file as it now is. */
-  async update(plan: UidlistPlan): Promise<UidlistData> {
+  /**
+   * Applies `plan` under the lock and returns the file as it now is. Updates of one file from this
+   * process take turns instead of polling the dotlock against each other, and the plain additions
+   * (deliveries, APPENDs, syncs) that queued up meanwhile go in together: one lock, one read, one
+   * append for all of them (each caller finds its own records in the answer). Drops run alone.
+   */
+  update(plan: UidlistPlan): Promise<UidlistData> {
+    let q = queues.get(this.path);
+    if (q === undefined) {
+      q = [];
+      queues.set(this.path, q);
+    }
+    const queue = q;
+    const p = new Promise<UidlistData>((resolve, reject) => queue.push({ plan, resolve, reject }));
+    if (queue.length === 1) void this.runQueue(queue);
+    return p;
+  }
+
+  private async runQueue(queue: Waiter[]): Promise<void> {
+    while (queue.length > 0) {
+      // The batch stays in the queue while it runs, so later callers see a busy queue and wait.
+      let n = 1;
+      if (queue[0]!.plan.drop === undefined) while (n < queue.length && queue[n]!.plan.drop === undefined) n++;
+      const batch = queue.slice(0, n);
+      const plan: UidlistPlan = n === 1 ? batch[0]!.plan : { add: batch.flatMap((w) => w.plan.add) };
+      try {
+        const data = await this.updateLocked(plan);
+        for (const w of batch) w.resolve(data);
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+      queue.splice(0, n);
+    }
+    if (queues.get(this.path) === queue) queues.delete(this.path);
+  }
+
+  private async updateLocked(plan: UidlistPlan): Promise<UidlistData> {
     const lock = await acquireDotlock(this.path, { staleSecs: 120 });
     try {
       const cur = await this.read();

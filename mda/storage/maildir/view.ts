@@ -10,8 +10,10 @@
  * treats a vanished file as expunged, never as an error. Reads open the file where the last sync
  * saw it and look again only on ENOENT (no stat first). INTERNALDATE (the file's mtime) is
  * remembered per UID and base name once read, as Dovecot keeps it in dovecot.index.cache.
+ * A read whose length is known (the S= size in the file name, or a prefix asked for) is one
+ * open, one read and one close, without readFile's fstat.
  */
-import { createReadStream } from 'node:fs';
+import { close as closeCb, createReadStream, open as openCb, read as readCb } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -256,12 +258,17 @@ export class MaildirView implements MailboxView {
     }
   }
 
-  private readRaw(uid: number): Promise<Buffer> {
-    return this.atPath(uid, (p) => readFile(p));
+  /** The whole file; `limit` bytes at most when given (a prefix). */
+  private readRaw(uid: number, limit?: number): Promise<Buffer> {
+    const size = this.byUidMap.get(uid)?.physicalSize;
+    if (limit === undefined && size === undefined) return this.atPath(uid, (p) => readFile(p));
+    return this.atPath(uid, (p) => readPrefix(p, limit ?? size!, limit === undefined));
   }
 
   async read(uid: number, opts: ReadOptions = {}): Promise<Buffer> {
-    let buf = await this.readRaw(uid);
+    // Without CRLF conversion a range ending at `end` needs only the file's first `end` bytes.
+    const prefix = opts.crlf !== true && opts.end !== undefined ? Math.max(0, opts.end) : undefined;
+    let buf = await this.readRaw(uid, prefix);
     if (opts.crlf === true) buf = lfToCrlf(buf);
     if (opts.start !== undefined || opts.end !== undefined) buf = buf.subarray(opts.start ?? 0, opts.end ?? buf.length);
     return buf;
@@ -308,7 +315,7 @@ export class MaildirView implements MailboxView {
     const known = this.box.sidecar.saveDate(box, uid);
     if (known !== undefined) return new Date(known * 1000);
     const seconds = Math.floor((await stat(await this.path(uid))).ctimeMs / 1000);
-    this.box.sidecar.recordSaveDates(box, [{ uid, seconds }], false);
+    await this.box.sidecar.recordSaveDates(box, [{ uid, seconds }], false);
     return new Date((this.box.sidecar.saveDate(box, uid) ?? seconds) * 1000);
   }
 
@@ -324,6 +331,36 @@ export class MaildirView implements MailboxView {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+const openP = (p: string): Promise<number> => new Promise((res, rej) => openCb(p, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+const readP = (fd: number, buf: Buffer, off: number, pos: number): Promise<number> =>
+  new Promise((res, rej) => readCb(fd, buf, off, buf.length - off, pos, (e, n) => (e ? rej(e) : res(n))));
+const closeP = (fd: number): Promise<void> => new Promise((res) => closeCb(fd, () => res()));
+
+/**
+ * The first `n` bytes of `path` (fewer if the file is shorter). With `whole` (n is the size the
+ * file name states), a file found longer than `n` is read entirely after all.
+ */
+async function readPrefix(path: string, n: number, whole: boolean): Promise<Buffer> {
+  const fd = await openP(path);
+  let got: number;
+  // One byte more than expected tells a whole-file read that the file is longer than its name says.
+  const buf = Buffer.allocUnsafe(whole ? n + 1 : n);
+  try {
+    // Reading stops at end of file, or once the expected `n` bytes are in (readFile also trusts
+    // the fstat size that far); a read short of `n` goes on.
+    for (got = 0; got < buf.length;) {
+      const r = await readP(fd, buf, got, got);
+      if (r === 0) break;
+      got += r;
+      if (got >= n) break;
+    }
+  } finally {
+    await closeP(fd);
+  }
+  if (whole && got > n) return readFile(path);
+  return buf.subarray(0, got);
 }
 
 function definedKeywords(snap: MailboxSnapshot): string[] {
