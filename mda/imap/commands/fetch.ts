@@ -2,9 +2,10 @@
  * FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 7162 CHANGEDSINCE and MODSEQ; RFC 3516
  * BINARY). A non-PEEK body fetch sets \Seen first (not on a read-only mailbox) and that message's
  * response then starts with FLAGS, as Dovecot does. Fetching MODSEQ turns CONDSTORE on for the
- * mailbox and announces `* OK [HIGHESTMODSEQ n] Highest` first. Responses are written one message
- * at a time and wait for the client to read (socket backpressure), so a huge FETCH costs one
- * message of memory. A message that vanished meanwhile is skipped (`NO [EXPUNGEISSUED]` would make
+ * mailbox and announces `* OK [HIGHESTMODSEQ n] Highest` first. Responses are collected up to
+ * FETCH_WRITE_CHARS and written together, then wait for the client to read (socket backpressure),
+ * so a huge FETCH costs about that much plus the few messages rendered ahead (fetch/window.ts:
+ * items that read the message are rendered for up to 8 messages / 4 MiB of files at once). A message that vanished meanwhile is skipped (`NO [EXPUNGEISSUED]` would make
  * clients retry forever; Dovecot also just omits it when the file is gone).
  * UID FETCH (CHANGEDSINCE n VANISHED) with QRESYNC enabled first reports `* VANISHED (EARLIER)` for
  * the UIDs of the set expunged after n (RFC 7162 §3.2.6).
@@ -14,9 +15,13 @@ import { SELECTED, type CommandContext, type CommandSpec, type Completion } from
 import { messagesOf, parseSetArg } from '../message-set.js';
 import { ImapSyntaxError } from '../proto/errors.js';
 import { parseFetchAttributes, type FetchAttribute } from '../proto/fetch-attributes.js';
-import { renderFetch, setsSeen } from '../fetch/render.js';
+import { needsContent, renderFetch, setsSeen } from '../fetch/render.js';
+import { inOrder, MESSAGE_WINDOW } from '../fetch/window.js';
 import { isStorageError } from '../../storage/api.js';
 import { sendVanishedEarlier } from './qresync.js';
+
+/** Characters of FETCH responses collected before one socket write (and a wait for the client). */
+export const FETCH_WRITE_CHARS = 64 * 1024;
 
 /** `(CHANGEDSINCE n [VANISHED])` (RFC 7162 §3.1.4.1, §3.2.6). */
 function modifiers(arg: CommandContext['args'][number] | undefined): { since: number | undefined; vanished: boolean } {
@@ -63,18 +68,42 @@ export async function runFetch(ctx: CommandContext): Promise<Completion> {
     }
   }
   const rctx = { view: sel.view, flagsOf: (m: Parameters<typeof session.flagsOf>[0]) => session.flagsOf(m), stats: session.stats };
-  for (const old of msgs) {
+  // Responses are collected and written FETCH_WRITE_CHARS at a time (one socket write for a
+  // typical envelope listing instead of one per message), and what was rendered before an error
+  // still goes out before the tagged reply.
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const flush = (): void => {
+    if (pendingChars === 0) return;
+    session.write(pending.length === 1 ? pending[0]! : pending.join(''));
+    pending = [];
+    pendingChars = 0;
+  };
+  const render = async (old: (typeof msgs)[number]): Promise<string | undefined> => {
     const m = sel.view.byUid(old.uid) ?? old;
-    let text: string;
     try {
-      text = await renderFetch(rctx, m, attrs, { uid: ctx.uid, flagsFirst: seenUids.has(m.uid) });
+      return await renderFetch(rctx, m, attrs, { uid: ctx.uid, flagsFirst: seenUids.has(m.uid) });
     } catch (err) {
-      if (isStorageError(err) && err.kind === 'EXPUNGED') continue;
+      if (isStorageError(err) && err.kind === 'EXPUNGED') return undefined;
       throw err;
     }
-    session.write(text);
-    await session.io.drain();
+  };
+  // Only items that read the message are worth rendering a few messages ahead (fetch/window.ts).
+  const limits = attrs.some(needsContent) ? { ...MESSAGE_WINDOW, size: (m: (typeof msgs)[number]) => m.physicalSize ?? 0 } : { count: 1, bytes: 0, size: () => 0 };
+  try {
+    await inOrder(msgs, limits, render, async (text) => {
+      if (text === undefined) return;
+      pending.push(text);
+      pendingChars += text.length;
+      if (pendingChars >= FETCH_WRITE_CHARS) {
+        flush();
+        await session.io.drain();
+      }
+    });
+  } finally {
+    flush();
   }
+  await session.io.drain();
   return { text: 'Fetch completed.' };
 }
 

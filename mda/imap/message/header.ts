@@ -27,6 +27,11 @@ export interface HeaderBlock {
   readonly hasEnd: boolean;
 }
 
+/** What field lookups need: the fields' names and values (a HeaderBlock, or a cached header). */
+export interface FieldList {
+  readonly fields: readonly Pick<HeaderField, 'name' | 'value'>[];
+}
+
 /** Parses the header block of `msg` starting at `start` and ending no later than `end`. */
 export function parseHeader(msg: string, start: number, end: number): HeaderBlock {
   const fields: { name: string; value: string; rawStart: number; rawEnd: number }[] = [];
@@ -61,14 +66,14 @@ function finish(msg: string, fields: { name: string; value: string; rawStart: nu
 }
 
 /** Value of the last field with this name (case-insensitive), as Dovecot's envelope keeps it. */
-export function lastField(h: HeaderBlock, name: string): HeaderField | undefined {
+export function lastField<F extends FieldList>(h: F, name: string): F['fields'][number] | undefined {
   const lower = name.toLowerCase();
   for (let i = h.fields.length - 1; i >= 0; i--) if (h.fields[i]!.name.toLowerCase() === lower) return h.fields[i];
   return undefined;
 }
 
 /** Value of the first field with this name. */
-export function firstField(h: HeaderBlock, name: string): HeaderField | undefined {
+export function firstField<F extends FieldList>(h: F, name: string): F['fields'][number] | undefined {
   const lower = name.toLowerCase();
   return h.fields.find((f) => f.name.toLowerCase() === lower);
 }

@@ -11,10 +11,16 @@
  *  - HEADER/FROM/…: substring of the decoded, unfolded value (an empty string matches any message
  *    that has the field); BODY: substring of the decoded text of every part; TEXT: header or body;
  *    comparisons use decode-text.ts's case mapping.
- * Message content is read and parsed only when a key needs it, once per message.
+ * Message content is read and parsed only when a key needs it, once per message. Header keys
+ * (HEADER/FROM/…, SENT*, TEXT's header half) use the top-level header through the process-wide
+ * content cache (fetch/content-cache.ts, with the decoded search forms of its values), so a
+ * repeated SEARCH reads no message file for them; only BODY/TEXT parse the whole message. Keys
+ * that may read files are evaluated for a few messages at once (fetch/window.ts), results in order.
  * Distrusts: message content (parsed leniently), dates (an unparsable Date: is the epoch).
  */
 import { hasSaveDates, saveDateOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
+import { messageHeader, type HeaderHandle } from '../fetch/content-cache.js';
+import { inOrder, MESSAGE_WINDOW } from '../fetch/window.js';
 import { parseMessage, type ParsedMessage } from '../message/message.js';
 import type { MimePart } from '../message/mime-structure.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
@@ -50,9 +56,14 @@ class MessageContext {
   private parsed: ParsedMessage | undefined;
   private bodyText: string | undefined;
   private date: Date | undefined;
+  private hdr: HeaderHandle | undefined;
   constructor(readonly env: SearchEnv, readonly m: MessageInfo) {}
   async message(): Promise<ParsedMessage> {
     return (this.parsed ??= parseMessage(await this.env.view.read(this.m.uid)));
+  }
+  /** The top-level header (cached across commands and sessions). */
+  async header(): Promise<HeaderHandle> {
+    return (this.hdr ??= await messageHeader(this.env.view, this.m, () => this.parsed?.root.header.fields));
   }
   async internal(): Promise<Date> {
     return (this.date ??= await this.env.view.internalDate(this.m.uid));
@@ -122,7 +133,7 @@ async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: n
     }
     case 'date': {
       if (k.field === 'sent') {
-        const h = (await c.message()).root.header.fields.find((f) => f.name.toLowerCase() === 'date');
+        const h = (await c.header()).fields.find((f) => f.name.toLowerCase() === 'date');
         const day = h === undefined ? undefined : sentDay(h.value);
         return cmpDay(day ?? 0, k.cmp, k.date);
       }
@@ -134,21 +145,47 @@ async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: n
     }
     case 'header': {
       const want = searchForm(k.value);
-      const fields = (await c.message()).root.header.fields.filter((f) => f.name.toLowerCase() === k.field.toLowerCase());
-      if (fields.length === 0) return false;
-      if (want === '') return true;
-      return fields.some((f) => searchForm(decodeHeaderValue(f.value)).includes(want));
+      const h = await c.header();
+      const name = k.field.toLowerCase();
+      for (let i = 0; i < h.fields.length; i++) {
+        const f = h.fields[i]!;
+        if (f.name.toLowerCase() !== name) continue;
+        if (want === '') return true;
+        if (h.derived(`v${i}`, () => searchForm(decodeHeaderValue(f.value))).includes(want)) return true;
+      }
+      return false;
     }
     case 'body':
       return (await c.body()).includes(searchForm(k.value));
     case 'text': {
       const want = searchForm(k.value);
-      const msg = await c.message();
-      const hdr = searchForm(msg.root.header.fields.map((f) => `${f.name}: ${decodeHeaderValue(f.value)}`).join('\n'));
+      const h = await c.header();
+      const hdr = h.derived('text', () => searchForm(h.fields.map((f) => `${f.name}: ${decodeHeaderValue(f.value)}`).join('\n')));
       return hdr.includes(want) || (await c.body()).includes(want);
     }
     case 'savedatesupported':
       return hasSaveDates(c.env.view);
+  }
+}
+
+/** Whether evaluating `k` may wait for the file system (content keys, dates, sizes). */
+function readsContent(k: SearchKey): boolean {
+  switch (k.op) {
+    case 'and':
+      return k.keys.some(readsContent);
+    case 'or':
+      return readsContent(k.a) || readsContent(k.b);
+    case 'not':
+      return readsContent(k.key);
+    case 'header':
+    case 'body':
+    case 'text':
+    case 'size':
+    case 'within':
+    case 'date':
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -169,13 +206,19 @@ export async function searchMessages(env: SearchEnv, key: SearchKey): Promise<Me
   const all = env.view.messages();
   const star = { seq: all.length, uid: all.length > 0 ? all[all.length - 1]!.uid : 0 };
   const out: MessageInfo[] = [];
-  for (const m of all) {
+  // Keys answered from the index need no window; content keys read files, a few at a time.
+  const one = async (m: MessageInfo): Promise<boolean> => {
     try {
-      if (await test(key, new MessageContext(env, m), star)) out.push(m);
+      return await test(key, new MessageContext(env, m), star);
     } catch (err) {
-      if ((err as { kind?: string }).kind === 'EXPUNGED') continue;
+      if ((err as { kind?: string }).kind === 'EXPUNGED') return false;
       throw err;
     }
+  };
+  if (!readsContent(key)) {
+    for (const m of all) if (await one(m)) out.push(m);
+    return out;
   }
+  await inOrder(all, { ...MESSAGE_WINDOW, size: (m) => m.physicalSize ?? 0 }, one, (hit, m) => void (hit && out.push(m)));
   return out;
 }

@@ -11,7 +11,7 @@
  *  - SUBJECT: the base subject (base-subject.ts).
  * Pure: works on an already parsed header block.
  */
-import type { HeaderBlock } from '../message/header.js';
+import type { FieldList } from '../message/header.js';
 import { firstField } from '../message/header.js';
 import { parseAddressList } from '../message/address.js';
 import { decodeHeaderValue } from '../search/decode-text.js';
@@ -38,7 +38,7 @@ function unquote(s: string | null): string | null {
 }
 
 /** First address of the first such header, parsed after RFC 2047 decoding of the whole field. */
-function firstAddress(h: HeaderBlock, name: string): FirstAddress | undefined {
+function firstAddress(h: FieldList, name: string): FirstAddress | undefined {
   const f = firstField(h, name);
   if (f === undefined) return undefined;
   // The address parser works on bytes: hand it the decoded text as UTF-8 bytes.
@@ -48,7 +48,7 @@ function firstAddress(h: HeaderBlock, name: string): FirstAddress | undefined {
 }
 
 /** The display text RFC 5957 sorts by. */
-export function displayName(h: HeaderBlock, name: string): string {
+export function displayName(h: FieldList, name: string): string {
   const a = firstAddress(h, name);
   if (a === undefined) return '';
   if (a.name !== null) {
@@ -61,13 +61,13 @@ export function displayName(h: HeaderBlock, name: string): string {
 }
 
 /** Sent date in seconds (Date: header), or undefined. */
-export function sentDateOf(h: HeaderBlock): number | undefined {
+export function sentDateOf(h: FieldList): number | undefined {
   const f = firstField(h, 'Date');
   return f === undefined ? undefined : parseSentDate(f.value);
 }
 
 export interface SortFacts {
-  readonly header: HeaderBlock;
+  readonly header: FieldList;
   readonly arrival: number;
   readonly size: number;
 }
