@@ -1,6 +1,8 @@
 /*
  * Opens a user's MailStore from a userdb reply, the way Dovecot's mail-storage-service does for every mail
  * process (lmtp, imap, pop3): `home` and optionally `mail` (overriding mail_location) come from the userdb;
+ * without a userdb home (none, or empty), `mail_home` expanded is the home (observed on Dovecot 2.3.19 with a
+ * static userdb: `mail_home = /srv/%d/%n/%s` puts an IMAP user's `~/Maildir` under /srv/dom/user/imap);
  * `%` variables are expanded with the user's u/n/d, home, the service and the connection facts (r, l, e);
  * the namespace separator and special-use attributes come from the inbox namespace. The one place LMTP
  * delivery, IMAP and POP3 turn a user into a store.
@@ -22,6 +24,8 @@ import { INTERNAL_ERROR_TEXT, openMailStore, StorageError, type MailStore, type 
 export interface MailUserOptions {
   /** `mail_location`, unexpanded. */
   readonly mailLocation: string;
+  /** `mail_home`, unexpanded: the home when the userdb gives none ('' or omitted: no home). */
+  readonly mailHome?: string;
   /** Dovecot service name for %s: lmtp, imap, pop3. */
   readonly service: string;
   /** Inbox namespace separator ('' = the storage's default). */
@@ -62,11 +66,11 @@ export async function openUserMail(user: string, fields: KeyValueFields, o: Mail
     throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(user)}: it would escape its directory`);
   }
   const rawHome = fieldValue(fields, 'home');
-  const home = rawHome !== undefined && rawHome !== '' ? rawHome : undefined;
   const template = fieldValue(fields, 'mail') || o.mailLocation;
-  const vars = {
-    ...userVars(user), h: home, home, s: o.service, service: o.service, r: facts.rip, l: facts.lip, e: facts.session,
-  };
+  const common = { ...userVars(user), s: o.service, service: o.service, r: facts.rip, l: facts.lip, e: facts.session };
+  const fallback = o.mailHome !== undefined && o.mailHome !== '' ? expandVars(o.mailHome, common) : undefined;
+  const home = rawHome !== undefined && rawHome !== '' ? rawHome : fallback;
+  const vars = { ...common, h: home, home };
   const expand = (t: string): string => expandVars(t, vars);
   const store = await openMailStore({
     mailLocation: template,

@@ -204,6 +204,7 @@ function storeOptions(s: MdaSettings, service: string, ids: { uid: number; gid: 
   return {
     service,
     mailLocation: s.mail_location,
+    mailHome: s.mail_home,
     separator: inboxNamespace(s)?.separator ?? '',
     specialUse: specialUseMap(autoMailboxes(s)),
     privileges: { policy: s, uid: ids.uid, gid: ids.gid },

@@ -134,7 +134,7 @@ export class LdaAgent implements DeliveryAgent {
     let mailbox = 'INBOX';
     try {
       lease = await this.stores.acquire(JSON.stringify([user, fields]),
-        () => openUserMail(user, fields, { mailLocation: s.mail_location, service: 'lmtp', separator: s.separator }));
+        () => openUserMail(user, fields, { mailLocation: s.mail_location, mailHome: s.mail_home, service: 'lmtp', separator: s.separator }));
       const store: MailStore = lease.mail.store;
       const qc = quotaConfig(s.mail_plugins, s.plugin, fields);
       const quota = qc === undefined ? undefined : openQuota(store, quotaRootOf(qc));

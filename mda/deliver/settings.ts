@@ -15,6 +15,8 @@ export interface DeliverySettings {
   hostname: string;
   login_greeting: string;
   mail_location: string;
+  /** The home of a user the userdb gives none (unexpanded; '' = none). */
+  mail_home: string;
   recipient_delimiter: string;
   lmtp_save_to_detail_mailbox: boolean;
   lda_mailbox_autocreate: boolean;
@@ -50,6 +52,7 @@ export function deliverySettingsOf(s: MdaSettings): DeliverySettings {
     hostname: s.hostname || osHostname(),
     login_greeting: s.login_greeting,
     mail_location: s.mail_location,
+    mail_home: s.mail_home,
     recipient_delimiter: s.recipient_delimiter,
     lmtp_save_to_detail_mailbox: s.lmtp_save_to_detail_mailbox,
     lda_mailbox_autocreate: s.lda_mailbox_autocreate,

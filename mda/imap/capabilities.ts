@@ -10,6 +10,15 @@
  *  - `QUOTA` (RFC 2087) last, when the imap_quota plugin is loaded: Dovecot 2.3 advertises it whenever
  *    `mail_plugins` for imap has imap_quota (which needs quota), whether or not a quota root is set
  *    (observed: `… NOTIFY QUOTA`; with more plugins `… SPECIAL-USE COMPRESS=DEFLATE QUOTA ACL`).
+ *
+ * `imap_capability` (observed on Dovecot 2.3.19, test/mda/imap/capability-setting.test.ts): empty keeps the lists
+ * above. `+TEXT` appends TEXT, with one space, to the built-in part of both lists: pre-login before `LITERAL+`
+ * (`… IDLE XFOO LITERAL+ STARTTLS AUTH=PLAIN`), post-login before `LITERAL+` and what Dovecot adds after it
+ * (`… SAVEDATE XFOO LITERAL+ NOTIFY`); a bare `+` leaves a double space, as Dovecot's concatenation does.
+ * Any other value replaces both lists whole: pre-login it is followed only by STARTTLS, LOGINDISABLED and
+ * `AUTH=` (no LITERAL+), post-login it is the entire list (no LITERAL+, SPECIAL-USE or QUOTA: Dovecot's
+ * client_add_capability leaves an explicit list alone). The greeting, CAPABILITY and the login reply's
+ * `OK [CAPABILITY …]` all use it.
  */
 
 export interface PreLoginFacts {
@@ -21,9 +30,18 @@ export interface PreLoginFacts {
   readonly disablePlaintextAuth: boolean;
   /** auth_mechanisms, upper case, with whether each is a plaintext mechanism. */
   readonly mechanisms: readonly { name: string; plaintext: boolean }[];
+  /** `imap_capability` under `protocol imap` ('' when omitted). */
+  readonly imapCapability?: string;
 }
 
-const PRE_LOGIN_BASE = ['IMAP4rev1', 'SASL-IR', 'LOGIN-REFERRALS', 'ID', 'ENABLE', 'IDLE', 'LITERAL+'];
+const PRE_LOGIN_BANNER = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE';
+
+/** The built-in part of a list with `imap_capability` applied, and whether it is explicit (a full replacement). */
+function withOverride(builtIn: string, imapCapability: string): { caps: string; explicit: boolean } {
+  if (imapCapability === '') return { caps: builtIn, explicit: false };
+  if (!imapCapability.startsWith('+')) return { caps: imapCapability, explicit: true };
+  return { caps: `${builtIn} ${imapCapability.slice(1)}`, explicit: false };
+}
 
 /** Plaintext auth is refused on this connection. */
 export function plaintextDisabled(f: Pick<PreLoginFacts, 'secured' | 'disablePlaintextAuth'>): boolean {
@@ -31,7 +49,9 @@ export function plaintextDisabled(f: Pick<PreLoginFacts, 'secured' | 'disablePla
 }
 
 export function preLoginCapability(f: PreLoginFacts): string {
-  const caps = [...PRE_LOGIN_BASE];
+  const base = withOverride(PRE_LOGIN_BANNER, f.imapCapability ?? '');
+  const caps = [base.caps];
+  if (!base.explicit) caps.push('LITERAL+');
   if (f.tlsConfigured && !f.tlsActive) caps.push('STARTTLS');
   const noPlain = plaintextDisabled(f);
   if (noPlain) caps.push('LOGINDISABLED');
@@ -63,10 +83,16 @@ export function imapQuotaLoaded(mailPlugins: readonly string[]): boolean {
   return mailPlugins.includes('imap_quota') && mailPlugins.includes('quota');
 }
 
-/** The post-login list; `plugins` is `mail_plugins` for imap (ImapSettings), none when omitted. */
-export function postLoginCapability(plugins?: { readonly mail_plugins: readonly string[] }): string {
-  const caps = [...POST_LOGIN_CAPABILITIES];
-  if (plugins !== undefined && imapQuotaLoaded(plugins.mail_plugins)) caps.push('QUOTA');
+/**
+ * The post-login list; `s` is the ImapSettings (`mail_plugins` for imap_quota, `imap_capability`), defaults
+ * when omitted.
+ */
+export function postLoginCapability(s?: { readonly mail_plugins: readonly string[]; readonly imap_capability?: string }): string {
+  const at = POST_LOGIN_CAPABILITIES.indexOf('LITERAL+');
+  const base = withOverride(POST_LOGIN_CAPABILITIES.slice(0, at).join(' '), s?.imap_capability ?? '');
+  if (base.explicit) return base.caps;
+  const caps = [base.caps, ...POST_LOGIN_CAPABILITIES.slice(at)];
+  if (s !== undefined && imapQuotaLoaded(s.mail_plugins)) caps.push('QUOTA');
   return caps.join(' ');
 }
 

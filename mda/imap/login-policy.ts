@@ -30,6 +30,7 @@ export function preLoginCapabilityOf(session: ImapSession): string {
     secured: session.secured,
     disablePlaintextAuth: session.settings.disable_plaintext_auth,
     mechanisms: usableMechanisms(session).map((m) => ({ name: m.name, plaintext: m.flags.includes('plaintext') })),
+    imapCapability: session.settings.imap_capability,
   });
 }
 

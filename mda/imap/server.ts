@@ -10,9 +10,10 @@
  * counts logged-in sessions per user and remote IP across all listeners.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { DovecotLog } from '../../shared/log/logger.js';
 import type { ServerCredentials } from '../../shared/tls/credentials.js';
+import { tlsServerOptions } from '../tls-context.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { SessionSink } from '../admin/sessions.js';
 import type { MailStore } from '../storage/api.js';
@@ -46,14 +47,12 @@ export interface ImapServerHandle {
   close(): Promise<void>;
 }
 
-function secureContextOf(creds: ServerCredentials): SecureContext {
-  return createSecureContext({ key: creds.key, cert: creds.cert, minVersion: 'TLSv1.2' });
-}
-
 /** Starts every listener; resolves once all are bound. */
 export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerHandle> {
   const tlsOn = deps.settings.ssl !== 'no' && deps.tls !== undefined;
-  const ctx = tlsOn ? secureContextOf(deps.tls!) : undefined;
+  // ssl_min_protocol, ssl_cipher_list, ssl_prefer_server_ciphers under `protocol imap` (a bad value throws).
+  const tlsOptions = tlsOn ? tlsServerOptions(deps.tls!, deps.settings) : undefined;
+  const ctx = tlsOptions !== undefined ? createSecureContext(tlsOptions) : undefined;
   const perUserIp = new Map<string, number>();
   const limit = deps.settings.mail_max_userip_connections;
   const sessionDeps: SessionDeps = {
@@ -107,9 +106,9 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
   };
   try {
     for (const l of deps.listeners) {
-      if (l.ssl && ctx === undefined) continue;
+      if (l.ssl && tlsOptions === undefined) continue;
       const srv = l.ssl
-        ? createTlsServer({ key: deps.tls!.key, cert: deps.tls!.cert, minVersion: 'TLSv1.2' }, accept(true))
+        ? createTlsServer(tlsOptions!, accept(true))
         : createNetServer(accept(false));
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);

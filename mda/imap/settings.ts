@@ -33,6 +33,12 @@ export interface ImapSettings {
   imap_idle_notify_interval: number;
   disable_plaintext_auth: boolean;
   ssl: 'no' | 'yes' | 'required';
+  /** TLS protocol floor, cipher list and order for imaps and STARTTLS (mda/tls-context.ts). */
+  ssl_min_protocol: string;
+  ssl_cipher_list: string;
+  ssl_prefer_server_ciphers: boolean;
+  /** '' = the built-in lists, `+EXTRA` appends, anything else replaces (capabilities.ts). */
+  imap_capability: string;
   /** 0 = unlimited. */
   mail_max_userip_connections: number;
   /** Postern: ms a client may take to log in. */
@@ -56,7 +62,7 @@ type ValueKey = Exclude<keyof ImapSettings, 'mailboxes' | 'plugin'>;
 
 const KEYS = [
   'login_greeting', 'imap_max_line_length', 'imap_idle_notify_interval', 'disable_plaintext_auth', 'ssl',
-  'mail_max_userip_connections', 'postern_imap_login_idle_timeout', 'postern_imap_idle_timeout',
+  'ssl_min_protocol', 'ssl_cipher_list', 'ssl_prefer_server_ciphers', 'imap_capability', 'mail_max_userip_connections', 'postern_imap_login_idle_timeout', 'postern_imap_idle_timeout',
   'postern_imap_max_append_size', 'postern_imap_max_bad_commands_prelogin', 'postern_imap_max_bad_commands',
   'mail_plugins',
 ] as const satisfies readonly ValueKey[];
@@ -77,6 +83,10 @@ export function imapSettings(s: MdaValues & { readonly plugin?: ReadonlyMap<stri
     imap_idle_notify_interval: millis(s.imap_idle_notify_interval),
     disable_plaintext_auth: s.disable_plaintext_auth,
     ssl: s.ssl as ImapSettings['ssl'],
+    ssl_min_protocol: s.ssl_min_protocol,
+    ssl_cipher_list: s.ssl_cipher_list,
+    ssl_prefer_server_ciphers: s.ssl_prefer_server_ciphers,
+    imap_capability: s.imap_capability,
     mail_max_userip_connections: s.mail_max_userip_connections,
     postern_imap_login_idle_timeout: millis(s.postern_imap_login_idle_timeout),
     postern_imap_idle_timeout: millis(s.postern_imap_idle_timeout),

@@ -11,9 +11,10 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
-import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import type { DovecotLog } from '../../shared/log/logger.js';
 import type { ServerCredentials } from '../../shared/tls/credentials.js';
+import { tlsServerContext } from '../tls-context.js';
 import type { Pop3Auth } from './auth.js';
 import type { Pop3Io } from './io.js';
 import { LineSplitter } from './line-splitter.js';
@@ -286,7 +287,7 @@ export class Pop3Connection {
 export async function startPop3Server(deps: Pop3ServerDeps): Promise<Pop3Server> {
   checkSettings(deps);
   const secureContext = deps.tls !== undefined && deps.settings.ssl !== 'no'
-    ? createSecureContext({ key: deps.tls.key, cert: deps.tls.cert, minVersion: 'TLSv1.2' })
+    ? tlsServerContext(deps.tls, deps.settings)
     : undefined;
   const sessionDeps: Pop3SessionDeps = {
     settings: deps.settings,

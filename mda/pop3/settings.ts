@@ -18,6 +18,10 @@ export interface Pop3Settings {
   disable_plaintext_auth: boolean;
   /** `ssl = no|yes|required`. */
   ssl: 'no' | 'yes' | 'required';
+  /** TLS protocol floor, cipher list and order for pop3s and STLS (mda/tls-context.ts). */
+  ssl_min_protocol: string;
+  ssl_cipher_list: string;
+  ssl_prefer_server_ciphers: boolean;
   pop3_uidl_format: string;
   pop3_no_flag_updates: boolean;
   pop3_deleted_flag: string;
@@ -37,7 +41,7 @@ export interface Pop3Settings {
 }
 
 const KEYS = [
-  'login_greeting', 'disable_plaintext_auth', 'ssl', 'pop3_uidl_format', 'pop3_no_flag_updates', 'pop3_deleted_flag',
+  'login_greeting', 'disable_plaintext_auth', 'ssl', 'ssl_min_protocol', 'ssl_cipher_list', 'ssl_prefer_server_ciphers', 'pop3_uidl_format', 'pop3_no_flag_updates', 'pop3_deleted_flag',
   'pop3_lock_session', 'pop3_enable_last', 'pop3_logout_format', 'pop3_delete_type',
   'postern_pop3_login_max_line_length', 'postern_pop3_max_line_length', 'postern_pop3_login_max_bad_commands',
   'postern_pop3_max_bad_commands', 'postern_pop3_login_idle_timeout', 'postern_pop3_idle_timeout', 'postern_pop3_lock_timeout',
@@ -52,6 +56,9 @@ export function pop3Settings(s: MdaValues): Pop3Settings {
     login_greeting: s.login_greeting,
     disable_plaintext_auth: s.disable_plaintext_auth,
     ssl: s.ssl as Pop3Settings['ssl'],
+    ssl_min_protocol: s.ssl_min_protocol,
+    ssl_cipher_list: s.ssl_cipher_list,
+    ssl_prefer_server_ciphers: s.ssl_prefer_server_ciphers,
     pop3_uidl_format: s.pop3_uidl_format,
     pop3_no_flag_updates: s.pop3_no_flag_updates,
     pop3_deleted_flag: s.pop3_deleted_flag,

@@ -82,8 +82,10 @@ export async function user(ctx: DoveadmContext, args: readonly string[]): Promis
       rawFields(ctx, 'userdb', input, [`user=${r.user}`, ...kv(r.fields)], showField);
       continue;
     }
-    const home = fieldValue(r.fields, 'home') ?? ctx.setting('mail_home');
-    const vars = { ...userVars(r.user), h: home, home, s: 'doveadm', service: 'doveadm' };
+    // No userdb home: mail_home, expanded (real doveadm: `mail_home = /srv/%d/%n/%s` shows /srv/dom/user/doveadm).
+    const base = { ...userVars(r.user), s: 'doveadm', service: 'doveadm' };
+    const home = fieldValue(r.fields, 'home') ?? expandVars(ctx.setting('mail_home'), base);
+    const vars = { ...base, h: home, home };
     const rows: [string, string][] = [];
     if (r.user !== input) rows.push(['user', r.user]);
     rows.push(['uid', fieldValue(r.fields, 'uid') ?? ctx.setting('mail_uid')]);

@@ -123,7 +123,7 @@ export async function withUserStore(ctx: DoveadmContext, user: string, fn: (u: O
   }
   try {
     // The one opener every protocol uses (mda/mail-user.ts): userdb home/mail, % variables, separator.
-    const mu = await openUserMail(r.user, r.fields, { mailLocation: ctx.setting('mail_location'), service: 'doveadm', separator });
+    const mu = await openUserMail(r.user, r.fields, { mailLocation: ctx.setting('mail_location'), mailHome: ctx.setting('mail_home'), service: 'doveadm', separator });
     const { store, home, location } = mu;
     try {
       await fn({ user: r.user, fields: r.fields, home, location, store });

@@ -34,7 +34,7 @@ const gid = process.getuid?.() === 0 ? 65534 : process.getgid?.() ?? 1000;
 
 function settings(over: Partial<DeliverySettings> = {}): DeliverySettings {
   return {
-    hostname: 'mail.test.example', login_greeting: 'Dovecot ready.', mail_location: 'maildir:~/Maildir',
+    hostname: 'mail.test.example', login_greeting: 'Dovecot ready.', mail_location: 'maildir:~/Maildir', mail_home: '',
     recipient_delimiter: '+', lmtp_save_to_detail_mailbox: false, lda_mailbox_autocreate: false,
     lda_mailbox_autosubscribe: false, lmtp_add_received_header: false, lmtp_hdr_delivery_address: 'none',
     quota_full_tempfail: false, first_valid_uid: 0, last_valid_uid: 0, first_valid_gid: 0, last_valid_gid: 0,
