@@ -168,7 +168,7 @@ export class MilterSession {
     return out(await this.event({ kind: 'data' }, SMFIP.NODATA, SMFIP.NR_DATA, 'data'));
   }
 
-  /** An SMTP command smtpd did not recognise, as received. */
+  /** An SMTP command smtpd did not recognise: Postfix sends its first word only (`XFOO`, recorded). */
   async unknown(line: string): Promise<MilterResult> {
     if (this.state !== 'envelope') return out(this.defReply);
     return out(await this.event({ kind: 'unknown', line }, SMFIP.NOUNKNOWN, SMFIP.NR_UNKN, 'unknown'));
