@@ -84,14 +84,21 @@ export function imapQuotaLoaded(mailPlugins: readonly string[]): boolean {
 }
 
 /**
- * The post-login list; `s` is the ImapSettings (`mail_plugins` for imap_quota, `imap_capability`), defaults
- * when omitted.
+ * The post-login list; `s` is the ImapSettings (`mail_plugins` for imap_quota, `imap_capability`, the
+ * namespace mailboxes), defaults when omitted. SPECIAL-USE is advertised only when some mailbox has a
+ * `special_use` (Dovecot's imap client_create: "only if there are actually some SPECIAL-USE flags in mailbox
+ * configuration"), which Debian's stock 15-mailboxes.conf has and Dovecot's built-in defaults do not.
  */
-export function postLoginCapability(s?: { readonly mail_plugins: readonly string[]; readonly imap_capability?: string }): string {
+export function postLoginCapability(s?: {
+  readonly mail_plugins: readonly string[];
+  readonly imap_capability?: string;
+  readonly mailboxes?: readonly { readonly specialUse?: string | undefined }[];
+}): string {
   const at = POST_LOGIN_CAPABILITIES.indexOf('LITERAL+');
   const base = withOverride(POST_LOGIN_CAPABILITIES.slice(0, at).join(' '), s?.imap_capability ?? '');
   if (base.explicit) return base.caps;
-  const caps = [base.caps, ...POST_LOGIN_CAPABILITIES.slice(at)];
+  const specialUse = (s?.mailboxes ?? []).some((m) => m.specialUse !== undefined);
+  const caps = [base.caps, ...POST_LOGIN_CAPABILITIES.slice(at).filter((c) => c !== 'SPECIAL-USE' || specialUse)];
   if (s !== undefined && imapQuotaLoaded(s.mail_plugins)) caps.push('QUOTA');
   return caps.join(' ');
 }

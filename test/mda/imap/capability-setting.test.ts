@@ -35,13 +35,22 @@ test('pre-login: empty, +append, bare +, full replacement', () => {
 
 test('post-login: empty, +append before LITERAL+, full replacement without LITERAL+ or QUOTA', () => {
   const quota = ['quota', 'imap_quota'];
-  assert.equal(postLoginCapability({ mail_plugins: [], imap_capability: '' }), POST);
-  assert.equal(postLoginCapability(), POST);
-  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: '' }), `${POST} QUOTA`);
+  const su = [{ specialUse: '\\Trash' }];
+  assert.equal(postLoginCapability({ mail_plugins: [], imap_capability: '', mailboxes: su }), POST);
+  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: '', mailboxes: su }), `${POST} QUOTA`);
   const [head, tail] = POST.split(' LITERAL+');
-  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: '+XFOO XBAR' }), `${head} XFOO XBAR LITERAL+${tail} QUOTA`);
-  assert.equal(postLoginCapability({ mail_plugins: [], imap_capability: '+' }), `${head}  LITERAL+${tail}`);
-  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: 'IMAP4rev1 XFOO IDLE' }), 'IMAP4rev1 XFOO IDLE');
+  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: '+XFOO XBAR', mailboxes: su }), `${head} XFOO XBAR LITERAL+${tail} QUOTA`);
+  assert.equal(postLoginCapability({ mail_plugins: [], imap_capability: '+', mailboxes: su }), `${head}  LITERAL+${tail}`);
+  assert.equal(postLoginCapability({ mail_plugins: quota, imap_capability: 'IMAP4rev1 XFOO IDLE', mailboxes: su }), 'IMAP4rev1 XFOO IDLE');
+});
+
+test('post-login: SPECIAL-USE only when some mailbox has special_use (Dovecot\'s built-in defaults have none)', () => {
+  const noSu = POST.replace(' SPECIAL-USE', '');
+  assert.equal(postLoginCapability(), noSu);
+  assert.equal(postLoginCapability({ mail_plugins: [], mailboxes: [] }), noSu);
+  assert.equal(postLoginCapability({ mail_plugins: [], mailboxes: [{ specialUse: undefined }] }), noSu);
+  assert.equal(postLoginCapability({ mail_plugins: ['quota', 'imap_quota'], mailboxes: [] }), `${noSu} QUOTA`);
+  assert.equal(postLoginCapability({ mail_plugins: [], mailboxes: [{ specialUse: undefined }, { specialUse: '\\Sent' }] }), POST);
 });
 
 /**
@@ -65,7 +74,8 @@ async function postern(t: TestContext, imapCapability: string): Promise<string[]
 }
 
 test('server: greeting, CAPABILITY and the login reply use imap_capability', async (t) => {
-  const [head, tail] = POST.split(' LITERAL+');
+  // The harness configures no special_use mailbox: no SPECIAL-USE.
+  const [head, tail] = postLoginCapability().split(' LITERAL+');
   assert.deepEqual(await postern(t, '+XFOO XBAR'), [
     `* OK [CAPABILITY ${PRE} XFOO XBAR LITERAL+ AUTH=PLAIN AUTH=LOGIN] Dovecot (Debian) ready.`,
     `* CAPABILITY ${PRE} XFOO XBAR LITERAL+ AUTH=PLAIN AUTH=LOGIN`,

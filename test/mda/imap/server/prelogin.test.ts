@@ -6,10 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, TestClient, untimed } from './harness.js';
-import { POST_LOGIN_CAPABILITIES } from '../../../../mda/imap/capabilities.js';
+import { postLoginCapability } from '../../../../mda/imap/capabilities.js';
 
 const BASE = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+';
-const POST = POST_LOGIN_CAPABILITIES.join(' ');
+/**
+ * The transcripts' list, less SPECIAL-USE: the harness configures no special_use mailbox and Dovecot advertises
+ * SPECIAL-USE only when some mailbox has one (capability-setting.test.ts checks both cases).
+ */
+const POST = postLoginCapability();
 
 test('greeting and CAPABILITY without TLS, secured loopback peer (transcripts §2.5)', async (t) => {
   const s = await startTestServer(t, { settings: { login_greeting: 'Dovecot ready.' } });
