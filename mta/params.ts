@@ -200,6 +200,14 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("smtpd_junk_command_limit", 'int', "${stress?{1}:{100}}"),
   p("smtpd_null_access_lookup_key", 'string', "<>"),
   p("smtpd_peername_lookup", 'bool', "yes"),
+  p("smtpd_policy_service_default_action", 'string', "451 4.3.5 Server configuration problem"),
+  p("smtpd_policy_service_max_idle", 'time', "300s", 's'),
+  p("smtpd_policy_service_max_ttl", 'time', "1000s", 's'),
+  p("smtpd_policy_service_policy_context", 'string', ""),
+  p("smtpd_policy_service_request_limit", 'int', "0"),
+  p("smtpd_policy_service_retry_delay", 'time', "1s", 's'),
+  p("smtpd_policy_service_timeout", 'time', "100s", 's'),
+  p("smtpd_policy_service_try_limit", 'int', "2"),
   p("smtpd_recipient_limit", 'int', "1000"),
   p("smtpd_recipient_overshoot_limit", 'int', "1000"),
   p("smtpd_recipient_restrictions", 'list', ""),
@@ -272,7 +280,6 @@ const MASTER = "one long-lived process: master(8) process management, IPC timeou
 const MILTER = "milters are not supported";
 const NOTICE = "only bounce and delay notices exist; other notify_classes notices are not generated";
 const OUTPUT = "smtp client output rewriting and content checks are not implemented";
-const POLICY = "policy services (check_policy_service) are not supported";
 const PROXY = "before-queue content filtering (smtpd_proxy_filter) is not supported";
 const RO = "read-only in Postfix; informational";
 const SCHED = "qmgr schedules with concurrency and recipient limits only; slot preemption, recipient refill, rate delays and its internal timers are not implemented";
@@ -520,14 +527,6 @@ export const MTA_ACCEPTED_PARAMS: readonly AcceptedParam[] = [
   a("smtpd_min_data_rate", 'int', "500", SMTPD),
   a("smtpd_noop_commands", 'string', "", SMTPD),
   a("smtpd_per_request_deadline", 'string', "${smtpd_per_record_deadline?{$smtpd_per_record_deadline}:{${stress?{yes}:{no}}}}", SMTPD),
-  a("smtpd_policy_service_default_action", 'string', "451 4.3.5 Server configuration problem", POLICY),
-  a("smtpd_policy_service_max_idle", 'string', "300s", POLICY),
-  a("smtpd_policy_service_max_ttl", 'time', "1000s", POLICY, 's'),
-  a("smtpd_policy_service_policy_context", 'string', "", POLICY),
-  a("smtpd_policy_service_request_limit", 'int', "0", POLICY),
-  a("smtpd_policy_service_retry_delay", 'time', "1s", POLICY, 's'),
-  a("smtpd_policy_service_timeout", 'time', "100s", POLICY, 's'),
-  a("smtpd_policy_service_try_limit", 'int', "2", POLICY),
   a("smtpd_proxy_ehlo", 'string', "$myhostname", PROXY),
   a("smtpd_proxy_filter", 'string', "", PROXY),
   a("smtpd_proxy_options", 'list', "", PROXY),

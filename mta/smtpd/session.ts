@@ -158,6 +158,11 @@ export class SmtpdSession {
     if (this.helo !== undefined) f.helo = this.helo;
     if (this.tx) f.sender = this.tx.mail.sender;
     if (this.sasl) f.sasl = this.sasl;
+    // For policy services (check_policy_service): queue_id, size, instance, encryption_*.
+    if (this.tx) f.transaction = this.tx;
+    if (this.tx?.queueId !== undefined) f.queueId = this.tx.queueId;
+    if (this.tls) f.tlsInfo = this.tls;
+    f.size = this.msgSize;
     return f;
   }
 

@@ -55,7 +55,7 @@ const RESTRICTIONS: Record<string, string[]> = {
   smtpd_helo_restrictions: ['reject_invalid_helo_hostname', 'reject_non_fqdn_helo_hostname', 'reject_unknown_helo_hostname', 'reject_rhsbl_helo rhs.test', 'check_helo_access inline:{x=OK}', 'check_helo_mx_access inline:{x=OK}', 'check_helo_a_access inline:{x=OK}'],
   smtpd_sender_restrictions: ['reject_non_fqdn_sender', 'reject_unknown_sender_domain', 'reject_unlisted_sender', 'reject_sender_login_mismatch', 'reject_rhsbl_sender rhs.test', 'check_sender_access inline:{x=OK}', 'check_sender_mx_access inline:{x=OK}'],
   smtpd_relay_restrictions: ['permit_mynetworks', 'permit_sasl_authenticated', 'permit_tls_clientcerts', 'defer_unauth_destination', 'reject_unauth_destination'],
-  smtpd_recipient_restrictions: ['reject_multi_recipient_bounce', 'reject_unlisted_recipient', 'reject_non_fqdn_recipient', 'reject_unknown_recipient_domain', 'reject_rhsbl_recipient rhs.test', 'check_recipient_access inline:{x=OK}', 'reject_plaintext_session', 'reject_unauth_pipelining', 'reject_unverified_recipient', 'permit_auth_destination', 'defer_if_permit'],
+  smtpd_recipient_restrictions: ['reject_multi_recipient_bounce', 'reject_unlisted_recipient', 'reject_non_fqdn_recipient', 'reject_unknown_recipient_domain', 'reject_rhsbl_recipient rhs.test', 'check_recipient_access inline:{x=OK}', 'reject_plaintext_session', 'reject_unauth_pipelining', 'reject_unverified_recipient', 'permit_auth_destination', 'check_policy_service inet:127.0.0.1:1', 'defer_if_permit'],
   smtpd_data_restrictions: ['reject_unauth_pipelining', 'reject_multi_recipient_bounce'],
   smtpd_end_of_data_restrictions: ['check_client_access inline:{x=OK}'],
   smtpd_etrn_restrictions: ['permit_mynetworks', 'reject'],

@@ -29,6 +29,16 @@ export interface SmtpdFacts {
   recipientCount: number;
   /** The client sent commands before the server's reply (for reject_unauth_pipelining). */
   pipelined: boolean;
+  /** Queue ID once one is allocated (policy service `queue_id`). */
+  queueId?: string;
+  /** MAIL SIZE= value, or the received size after DATA (policy service `size`). */
+  size?: number;
+  /** One object per mail transaction, for the policy service `instance` attribute. */
+  transaction?: object;
+  /** Negotiated TLS (policy service encryption_* attributes). */
+  tlsInfo?: { protocol: string; cipher: string; bits?: number };
+  /** MAIL AUTH= address (policy service `sasl_sender`). */
+  saslSender?: string;
 }
 
 export type Decision =

@@ -29,6 +29,8 @@ import * as dnsChecks from './checks-dns.js';
 import type { PolicyEnv, PolicyParams } from './env.js';
 import { loadRestrictionLists, type ListName, type RestrictionLists } from './lists.js';
 import { compileNetworkList, type NetworkList } from './network-list.js';
+import { checkPolicyService } from './checks-policy.js';
+import { PolicyServices } from './policy-service.js';
 import { parseRestrictions, type ParsedItem } from './restriction-list.js';
 import { DUNNO, PERMIT, clientName, newState, reject, rejectedText, type EvalState, type Outcome, type ReplyTarget } from './state.js';
 
@@ -45,6 +47,8 @@ export interface SmtpdPolicyOptions {
 export interface SmtpdPolicyEngine extends SmtpdPolicy {
   readonly lists: RestrictionLists;
   readonly resolver: PostfixResolver;
+  /** Closes idle policy service connections. */
+  close(): void;
 }
 
 function readParams(cfg: PostfixConfig): PolicyParams {
@@ -116,7 +120,24 @@ export function createSmtpdPolicy(cfg: PostfixConfig, opts: SmtpdPolicyOptions =
     parseValue: (value) => parseRestrictions(value, lists.classNames),
   };
 
+  const policyServices = new PolicyServices(
+    {
+      timeoutMs: cfg.getTime('smtpd_policy_service_timeout') * 1000,
+      maxIdleMs: cfg.getTime('smtpd_policy_service_max_idle') * 1000,
+      maxTtlMs: cfg.getTime('smtpd_policy_service_max_ttl') * 1000,
+      tryLimit: cfg.getInt('smtpd_policy_service_try_limit'),
+      retryDelayMs: cfg.getTime('smtpd_policy_service_retry_delay') * 1000,
+      requestLimit: cfg.getInt('smtpd_policy_service_request_limit'),
+      defaultAction: cfg.get('smtpd_policy_service_default_action'),
+      policyContext: cfg.get('smtpd_policy_service_policy_context'),
+      queueDirectory: cfg.get('queue_directory'),
+    },
+    log,
+    opts.sleep,
+  );
+
   const withArg: Record<string, (st: EvalState, arg: string) => Promise<Outcome> | Outcome> = {};
+  withArg['check_policy_service'] = (st, arg) => checkPolicyService(env, policyServices, st, arg);
   const accessKinds: [string, AccessKind][] = [['client', 'client'], ['reverse_client_hostname', 'reverse_client'], ['helo', 'helo'], ['sender', 'sender'], ['recipient', 'recipient']];
   for (const [prefix, kind] of accessKinds) {
     withArg[`check_${prefix}_access`] = (st, arg) => checkAccess(env, st, kind, arg);
@@ -326,5 +347,5 @@ export function createSmtpdPolicy(cfg: PostfixConfig, opts: SmtpdPolicyOptions =
     return { kind: 'accept' };
   }
 
-  return { evaluate, lists, resolver };
+  return { evaluate, lists, resolver, close: () => policyServices.close() };
 }
