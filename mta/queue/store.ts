@@ -213,6 +213,11 @@ export class QueueStore {
     const order: LiveQueueName[] = this.incomingFirst ? ['incoming', 'deferred'] : ['deferred', 'incoming'];
     this.incomingFirst = !this.incomingFirst;
     const { envelope, due } = this.dbs;
+    // Nothing due: answered from a fresh read snapshot, without a write transaction. qmgr's pump
+    // asks again after every non-empty take, so every message used to cost one more (empty) write
+    // transaction: a round trip to lmdb-js's writer thread. The snapshot is renewed first so that a
+    // commit by another process (postsuper, then its wake-up) is seen, as the write transaction would.
+    if (!this.anyDue(order, now)) return [];
     const taken = await this.dbs.root.childTransaction(() => {
       const lists = order.map((q) => [...due.getKeys({ start: [q, 0, ''], end: [q, now + 1, ''], limit })]);
       const picked: Array<[string, number, string]> = [];
@@ -244,6 +249,15 @@ export class QueueStore {
       return out;
     });
     return taken;
+  }
+
+  /** Whether a due-index entry at or before `now` exists in one of `queues` (fresh read snapshot). */
+  private anyDue(queues: readonly LiveQueueName[], now: number): boolean {
+    this.dbs.root.resetReadTxn();
+    for (const q of queues) {
+      for (const _ of this.dbs.due.getKeys({ start: [q, 0, ''], end: [q, now + 1, ''], limit: 1 })) return true;
+    }
+    return false;
   }
 
   /**

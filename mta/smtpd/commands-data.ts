@@ -22,6 +22,8 @@ import { AsyncQueue } from './async-queue.js';
 import { bdatSequenceError } from './state.js';
 import { smtpdEvents } from '../log-events.js';
 
+const CRLF = Buffer.from('\r\n');
+
 class TooBig extends Error {
   override readonly name = 'TooBig';
 }
@@ -83,28 +85,47 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
   let inputError: unknown;
   s.dataBytes = 0;
   // Reads up to and including the end-of-data line; yields unstuffed CRLF lines while within limits.
+  // The lines already buffered are yielded together as one chunk (cleanup splits lines itself):
+  // one pass through the generators per network read instead of one per line. The batch is
+  // always yielded before waiting for input, so nothing read is held back when the input fails.
   const readLines = async function* (): AsyncGenerator<Buffer> {
     let atLineStart = true;
     let prevEnd: 'crlf' | 'lf' | 'cut' = 'crlf';
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = (): Buffer => {
+      const out = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
+      return out;
+    };
     for (;;) {
-      let p;
-      try {
-        p = await input.readPiece(st.lineLimit);
-      } catch (err) {
-        inputError = err;
-        throw err;
+      let p = input.takePiece(st.lineLimit);
+      if (p === undefined) {
+        if (batchBytes > 0) yield flush();
+        try {
+          p = await input.readPiece(st.lineLimit);
+        } catch (err) {
+          inputError = err;
+          throw err;
+        }
       }
       s.dataBytes! += p.data.length + (p.end === 'crlf' ? 2 : p.end === 'lf' ? 1 : 0);
       const endsDot = atLineStart && p.end !== 'cut' && p.data.length === 1 && p.data[0] === 0x2e;
       if (endsDot && (st.forbidBareNewline !== 'normalize' || (p.end === 'crlf' && prevEnd === 'crlf'))) {
         done = true;
+        if (batchBytes > 0) yield flush();
         return;
       }
       let data = p.data;
       if (atLineStart && data.length > 0 && data[0] === 0x2e) data = data.subarray(1);
       size += data.length + (p.end === 'cut' ? 0 : 1);
       if (limit > 0 && size > limit) tooBig = true;
-      if (!tooBig) yield p.end === 'cut' ? data : Buffer.concat([data, Buffer.from('\r\n')]);
+      if (!tooBig) {
+        if (data.length > 0) batch.push(data);
+        if (p.end !== 'cut') batch.push(CRLF);
+        batchBytes += data.length + (p.end === 'cut' ? 0 : 2);
+      }
       atLineStart = p.end !== 'cut';
       prevEnd = p.end;
     }

@@ -118,22 +118,32 @@ export class SmtpInput {
   /** Up to `limit` bytes of one line. */
   async readPiece(limit: number): Promise<Piece> {
     for (;;) {
-      const buf = this.compact();
-      const nl = buf.indexOf(0x0a);
-      if (nl >= 0 && nl <= limit) {
-        const crlf = nl > 0 && buf[nl - 1] === 0x0d;
-        this.consume(nl + 1);
-        return { data: Buffer.from(buf.subarray(0, crlf ? nl - 1 : nl)), end: crlf ? 'crlf' : 'lf' };
-      }
-      if (buf.length > limit) {
-        // Postfix keeps a CR at the cut for the next piece so that CRLF is still seen whole.
-        let cut = limit;
-        if (buf[cut - 1] === 0x0d) cut--;
-        this.consume(cut);
-        return { data: Buffer.from(buf.subarray(0, cut)), end: 'cut' };
-      }
+      const p = this.takePiece(limit);
+      if (p !== undefined) return p;
       await this.more();
     }
+  }
+
+  /**
+   * readPiece without waiting: the next piece if the buffered input already holds one, else
+   * undefined (the DATA reader takes every buffered line before it waits for more input).
+   */
+  takePiece(limit: number): Piece | undefined {
+    const buf = this.compact();
+    const nl = buf.indexOf(0x0a);
+    if (nl >= 0 && nl <= limit) {
+      const crlf = nl > 0 && buf[nl - 1] === 0x0d;
+      this.consume(nl + 1);
+      return { data: Buffer.from(buf.subarray(0, crlf ? nl - 1 : nl)), end: crlf ? 'crlf' : 'lf' };
+    }
+    if (buf.length > limit) {
+      // Postfix keeps a CR at the cut for the next piece so that CRLF is still seen whole.
+      let cut = limit;
+      if (buf[cut - 1] === 0x0d) cut--;
+      this.consume(cut);
+      return { data: Buffer.from(buf.subarray(0, cut)), end: 'cut' };
+    }
+    return undefined;
   }
 
   /** Exactly `n` bytes (BDAT), delivered in slices of at most `slice` bytes to `sink`. */
