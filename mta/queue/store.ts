@@ -46,6 +46,21 @@ export interface OpenQueueOptions {
 export interface QueueChange {
   kind: 'enqueued' | 'outcome' | 'admin' | 'recovered';
   ids: readonly string[];
+  /** 'enqueued' only: the message went straight to active for the scheduler (DirectAdmission). */
+  admitted?: QueueRecord;
+}
+
+/**
+ * qmgr's offer to take new mail directly (setDirectAdmission): a message that would be due at once
+ * in incoming, with nothing else due before it, is stored as active in its enqueue commit and
+ * handed over in the 'enqueued' change, instead of a second write transaction (takeDue) moving it
+ * from incoming to active. The queue states and recovery are those of takeDue's result.
+ */
+export interface DirectAdmission {
+  /** Called inside the enqueue transaction: true reserves an active slot for the new message. */
+  reserve(): boolean;
+  /** The reservation is not used after all (the enqueue failed). */
+  release(): void;
 }
 
 /** Which messages an administrative operation acts on: explicit IDs or ALL, in the given queues. */
@@ -72,6 +87,7 @@ export class QueueStore {
   private readonly events = new EventEmitter();
   private incomingFirst = true;
   private commits = 0;
+  private admission: DirectAdmission | undefined;
 
   private constructor(opts: OpenQueueOptions) {
     this.paths = queuePaths(opts.queueDirectory);
@@ -109,6 +125,11 @@ export class QueueStore {
     this.events.emit('change', c);
   }
 
+  /** Installs (or removes) the scheduler's direct admission of new mail. */
+  setDirectAdmission(a: DirectAdmission | undefined): void {
+    this.admission = a;
+  }
+
   /** A queue ID not in use (smtpd logs it before DATA; pass it back in NewEnvelope.id). */
   allocateId(): string {
     return this.ids.next((id) => this.dbs.envelope.doesExist(id) || this.dbs.corrupt.doesExist(id));
@@ -124,6 +145,8 @@ export class QueueStore {
     const { envelope, body: bodyDb, due, corrupt } = this.dbs;
     let record: QueueRecord;
     let id = env.id ?? '(unassigned)';
+    const admission = this.admission;
+    let reserved = false;
     try {
       id = env.id ?? this.allocateId();
       if (!isValidQueueId(id)) throw new QueueWriteError(`invalid queue ID: ${id}`);
@@ -133,6 +156,12 @@ export class QueueStore {
         // Segments are copied into the transaction one at a time: the caller's chunks are never joined whole.
         for (const seg of segments(body)) bodyDb.putSync([id, n++], seg as Buffer);
         const rec = newRecord(id, env, now, size, n);
+        // Straight to active only when takeDue would take this message next: due now, and no
+        // other incoming or deferred mail due before it (FIFO and the deferred queue's turn kept).
+        if (admission && rec.queue === 'incoming' && rec.nextAttempt <= now && !this.dueInTxn(now) && admission.reserve()) {
+          reserved = true;
+          rec.queue = 'active';
+        }
         envelope.putSync(id, encodeRecord(rec));
         const dk = dueKeyOf(rec);
         if (dk) due.putSync(dk, EMPTY);
@@ -145,11 +174,20 @@ export class QueueStore {
       // client, the client retries and the message is delivered twice (never lost).
       await this.dbs.root.flushed;
     } catch (err) {
+      if (reserved) admission!.release();
       if (err instanceof RecordError) throw err;
       throw asWriteError(err, `${id}: cannot store message`);
     }
-    this.notifyChange({ kind: 'enqueued', ids: [id] });
+    this.notifyChange(reserved ? { kind: 'enqueued', ids: [id], admitted: record } : { kind: 'enqueued', ids: [id] });
     return record;
+  }
+
+  /** Inside a write transaction: whether incoming or deferred mail is due at `now`. */
+  private dueInTxn(now: number): boolean {
+    for (const q of ['incoming', 'deferred'] as const) {
+      for (const _ of this.dbs.due.getKeys({ start: [q, 0, ''], end: [q, now + 1, ''], limit: 1 })) return true;
+    }
+    return false;
   }
 
   /** The record of a message, undefined when absent; throws RecordError when unreadable. */
