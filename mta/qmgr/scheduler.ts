@@ -105,9 +105,14 @@ export class Qmgr {
   start(): void {
     this.unsubscribe = this.d.store.onChange((c) => {
       if (c.admitted !== undefined) {
-        this.admitting--;
-        if (this.stopping) return; // stays active in the store; recovery makes it due at the next start
-        this.startMessage(c.admitted);
+        // After the current callbacks: smtpd's `250 … queued as` for this message goes out first.
+        const rec = c.admitted;
+        setImmediate(() => {
+          this.admitting--;
+          // When stopping, it stays active in the store; recovery makes it due at the next start.
+          if (!this.stopping) this.startMessage(rec);
+          this.checkIdle();
+        });
         return;
       }
       if (c.kind !== 'outcome') this.kick();
