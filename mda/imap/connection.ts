@@ -50,6 +50,9 @@ export class ImapConnection implements SessionIo {
   private closed = false;
   private lineWaiter: ((l: string | undefined | null) => void) | undefined;
   private drainWaiters: (() => void)[] = [];
+  /** Output of this event-loop turn, written together by flushOut(). */
+  private out: Buffer[] = [];
+  private flushScheduled = false;
   private tls: boolean;
   private currentCommand: string | undefined;
   /** Set by kick(): the reason the disconnect log line gives. */
@@ -119,6 +122,7 @@ export class ImapConnection implements SessionIo {
 
   /** SessionIo.handOff: stop serving this socket and give it (with unparsed input) to a mail worker. */
   handOff(): DetachedConnection {
+    this.flushOut();
     this.closed = true;
     const sock = this.socket;
     this.detach(sock);
@@ -179,10 +183,33 @@ export class ImapConnection implements SessionIo {
 
   write(data: string | Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    // Output is coalesced per event-loop turn: a command's untagged lines and its tagged reply go
+    // out in one writev instead of one send each (socket writes were ~7 % of CPU under the IMAP
+    // bench). flushOut() runs before any wait for the client, so nothing waits on held output.
+    this.out.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushOut());
+    }
+  }
+
+  private flushOut(): void {
+    this.flushScheduled = false;
+    if (this.out.length === 0) return;
+    const out = this.out;
+    this.out = [];
+    if (this.closed || this.socket.destroyed) return;
+    if (out.length === 1) {
+      this.socket.write(out[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const b of out) this.socket.write(b);
+    this.socket.uncork();
   }
 
   drain(): Promise<void> {
+    this.flushOut();
     if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -194,6 +221,7 @@ export class ImapConnection implements SessionIo {
   }
 
   readLine(): Promise<string | undefined | null> {
+    this.flushOut();
     if (this.closed) return Promise.resolve(undefined);
     const l = this.parser.takeLine();
     if (l !== undefined) return Promise.resolve(l);
@@ -207,6 +235,7 @@ export class ImapConnection implements SessionIo {
     const ctx = this.opts.secureContext;
     if (ctx === undefined) throw new Error('TLS not configured');
     this.parser.discard();
+    this.flushOut();
     const raw = this.socket;
     this.detach(raw);
     const t = new TLSSocket(raw, { isServer: true, secureContext: ctx });
@@ -221,6 +250,7 @@ export class ImapConnection implements SessionIo {
 
   close(): void {
     if (this.closed) return;
+    this.flushOut();
     this.socket.end();
   }
 
