@@ -105,7 +105,7 @@ export const mtaEvents = {
       client: string,
       reply: string,
       env: { from?: string; to?: string; proto: string; helo?: string },
-      action: 'reject' | 'hold' | 'discard' = 'reject',
+      action: 'reject' | 'hold' | 'discard' | 'milter-reject' | 'milter-hold' | 'milter-discard' = 'reject',
     ) => {
       let s = `${queueId ?? 'NOQUEUE'}: ${action}: ${stage} from ${client}: ${reply};`;
       if (env.from !== undefined) s += ` from=<${env.from}>`;
@@ -137,6 +137,21 @@ export const mtaEvents = {
       if (ctx.proto !== undefined) s += ` proto=${ctx.proto}`;
       if (ctx.helo !== undefined) s += ` helo=<${ctx.helo}>`;
       if (text !== undefined && text !== '') s += `: ${text}`;
+      return s;
+    },
+    /**
+     * The milters' end-of-message verdict (Postfix cleanup_milter.c): `QID: milter-reject:
+     * END-OF-MESSAGE from host[addr]: 5.7.1 text; from=<s> to=<r> proto=ESMTP helo=<h>` (the reply
+     * without its three-digit code), `milter-discard: … milter triggers DISCARD action; …`,
+     * `milter-hold: … milter triggers HOLD action; …` (observed 3.7.11).
+     */
+    milterAction: (queueId: string, action: 'milter-reject' | 'milter-discard' | 'milter-hold', ctx: CleanupLogContext, text: string) => {
+      let s = `${queueId}: ${action}: END-OF-MESSAGE`;
+      if (ctx.client !== undefined) s += ` from ${ctx.client}`;
+      s += `: ${text}; from=<${ctx.from}>`;
+      if (ctx.to !== undefined) s += ` to=<${ctx.to}>`;
+      if (ctx.proto !== undefined) s += ` proto=${ctx.proto}`;
+      if (ctx.helo !== undefined) s += ` helo=<${ctx.helo}>`;
       return s;
     },
   },

@@ -104,6 +104,22 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("maximal_backoff_time", 'time', "4000s", 's'),
   p("maximal_queue_lifetime", 'time', "5d", 'd'),
   p("message_size_limit", 'size', "10240000"),
+  p("milter_command_timeout", 'time', "30s", 's'),
+  p("milter_connect_macros", 'string', "j {daemon_name} {daemon_addr} v _"),
+  p("milter_connect_timeout", 'time', "30s", 's'),
+  p("milter_content_timeout", 'time', "300s", 's'),
+  p("milter_data_macros", 'string', "i"),
+  p("milter_default_action", 'string', "tempfail"),
+  p("milter_end_of_data_macros", 'string', "i"),
+  p("milter_end_of_header_macros", 'string', "i"),
+  p("milter_helo_macros", 'string', "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"),
+  p("milter_macro_daemon_name", 'string', "$myhostname"),
+  p("milter_macro_defaults", 'string', ""),
+  p("milter_macro_v", 'string', "$mail_name $mail_version"),
+  p("milter_mail_macros", 'string', "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}"),
+  p("milter_protocol", 'string', "6"),
+  p("milter_rcpt_macros", 'string', "i {rcpt_addr} {rcpt_host} {rcpt_mailer}"),
+  p("milter_unknown_command_macros", 'string', ""),
   p("mime_boundary_length_limit", 'int', "2048"),
   p("mime_nesting_limit", 'int', "100"),
   p("minimal_backoff_time", 'time', "300s", 's'),
@@ -198,6 +214,7 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("smtpd_helo_required", 'bool', "no"),
   p("smtpd_helo_restrictions", 'list', ""),
   p("smtpd_junk_command_limit", 'int', "${stress?{1}:{100}}"),
+  p("smtpd_milters", 'list', ""),
   p("smtpd_null_access_lookup_key", 'string', "<>"),
   p("smtpd_peername_lookup", 'bool', "yes"),
   p("smtpd_policy_service_default_action", 'string', "451 4.3.5 Server configuration problem"),
@@ -277,7 +294,7 @@ const FILTER = "after-queue content filters (content_filter, FILTER actions) are
 const LMTP = "the lmtp client applies only its timeouts, LHLO name, TCP port and connection cache settings; lmtp TLS, SASL, DNS, content and reply filtering are not implemented";
 const LOCAL = "local(8) delivery is not implemented (the local transport defers)";
 const MASTER = "one long-lived process: master(8) process management, IPC timeouts and service names do not apply";
-const MILTER = "milters are not supported";
+const MILTER = "only smtpd_milters are supported: non_smtpd_milters (sendmail/pickup), milter_header_checks and smtpd_milter_maps are not implemented";
 const NOTICE = "only bounce and delay notices exist; other notify_classes notices are not generated";
 const OUTPUT = "smtp client output rewriting and content checks are not implemented";
 const PROXY = "before-queue content filtering (smtpd_proxy_filter) is not supported";
@@ -422,8 +439,6 @@ export const MTA_ACCEPTED_PARAMS: readonly AcceptedParam[] = [
   a("masquerade_domains", 'list', "", "address masquerading is not implemented"),
   a("max_idle", 'string', "100s", MASTER),
   a("max_use", 'int', "100", MASTER),
-  a("milter_default_action", 'string', "tempfail", MILTER),
-  a("milter_protocol", 'int', "6", MILTER),
   a("non_smtpd_milters", 'list', "", MILTER),
   a("owner_request_special", 'bool', "yes", LOCAL),
   a("process_id", 'string', "", RO),
@@ -523,7 +538,6 @@ export const MTA_ACCEPTED_PARAMS: readonly AcceptedParam[] = [
   a("smtpd_history_flush_threshold", 'int', "100", SMTPD),
   a("smtpd_log_access_permit_actions", 'string', "", SMTPD),
   a("smtpd_milter_maps", 'list', "", MILTER),
-  a("smtpd_milters", 'list', "", MILTER),
   a("smtpd_min_data_rate", 'int', "500", SMTPD),
   a("smtpd_noop_commands", 'string', "", SMTPD),
   a("smtpd_per_request_deadline", 'string', "${smtpd_per_record_deadline?{$smtpd_per_record_deadline}:{${stress?{yes}:{no}}}}", SMTPD),

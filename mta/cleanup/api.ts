@@ -68,7 +68,44 @@ export interface IncomingMessage {
    * DISCARD accepts and drops the message (the client is still told `250 … queued as ID`).
    */
   policyActions?: { hold?: string; discard?: string };
+  /**
+   * smtpd_milters (mta/smtpd/milters.ts): called once the header and body are complete, before
+   * the envelope is rewritten and anything is committed; its answer rejects, discards, holds or
+   * edits the message. Cleanup logs the END-OF-MESSAGE outcome as Postfix's cleanup does.
+   */
+  milters?: (m: MilterMessageIn) => Promise<MilterMessageOut>;
 }
+
+/** A header field for the milters: the name and the whole field (`Name: value`, folds joined with LF). */
+export interface MilterHeader {
+  readonly name: string;
+  readonly raw: Buffer;
+}
+
+export interface MilterRecipient {
+  readonly address: string;
+  readonly original?: string;
+  readonly orcpt?: string;
+  readonly notify?: readonly string[];
+  readonly fromMilter?: boolean;
+}
+
+/** The message as cleanup holds it when the milters see it. */
+export interface MilterMessageIn {
+  sender: string;
+  recipients: MilterRecipient[];
+  /** Every header field (smtpd's PREPEND headers, then our own Received:, then the message's). */
+  headers: MilterHeader[];
+  /** Our own Received: (one of `headers`), which milters are not shown. */
+  ownReceived?: MilterHeader;
+  /** CRLF line ends. */
+  body: Buffer;
+}
+
+export type MilterMessageOut =
+  | { kind: 'continue'; sender: string; recipients: MilterRecipient[]; headers: MilterHeader[]; body: Buffer; hold?: string; warnings: string[] }
+  | { kind: 'reject'; reply: SmtpReply }
+  | { kind: 'discard' };
 
 /*
  * Content: the message as received (after SMTP dot-unstuffing), LF or CRLF line ends. Cleanup

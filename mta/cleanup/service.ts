@@ -31,7 +31,7 @@ import { fromHeader, generatedMessageId, receivedHeader } from './added-headers.
 import { asChunks, contentLines } from './content-lines.js';
 import { buildRecipients, EnvelopeTempError, rewriteSender } from './envelope.js';
 import { checkHeader, type HeaderAction } from './header-checks.js';
-import { fieldText, fieldValue, HeaderAccumulator, makeField, serializeField, type HeaderField } from './headers.js';
+import { fieldName, fieldText, fieldValue, HeaderAccumulator, makeField, serializeField, type HeaderField } from './headers.js';
 import { isLocalHeaderClient } from './rewrite-context.js';
 import type { CleanupSettings } from './settings.js';
 import { mailDate } from './mail-date.js';
@@ -80,6 +80,8 @@ interface Run {
   seen: Set<string>;
   messageId?: string;
   extracted: IncomingRecipient[];
+  /** Index in `out` of the empty line ending the header (the milters need the fields apart). */
+  headerEnd: number;
 }
 
 async function runCleanup(
@@ -91,7 +93,7 @@ async function runCleanup(
   const s = deps.settings;
   const now = (deps.now ?? (() => new Date()))();
   const queueId = msg.queueId ?? deps.store.allocateId();
-  const r: Run = { out: [], size: 0, overflow: false, bcc: [], hops: 0, seen: new Set(), extracted: [] };
+  const r: Run = { out: [], size: 0, overflow: false, bcc: [], hops: 0, seen: new Set(), extracted: [], headerEnd: 0 };
   const ctx: CleanupLogContext = {
     from: msg.sender,
     ...(msg.client ? { client: hostAddr(msg.client.name, msg.client.addr), proto: msg.client.protocol } : {}),
@@ -220,6 +222,7 @@ async function runCleanup(
         if (res.kind === 'end') {
           inHeader = false;
           addMissing();
+          r.headerEnd = r.out.length;
           emit(CRLF);
           if (res.bodyLine) {
             emit(res.bodyLine);
@@ -239,6 +242,7 @@ async function runCleanup(
     const last = acc.finish();
     if (last) onField(last);
     addMissing();
+    r.headerEnd = r.out.length;
     emit(CRLF);
   }
   if (r.overflow) return { kind: 'rejected', reply: SIZE_REPLY };
@@ -246,12 +250,24 @@ async function runCleanup(
   // smtpd's DISCARD action (already logged by smtpd) drops the message like header_checks DISCARD.
   if (r.discard || msg.policyActions?.discard !== undefined) return { kind: 'discarded', queueId };
 
+  // smtpd_milters: the whole message, before the envelope is rewritten (added recipients are
+  // rewritten like the others) and before anything is committed.
+  let envSender = msg.sender;
+  let envRecipients: IncomingRecipient[] = [...msg.recipients, ...r.extracted];
+  if (msg.milters) {
+    const m = await runMilters(deps, msg, r, received, envRecipients, queueId, ctx);
+    if (m.kind !== 'continue') return m.kind === 'discard' ? { kind: 'discarded', queueId } : { kind: 'rejected', reply: m.reply };
+    envSender = m.sender;
+    envRecipients = m.recipients;
+    if (m.hold) r.hold = true;
+  }
+
   // The envelope.
   let recipients: NewEnvelope['recipients'];
   let sender: string;
   try {
-    sender = rewriteSender(deps.maps, msg.sender);
-    const incoming = [...msg.recipients, ...r.extracted];
+    sender = rewriteSender(deps.maps, envSender);
+    const incoming = envRecipients;
     recipients = buildRecipients(deps.maps, sender, incoming, {
       alwaysBcc: s.alwaysBcc,
       duplicateFilterLimit: s.duplicateFilterLimit,
@@ -286,6 +302,65 @@ async function runCleanup(
     deps.log.warn(`${queueId}: ${withReply.message ?? String(err)}`);
     return { kind: 'rejected', reply: withReply.reply ?? TEMP_REPLY };
   }
+}
+
+/**
+ * Hands the finished message to the milters and logs their end-of-message verdict as Postfix's
+ * cleanup does; on `continue` the (possibly edited) header and body replace `r.out`.
+ */
+async function runMilters(
+  deps: CleanupDeps,
+  msg: IncomingMessage,
+  r: Run,
+  receivedText: string | undefined,
+  recipients: IncomingRecipient[],
+  queueId: string,
+  ctx: CleanupLogContext,
+): Promise<{ kind: 'continue'; sender: string; recipients: IncomingRecipient[]; hold: boolean } | { kind: 'discard' } | { kind: 'reject'; reply: SmtpReply }> {
+  const headers = r.out.slice(0, r.headerEnd).map((b) => {
+    let raw = b.subarray(0, b.length - 2);
+    if (raw.includes(0x0d)) raw = Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+    return { name: fieldName(raw) ?? '', raw };
+  });
+  const body = Buffer.concat(r.out.slice(r.headerEnd + 1));
+  const ownRaw = receivedText === undefined ? undefined : makeField(receivedText).raw;
+  const own = ownRaw === undefined ? undefined : headers.find((h) => h.raw.equals(ownRaw));
+  let out;
+  try {
+    out = await msg.milters!({
+      sender: msg.sender,
+      recipients: recipients.map((x) => ({ address: x.address, original: x.address, ...(x.orcpt !== undefined ? { orcpt: x.orcpt } : {}), ...(x.notify ? { notify: x.notify } : {}) })),
+      headers,
+      ...(own !== undefined ? { ownReceived: own } : {}),
+      body,
+    });
+  } catch (err) {
+    deps.log.warn(`${queueId}: milter: ${(err as Error).message}`);
+    return { kind: 'reject', reply: TEMP_REPLY };
+  }
+  if (out.kind === 'reject') {
+    const text = `${out.reply.enhanced !== undefined ? `${out.reply.enhanced} ` : ''}${out.reply.text.replaceAll('\n', ' ')}`;
+    deps.log.info(mtaEvents.cleanup.milterAction(queueId, 'milter-reject', ctx, text));
+    return out;
+  }
+  if (out.kind === 'discard') {
+    deps.log.info(mtaEvents.cleanup.milterAction(queueId, 'milter-discard', ctx, 'milter triggers DISCARD action'));
+    return out;
+  }
+  for (const w of out.warnings) deps.log.warn(`${queueId}: ${w}`);
+  // Logged with the sender the milters left (observed 3.7.11: from=<CHGFROM's address>).
+  if (out.hold !== undefined) deps.log.info(mtaEvents.cleanup.milterAction(queueId, 'milter-hold', { ...ctx, from: out.sender }, 'milter triggers HOLD action'));
+  r.out = [...out.headers.map((h) => serializeField({ name: h.name, raw: h.raw, truncated: false })), CRLF, out.body];
+  return {
+    kind: 'continue',
+    sender: out.sender,
+    recipients: out.recipients.map((x) => ({
+      address: x.address,
+      ...(x.orcpt !== undefined ? { orcpt: x.orcpt } : {}),
+      ...(x.notify ? { notify: [...x.notify] as NonNullable<IncomingRecipient['notify']> } : {}),
+    })),
+    hold: out.hold !== undefined,
+  };
 }
 
 function attributesOf(msg: IncomingMessage, filter: string | undefined): MessageAttributes {

@@ -10,6 +10,7 @@
  */
 import type { SmtpdSession } from './session.js';
 import { R } from './replies.js';
+import { reply } from '../../shared/proto/smtp-reply.js';
 import { ehloReply } from './ehlo.js';
 import { offeredMechanisms } from './sasl/mechanisms.js';
 import { parseVrfyArg } from './envelope-syntax.js';
@@ -30,8 +31,25 @@ async function heloCommon(s: SmtpdSession, args: string, ehlo: boolean): Promise
   }
   s.resetTransaction();
   s.helo = name;
+  let restricted = false;
+  if (s.milters) {
+    // Before the EHLO flag is set: Postfix logs a milter's EHLO reject with proto=SMTP (observed).
+    s.milterMacros();
+    const rep = s.milterVerdict(ehlo ? 'EHLO' : 'HELO', await s.milters.helo(name));
+    if (rep?.code === 421) {
+      await s.reply(rep);
+      return false;
+    }
+    // Postfix 3.7.11 (observed): a 5xx from the milters still gets 250, but EHLO offers only
+    // ENHANCEDSTATUSCODES (Sendmail compatibility); MAIL then gets the milters' reply.
+    restricted = rep !== undefined && rep.code >= 500;
+  }
   s.ehlo = ehlo;
   if (d.kind === 'hold' || d.kind === 'discard') s.noteAction(ehlo ? 'EHLO' : 'HELO', d);
+  if (ehlo && restricted) {
+    await s.reply(reply(250, undefined, `${s.settings.myhostname}\nENHANCEDSTATUSCODES`));
+    return true;
+  }
   if (!ehlo) {
     await s.reply(R.helo(s.settings.myhostname));
     return true;

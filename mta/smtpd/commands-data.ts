@@ -21,6 +21,7 @@ import { R } from './replies.js';
 import { AsyncQueue } from './async-queue.js';
 import { bdatSequenceError } from './state.js';
 import { smtpdEvents } from '../log-events.js';
+import type { MilterResult } from '../milter/client.js';
 
 const CRLF = Buffer.from('\r\n');
 
@@ -47,6 +48,8 @@ function incoming(s: SmtpdSession): IncomingMessage {
   if (tx.mail.envid !== undefined) m.envid = tx.mail.envid;
   if (tx.mail.ret !== undefined) m.ret = tx.mail.ret;
   if (tx.mail.body !== undefined) m.bodyType = tx.mail.body;
+  const milters = s.milters;
+  if (milters) m.milters = (msg) => milters.message(msg);
   return m;
 }
 
@@ -75,6 +78,12 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
     return false;
   }
   if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('DATA', d);
+  s.milterMacros();
+  const refused = s.milters ? milterData(s, 'DATA', await s.milters.data()) : undefined;
+  if (refused) {
+    await s.reply(refused);
+    return false;
+  }
   await s.reply(R.startData);
   const st = s.settings;
   const limit = st.messageSizeLimit;
@@ -152,6 +161,11 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
   return outcome.ok;
 }
 
+/** The milters' answer to DATA (logged); the reply when they refused it. */
+function milterData(s: SmtpdSession, stage: string, r: MilterResult): SmtpReply | undefined {
+  return s.milterVerdict(stage, r, { to: s.tx!.recipients.at(-1)?.address ?? '' });
+}
+
 /** Reads and drops `n` bytes of a refused chunk. */
 async function discard(s: SmtpdSession, n: number): Promise<void> {
   s.dataBytes = 0;
@@ -199,6 +213,14 @@ export async function bdatCommand(s: SmtpdSession, args: string): Promise<boolea
       return false;
     }
     if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('BDAT', d);
+    s.milterMacros();
+    const refused = s.milters ? milterData(s, 'BDAT', await s.milters.data()) : undefined;
+    if (refused) {
+      await discard(s, n);
+      s.bdat = { bytes: 0, failed: true };
+      await s.reply(refused);
+      return false;
+    }
     const queue = new AsyncQueue();
     const result = s.deps.cleanup.submit(incoming(s), queue);
     // Once cleanup has settled it reads no more: later pushes must not wait for it.

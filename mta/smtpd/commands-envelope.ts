@@ -39,17 +39,38 @@ export async function mailCommand(s: SmtpdSession, args: string): Promise<boolea
     return false;
   }
   const d = await s.decide('mail', { sender: mail.sender });
+  let pending: 'hold' | 'discard' | undefined;
   if (d.kind === 'reject' || d.kind === 'defer') {
     s.logReject('MAIL', d.reply, { from: mail.sender });
     await s.reply(d.reply);
     return false;
   }
+  if (s.milters) {
+    s.milterMacros({ mailAddr: mail.sender });
+    const m = await s.milters.mail(milterArgs(args, 'from:'));
+    const rep = s.milterVerdict('MAIL', m, { from: mail.sender });
+    if (rep) {
+      void s.milters.abort();
+      await s.reply(rep);
+      return false;
+    }
+    if (m.action === 'hold' || m.action === 'discard') pending = m.action;
+  }
   s.tx = { mail, recipients: [] };
   if (s.sessionActions.hold !== undefined || s.sessionActions.discard !== undefined) s.tx.actions = { ...s.sessionActions };
+  if (pending) (s.tx.actions ??= {})[pending] ??= `milter triggers ${pending.toUpperCase()} action`;
   if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('MAIL', d, { from: mail.sender });
   s.state = 'mail';
   await s.reply(R.mailOk);
   return true;
+}
+
+/** MAIL/RCPT arguments as Postfix passes them to milters: the address as given, then the parameters. */
+function milterArgs(args: string, keyword: string): string[] {
+  const rest = args.trimStart().slice(keyword.length).trim();
+  const m = /^(<[^>]*>|\S+)\s*(.*)$/.exec(rest);
+  if (!m) return [rest];
+  return [m[1]!, ...m[2]!.split(/[ \t]+/).filter((w) => w !== '')];
 }
 
 export async function rcptCommand(s: SmtpdSession, args: string): Promise<boolean> {
@@ -74,6 +95,14 @@ export async function rcptCommand(s: SmtpdSession, args: string): Promise<boolea
   }
   // Logged before the queue ID exists, as Postfix does (smtpd_delay_open_until_valid_rcpt).
   if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('RCPT', d, { to: rcpt.address });
+  if (s.milters) {
+    s.milterMacros({ rcptAddr: rcpt.address });
+    const rep = s.milterVerdict('RCPT', await s.milters.rcpt(milterArgs(args, 'to:')), { to: rcpt.address });
+    if (rep) {
+      await s.reply(rep);
+      return false;
+    }
+  }
   if (tx.queueId === undefined) {
     tx.queueId = s.deps.cleanup.allocateQueueId();
     s.deps.log.info(mtaEvents.smtpd.client(tx.queueId, s.client, s.sasl));

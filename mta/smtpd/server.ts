@@ -24,6 +24,7 @@ import type { SmtpdPolicy } from './policy/api.js';
 import { SmtpInput } from './input.js';
 import { SmtpdSession, type SaslBackend, type TlsInfo, type SessionTransport } from './session.js';
 import { smtpdSettings, type SmtpdSettings } from './settings.js';
+import { smtpdMilterConfig } from './milters.js';
 import { clientHostname, normaliseAddr, systemResolver, type HostResolver } from './client-name.js';
 import { HANDLERS } from './commands.js';
 
@@ -83,6 +84,7 @@ function secureServer(socket: Socket, ctx: SecureContext, timeoutMs: number): Pr
 
 export async function startSmtpd(deps: SmtpdDeps): Promise<SmtpdHandle> {
   const settings: SmtpdSettings = { ...smtpdSettings(deps.config), ...deps.settings };
+  const milters = smtpdMilterConfig(deps.config);
   const ctx = deps.credentials
     ? createSecureContext({ key: deps.credentials.key, cert: deps.credentials.cert, minVersion: 'TLSv1' })
     : undefined;
@@ -139,6 +141,7 @@ export async function startSmtpd(deps: SmtpdDeps): Promise<SmtpdHandle> {
         settings, cleanup: deps.cleanup, policy: deps.policy, sasl: deps.sasl, log: deps.log, qualify: deps.qualify,
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         ...(deps.etrn ? { etrn: deps.etrn } : {}),
+        ...(milters ? { milters } : {}),
       },
       io,
       {

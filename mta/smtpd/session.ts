@@ -26,6 +26,8 @@ import type { MailArgs, RcptArgs } from './envelope-syntax.js';
 import type { SmtpdSettings } from './settings.js';
 import { classifyLine, COMMANDS, COUNTER_ORDER, sequenceError, type CommandName, type SmtpdState } from './state.js';
 import { R } from './replies.js';
+import { MilterChain, parseMilterReply, type SmtpdMilterConfig } from './milters.js';
+import type { MilterResult } from '../milter/client.js';
 
 import type { AsyncQueue } from './async-queue.js';
 
@@ -51,6 +53,8 @@ export interface SessionDeps {
   sleep?: (ms: number) => Promise<void>;
   /** ETRN: asks the queue manager to flush a fast_flush_domains site; false = service unavailable. */
   etrn?: (domain: string) => Promise<boolean>;
+  /** smtpd_milters and the milter_* settings of this service (milters.ts); absent = no milters. */
+  milters?: SmtpdMilterConfig;
 }
 
 export interface SessionTransport {
@@ -121,6 +125,47 @@ export class SmtpdSession {
     this.client = hostAddr(conn.clientName, conn.clientAddr);
     this.tls = conn.tls;
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    if (deps.milters) {
+      this.milters = new MilterChain(deps.milters, (text) => deps.log.warn(text));
+      Object.assign(this.milters.values, {
+        clientName: conn.clientName, clientPtr: conn.clientName, clientAddr: conn.clientAddr, clientPort: String(conn.clientPort),
+        daemonAddr: conn.serverAddr, daemonPort: String(conn.serverPort),
+      });
+    }
+  }
+
+  /** smtpd_milters for this session (one MilterSession per milter), when configured. */
+  readonly milters: MilterChain | undefined;
+
+  /** Brings the milter macros up to date with the session (TLS, SASL, envelope, queue ID). */
+  milterMacros(extra: { mailAddr?: string; rcptAddr?: string } = {}): void {
+    const v = this.milters?.values;
+    if (!v) return;
+    if (this.tls) Object.assign(v, { tlsVersion: this.tls.protocol, cipher: this.tls.cipher, ...(this.tls.bits ? { cipherBits: this.tls.bits } : {}) });
+    if (this.sasl) Object.assign(v, { authType: this.sasl.method, authAuthen: this.sasl.username });
+    v.queueId = this.tx?.queueId;
+    if (extra.mailAddr !== undefined) v.mailAddr = extra.mailAddr;
+    if (extra.rcptAddr !== undefined) v.rcptAddr = extra.rcptAddr;
+  }
+
+  /**
+   * A milter's answer to an SMTP event, as smtpd's check_milter_reply(): a reply is logged
+   * `NOQUEUE: milter-reject: STAGE from …: 550 5.7.1 …; from=<…> to=<…> proto=… helo=<…>` and
+   * returned for the client; shutdown is `421 4.7.0 Server closing connection`; hold and discard
+   * are logged (`milter-hold: … milter triggers HOLD action`) and kept for cleanup.
+   */
+  milterVerdict(stage: string, r: MilterResult, env: { to?: string; from?: string } = {}): SmtpReply | undefined {
+    if (r.action === 'continue') return undefined;
+    if (r.action === 'hold' || r.action === 'discard') {
+      const kind = r.action;
+      this.logReject(stage, { code: 0, text: `milter triggers ${kind.toUpperCase()} action` }, env, `milter-${kind}`);
+      const target = this.tx ? (this.tx.actions ??= {}) : this.sessionActions;
+      target[kind] ??= `milter triggers ${kind.toUpperCase()} action`;
+      return undefined;
+    }
+    const rep = r.action === 'shutdown' ? { code: 421, enhanced: '4.7.0', text: 'Server closing connection' } : parseMilterReply(r.reply);
+    this.logReject(stage, rep, env, 'milter-reject');
+    return rep;
   }
 
   get settings(): SmtpdSettings {
@@ -177,13 +222,13 @@ export class SmtpdSession {
   }
 
   /** Logs `NOQUEUE: reject: STAGE from …` (or with the queue ID once there is one). */
-  logReject(stage: string, r: SmtpReply, env: { to?: string; from?: string } = {}): void {
+  logReject(stage: string, r: SmtpReply, env: { to?: string; from?: string } = {}, action: 'reject' | 'milter-reject' | 'milter-hold' | 'milter-discard' = 'reject'): void {
     const e: { from?: string; to?: string; proto: string; helo?: string } = { proto: this.protocol };
     const from = env.from ?? this.tx?.mail.sender;
     if (from !== undefined) e.from = from;
     if (env.to !== undefined) e.to = env.to;
     if (this.helo !== undefined) e.helo = this.helo;
-    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, r.code === 0 ? r.text : replyText(r), e));
+    this.deps.log.info(mtaEvents.smtpd.reject(this.tx?.queueId, stage, this.client, r.code === 0 ? r.text : replyText(r), e, action));
   }
 
   /**
@@ -224,6 +269,8 @@ export class SmtpdSession {
 
   /** Ends the mail transaction (Postfix mail_reset). */
   resetTransaction(): void {
+    // The milters' transaction ends too (milter_abort: RSET, after the message, HELO).
+    if (this.tx && this.milters) void this.milters.abort();
     this.bdat?.queue?.fail(new SessionEnd('transaction reset'));
     this.tx = undefined;
     this.bdat = undefined;
@@ -254,7 +301,16 @@ export class SmtpdSession {
       } else if (d.kind === 'hold' || d.kind === 'discard') {
         this.noteAction('CONNECT', d);
       }
-      await this.reply({ code: 220, text: this.settings.banner });
+      let banner: SmtpReply = { code: 220, text: this.settings.banner };
+      if (this.milters) {
+        const family = this.conn.clientAddr.includes(':') ? 'inet6' : 'inet';
+        const rep = this.milterVerdict('CONNECT', await this.milters.connect({ hostname: this.conn.clientName, address: this.conn.clientAddr, port: this.conn.clientPort, family }));
+        // Postfix 3.7.11: a 5xx at connect answers the greeting with 554 and the later commands
+        // with the milter's reply; 421 hangs up; a 4xx keeps the greeting (observed).
+        if (rep?.code === 421) banner = rep;
+        else if (rep && rep.code >= 500) banner = { code: 554, text: `${this.settings.myhostname} ESMTP not accepting connections` };
+      }
+      await this.reply(banner);
       await this.loop(handlers);
     } catch (err) {
       if (err instanceof InputEofError) {
@@ -276,6 +332,7 @@ export class SmtpdSession {
       }
     } finally {
       this.resetTransaction();
+      if (this.milters) await this.milters.quit().catch(() => undefined);
       const counts = this.commandCounts();
       this.deps.log.info(counts.length === 0 ? smtpdEvents.disconnectNoCommands(this.client) : mtaEvents.smtpd.disconnect(this.client, counts));
       this.io.close();
@@ -320,7 +377,9 @@ export class SmtpdSession {
       if (c.kind === 'unknown') {
         this.where = 'UNKNOWN';
         this.count('unknown', false);
-        await this.reply(R.notRecognized);
+        // Postfix sends the milters the verb only; their reply replaces `502 … not recognized`.
+        const rep = this.milters ? this.milterVerdict('UNKNOWN', await this.milters.unknown(line.text.trim().split(/[ \t]+/)[0] ?? '')) : undefined;
+        await this.reply(rep ?? R.notRecognized);
         this.errorCount++;
         continue;
       }

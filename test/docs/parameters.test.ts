@@ -28,7 +28,9 @@ test('every MTA parameter and MDA setting has its row with its default', () => {
   for (const p of [...mta.MTA_PARAMS, ...mta.POSTERN_MTA_PARAMS]) assert.ok(doc.includes(`| \`${p.name}\` | ${p.type}`), p.name);
   const accepted = doc.slice(doc.indexOf('### Accepted but ignored'), doc.indexOf('### Postern-only MTA parameters'));
   for (const p of mta.MTA_ACCEPTED_PARAMS) assert.ok(accepted.includes(`| \`${p.name}\` |`), p.name);
-  assert.match(accepted, /^\| `smtpd_milters` \| \(empty\) \| milters are not supported \|$/m);
+  assert.match(accepted, /^\| `non_smtpd_milters` \| \(empty\) \| only smtpd_milters are supported: [^|]+ \|$/m);
+  assert.doesNotMatch(accepted, /`smtpd_milters`/);
+  assert.match(doc, /^\| `smtpd_milters` \| list \| \(empty\) \|$/m);
   assert.doesNotMatch(accepted, /`virtual_transport`/);
   for (const name of [...Object.keys(mda.MDA_SETTINGS), ...Object.keys(mda.POSTERN_SETTINGS)]) assert.ok(doc.includes(`| \`${name}\` |`), name);
   const mdaAccepted = doc.slice(doc.indexOf('### Accepted but ignored settings'), doc.indexOf('### Postern-only MDA settings'));

@@ -43,6 +43,7 @@ import { runNewaliases } from '../../mta/cli/table-newaliases.js';
 import { postfixMain } from '../../mta/cli/postfix.js';
 import { freePort } from '../helpers/free-port.js';
 import { smtpSession } from '../helpers/smtp-client.js';
+import { continueAll, startFakeMilter } from './milter/fake-milter.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CATALOGUE = new Set(POSTFIX_PARAM_DEFAULTS.map(([n]) => n));
@@ -63,7 +64,7 @@ const RESTRICTIONS: Record<string, string[]> = {
 };
 const restrictionList = (items: string[]): string => items.map((r) => `warn_if_reject ${r}`).join(', ');
 
-function writeConfig(dir: string, ports: number[]): string {
+function writeConfig(dir: string, ports: number[], milter: string): string {
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(dir, 'aliases'), 'postmaster: root\nroot: discard@discard.test\n');
@@ -89,6 +90,8 @@ function writeConfig(dir: string, ports: number[]): string {
     'relay_domains = discard.test, bounce.test',
     'smtpd_restriction_classes = myclass',
     'postern_dns_servers = 127.0.0.1:9',
+    // The milter path: every SMTP event and the message go through a fake milter that continues.
+    `smtpd_milters = ${milter}`,
     '',
   ].join('\n'));
   const [p1, p2] = ports;
@@ -227,7 +230,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 before(async () => {
   const ports = [await freePort(), await freePort()];
-  const etc = writeConfig(dir, ports);
+  const milter = await startFakeMilter(undefined, { script: continueAll });
+  after(() => milter.close());
+  const etc = writeConfig(dir, ports, milter.spec);
   const previous = setConfigReadObserver((name) => reads.add(name));
   try {
     await exerciseDaemon(dir, etc, ports);

@@ -6,50 +6,17 @@
  * TestPublicKeys instead of DNS), which must add Authentication-Results with dkim=pass. A tampered
  * body must not pass.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { findOracle, oracleSkip, run } from '../../helpers/oracle.js';
-import { freePort } from '../../helpers/free-port.js';
+import { startOpendkim } from './opendkim.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { DEFAULT_MILTER_SETTINGS, MilterSession } from '../../../mta/milter/client.js';
 import { macroLookup } from '../../../mta/milter/macros.js';
 import { applyModifications, type ApplyHeader } from '../../../mta/milter/apply.js';
 import type { MilterModification } from '../../../mta/milter/codec.js';
-
-async function startOpendkim(t: TestContext, dir: string, name: string, conf: string): Promise<string> {
-  const port = await freePort();
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, `${conf}\nSocket inet:${port}@127.0.0.1\nPidFile ${join(dir, `${name}.pid`)}\nSyslog no\nLogWhy yes\nRequireSafeKeys false\nUMask 007\n`);
-  const child: ChildProcess = spawn(findOracle('opendkim')!, ['-f', '-x', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  t.after(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-  });
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`opendkim ${name} did not start: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return `inet:127.0.0.1:${port}`;
-}
 
 const h = (text: string): ApplyHeader => ({ name: text.slice(0, text.indexOf(':')), raw: Buffer.from(text) });
 const OUR_RECEIVED = h('Received: from client.example (localhost [127.0.0.1])\n\tby mx.example.org (Postfix) with ESMTP id 4XyZ1\n\tfor <bob@example.net>; Fri, 27 Nov 2026 22:19:28 +0000 (UTC)');
