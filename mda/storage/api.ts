@@ -73,6 +73,8 @@ export interface MailboxStatus {
   readonly size: number;
   /** Sequence number of the first unseen message, or 0 (SELECT's [UNSEEN n]). */
   readonly firstUnseenSeq: number;
+  /** The mailbox GUID where the backend has one (maildir: the uidlist's; doveadm's `guid`). */
+  readonly guid?: string;
 }
 
 export interface SaveOptions {

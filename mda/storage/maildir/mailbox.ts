@@ -9,18 +9,25 @@
  * - unknown files get UIDs in Dovecot's filename order (time, microseconds, name);
  * - new/, cur/ and the uidlist are read again only when their stat changed since the last sync
  *   (sync-stamp.ts: Dovecot's quick check, with its one-second dirty window), so a command on an
- *   unchanged mailbox costs four stat() calls and a read-only look at the sidecar.
+ *   unchanged mailbox costs four stat() calls and a read-only look at the sidecar;
+ * - STATUS (status()) is answered from the sidecar without reading the uidlist or the directories
+ *   when new/, cur/, dovecot-uidlist and dovecot-keywords have the stamps the remembered answer was
+ *   computed for, none of them changed within the last second, and the sidecar's meta entry for
+ *   the mailbox (HIGHESTMODSEQ, first-recent UID, UIDVALIDITY) is unchanged: every delivery,
+ *   flag rename and expunge moves a directory's mtime, every sidecar-only change (modseqs,
+ *   \Recent claims) moves the meta entry.
  *
  * Distrusts: directory contents (dot files, names with `/`-free garbage, subdirectories are
  * skipped) and every other process touching the maildir.
  */
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
 import { KeywordsFile, keywordName } from './keywords.js';
 import { UidlistFile } from './uidlist.js';
 import type { KeywordTable } from './control-files.js';
-import type { Sidecar } from './sidecar.js';
+import type { Sidecar, StatusCounts } from './sidecar.js';
+import { virtualSize } from './eol.js';
 import { StampedCache, stampOf, type Stamp } from './sync-stamp.js';
 import type { UidlistData } from './uidlist-format.js';
 
@@ -161,6 +168,48 @@ export class MaildirMailbox {
     const list = await this.uidlist.read();
     if (list !== undefined) this.listCache.set(stamp, list);
     return list;
+  }
+
+  /**
+   * STATUS: the counts a read-only sync would give, from the sidecar when nothing changed since
+   * they were computed (see the top of this file), else from a full sync (then remembered).
+   */
+  async status(): Promise<StatusCounts> {
+    const now = Date.now();
+    const stamps = await Promise.all([
+      join(this.paths.dir, 'new'), join(this.paths.dir, 'cur'), this.uidlist.path, this.keywords.path,
+    ].map((p) => stampOf(p, now)));
+    const settled = stamps.every((s) => s.settled);
+    const key = stamps.map((s) => s.key).join('|');
+    if (settled) {
+      const hit = this.sidecar.cachedStatus(this.paths.dir, key);
+      if (hit !== undefined) return hit;
+    }
+    const snap = await this.sync({ moveNew: false, claimRecent: false });
+    let size = 0;
+    let recent = 0;
+    let unseen = 0;
+    let firstUnseenSeq = 0;
+    for (let i = 0; i < snap.messages.length; i++) {
+      const m = snap.messages[i]!;
+      if (m.vsize !== undefined) size += m.vsize;
+      else size += await readFile(join(this.paths.dir, m.sub, m.filename)).then(virtualSize, () => 0);
+      if (m.uid >= snap.firstRecentUid) recent++;
+      if (!m.system.includes('\\Seen')) {
+        unseen++;
+        if (firstUnseenSeq === 0) firstUnseenSeq = i + 1;
+      }
+    }
+    const counts: StatusCounts = {
+      messages: snap.messages.length, recent, unseen, uidNext: snap.nextUid, uidValidity: snap.uidValidity,
+      highestModseq: snap.highestModseq, size, firstUnseenSeq, guid: snap.guid,
+    };
+    // Not waited for (the sidecar's close() does): a lost write only costs the next STATUS a sync.
+    if (settled) {
+      void this.sidecar.rememberStatus(this.paths.dir, key, snap.guid || this.paths.dir,
+        { uv: snap.uidValidity, hms: snap.highestModseq, fr: snap.firstRecentUid }, counts).catch(() => undefined);
+    }
+    return counts;
   }
 
   /**

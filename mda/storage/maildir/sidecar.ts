@@ -20,6 +20,12 @@
  * length of an fsync. The promise resolves after the commit; when that commit reaches the disk is
  * no durability promise (DESIGN.md §3 covers messages, not this cache), and LMDB stays consistent.
  *
+ * Also per maildir (keyed by its path, since finding the GUID means reading the uidlist) the last
+ * STATUS answer computed by a full sync, with what it was valid for: the stamps of new/, cur/,
+ * dovecot-uidlist and dovecot-keywords (sync-stamp.ts) and the mailbox's meta entry (UIDVALIDITY,
+ * HIGHESTMODSEQ, first-recent UID), which every sidecar-only change moves. Dovecot answers
+ * STATUS from its index the same way when the maildir's directories and uidlist are unchanged.
+ *
  * Distrusts: its own contents after a UIDVALIDITY change (the mailbox's entries are reset).
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
@@ -50,6 +56,23 @@ function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
 
 interface Meta { uv: number; hms: number; fr: number }
 interface MsgRec { m: number; f: string }
+
+/** The counts a STATUS needs, as a full sync computes them. */
+export interface StatusCounts {
+  readonly messages: number;
+  readonly recent: number;
+  readonly unseen: number;
+  readonly uidNext: number;
+  readonly uidValidity: number;
+  readonly highestModseq: number;
+  readonly size: number;
+  readonly firstUnseenSeq: number;
+  /** The uidlist's mailbox GUID ('' when it has none). */
+  readonly guid: string;
+}
+
+/** A remembered STATUS: valid while the stamps (`k`) and the mailbox's meta entry are unchanged. */
+interface StatusRec { k: string; box: string; uv: number; hms: number; fr: number; v: StatusCounts }
 
 export interface ReconcileInput {
   readonly uidValidity: number;
@@ -178,6 +201,39 @@ export class Sidecar {
     if (input.claimRecent) m.fr = Math.max(m.fr, input.nextUid);
     if (fresh || m.hms !== meta.hms || m.fr !== meta.fr) kv.put(['meta', box], m);
     return { modseqs, highestModseq: m.hms, claimedFrom, firstRecentUid: m.fr };
+  }
+
+  /**
+   * The STATUS remembered for maildir `dir` if it was computed for stamps `key` and the mailbox's
+   * meta entry (UIDVALIDITY, HIGHESTMODSEQ, first-recent UID) is still what it was then.
+   */
+  cachedStatus(dir: string, key: string): StatusCounts | undefined {
+    this.kv.fresh();
+    const rec = this.kv.get(['s', dir]) as StatusRec | undefined;
+    if (rec === undefined || rec.k !== key) return undefined;
+    const meta = this.kv.get(['meta', rec.box]) as Meta | undefined;
+    if (meta === undefined || meta.uv !== rec.uv || meta.hms !== rec.hms || meta.fr !== rec.fr) return undefined;
+    return rec.v;
+  }
+
+  /**
+   * Remembers a STATUS computed by a full sync that saw stamps `key` and left the meta entry of
+   * `box` at `meta` (the sync's own result: a later change by anyone moves the stamps or the meta).
+   * An asynchronous write, tracked like recordSaveDates; skipped when the same is stored already.
+   */
+  rememberStatus(dir: string, key: string, box: string, meta: { uv: number; hms: number; fr: number }, v: StatusCounts): Promise<void> {
+    const rec: StatusRec = { k: key, box, uv: meta.uv, hms: meta.hms, fr: meta.fr, v };
+    const old = this.kv.get(['s', dir]) as StatusRec | undefined;
+    if (old !== undefined && JSON.stringify(old) === JSON.stringify(rec)) return Promise.resolve();
+    const done = this.kv.txn(() => this.kv.put(['s', dir], rec)).then(() => this.kv.fresh());
+    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+    return done;
+  }
+
+  /** Forgets the STATUS remembered for maildir `dir` (its mailbox was deleted or renamed). */
+  forgetStatus(dir: string): void {
+    if (this.kv.get(['s', dir]) !== undefined) this.kv.txnSync(() => this.kv.remove(['s', dir]));
   }
 
   /** UIDs expunged with a modseq above `modseq` (QRESYNC VANISHED (EARLIER)). */

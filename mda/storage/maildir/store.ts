@@ -7,7 +7,7 @@
  * Distrusts: mailbox names (layout.ts validates them and keeps paths inside the root) and the
  * disk (all fs errors become StorageErrors; unknown ones are TEMP).
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
   MailboxListEntry, MailboxStatus, MailboxView, MailStore, OpenStoreOptions, SaveOptions, SaveResult,
@@ -24,7 +24,6 @@ import { SubscriptionsFile } from './subscriptions.js';
 import { nextUidValidity } from './uidvalidity.js';
 import { MaildirView } from './view.js';
 import { notifyMailboxChanged, watchMailbox } from './watch.js';
-import { virtualSize } from './eol.js';
 
 const DIR_MODE = 0o700;
 
@@ -189,6 +188,7 @@ export class MaildirStore implements MailStore {
       }
       if (box.paths.control !== box.paths.dir) await rm(box.paths.control, { recursive: true, force: true });
       if (guid !== undefined) this.sidecar.drop(guid);
+      this.sidecar.forgetStatus(box.paths.dir);
     });
   }
 
@@ -245,23 +245,7 @@ export class MaildirStore implements MailStore {
 
   async status(name: string): Promise<MailboxStatus> {
     const box = await this.mailbox(name);
-    const snap = await guard(`sync ${box.paths.dir}`, () => box.sync({ moveNew: false, claimRecent: false }));
-    let size = 0;
-    for (const m of snap.messages) {
-      if (m.vsize !== undefined) size += m.vsize;
-      else size += await readFile(join(box.paths.dir, m.sub, m.filename)).then(virtualSize, () => 0);
-    }
-    const unseenIdx = snap.messages.findIndex((m) => !m.system.includes('\\Seen'));
-    return {
-      messages: snap.messages.length,
-      recent: snap.messages.filter((m) => m.uid >= snap.firstRecentUid).length,
-      uidNext: snap.nextUid,
-      uidValidity: snap.uidValidity,
-      unseen: snap.messages.filter((m) => !m.system.includes('\\Seen')).length,
-      highestModseq: snap.highestModseq,
-      size,
-      firstUnseenSeq: unseenIdx + 1,
-    };
+    return guard(`sync ${box.paths.dir}`, () => box.status());
   }
 
   async openMailbox(name: string, opts: { readOnly: boolean; dropRecent?: boolean }): Promise<MailboxView> {
