@@ -10,58 +10,65 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FormatterError, parseGlobal, UsageError } from './doveadm/args.js';
-import { AUTH_USAGE, authLookup, authTest, user } from './doveadm/auth-commands.js';
 import { DoveadmContext, DoveadmExit, EX_FATAL, EX_TEMPFAIL, EX_USAGE, type DoveadmIo } from './doveadm/context.js';
-import { expungeCommand, fetchCommand, flagsCommand, MAIL_USAGE, searchCommand } from './doveadm/mail-commands.js';
 import { MAILBOX_SUBCOMMANDS, mailboxCommand, mailboxUsage } from './doveadm/mailbox.js';
-import { forceResync, kick, signalDaemon, who } from './doveadm/process-commands.js';
-import { PW_USAGE, pw } from './doveadm/pw.js';
-import { QUOTA_USAGE, quotaGet } from './doveadm/quota.js';
 import { DoveadmPrintError } from './doveadm/print.js';
 
 export { EX_NOPERM, EX_NOUSER, EX_TEMPFAIL, EX_USAGE } from './doveadm/context.js';
 export type { DoveadmIo } from './doveadm/context.js';
 
+type Run = (ctx: DoveadmContext, args: readonly string[]) => Promise<void>;
+
 interface Command {
   /** Words of the command name: ['mailbox', 'list']. */
   readonly words: readonly string[];
-  readonly usage: string;
-  run(ctx: DoveadmContext, args: readonly string[]): Promise<void>;
+  /**
+   * The command's usage line and code. The modules of other commands are imported only when
+   * run (or for a usage listing): a `mailbox status` does not load the IMAP message parser, the
+   * password schemes or the admin protocol, which was most of its start-up time.
+   */
+  load(): Promise<{ readonly usage: string; readonly run: Run }>;
 }
 
+const auth = (): Promise<typeof import('./doveadm/auth-commands.js')> => import('./doveadm/auth-commands.js');
+const mail = (): Promise<typeof import('./doveadm/mail-commands.js')> => import('./doveadm/mail-commands.js');
+const proc = (): Promise<typeof import('./doveadm/process-commands.js')> => import('./doveadm/process-commands.js');
+
 const COMMANDS: readonly Command[] = [
-  { words: ['pw'], usage: PW_USAGE, run: pw },
-  { words: ['user'], usage: AUTH_USAGE['user']!, run: user },
-  { words: ['auth', 'test'], usage: AUTH_USAGE['auth test']!, run: authTest },
-  { words: ['auth', 'lookup'], usage: AUTH_USAGE['auth lookup']!, run: authLookup },
-  ...MAILBOX_SUBCOMMANDS.map((sub): Command => ({ words: ['mailbox', sub], usage: mailboxUsage(sub).trimEnd(), run: (ctx, a) => mailboxCommand(ctx, sub, a) })),
-  { words: ['fetch'], usage: MAIL_USAGE['fetch']!, run: fetchCommand },
-  { words: ['search'], usage: MAIL_USAGE['search']!, run: searchCommand },
-  { words: ['expunge'], usage: MAIL_USAGE['expunge']!, run: expungeCommand },
-  ...(['add', 'remove', 'replace'] as const).map((m): Command => ({ words: ['flags', m], usage: MAIL_USAGE[`flags ${m}`]!, run: (ctx, a) => flagsCommand(ctx, m, a) })),
-  { words: ['quota', 'get'], usage: QUOTA_USAGE, run: quotaGet },
-  { words: ['force-resync'], usage: 'doveadm force-resync [-u <user>|-A] [-S <socket_path>] [-f] <mailbox mask>', run: forceResync },
-  { words: ['reload'], usage: 'doveadm reload ', run: (ctx) => signalDaemon(ctx, 'reload') },
-  { words: ['stop'], usage: 'doveadm stop ', run: (ctx) => signalDaemon(ctx, 'stop') },
-  { words: ['who'], usage: 'doveadm who [-a <anvil socket path>] [-1] [<user mask>] [<ip/bits>]', run: who },
-  { words: ['kick'], usage: 'doveadm kick [-a <anvil socket path>] <user mask>[|]<ip/bits>', run: kick },
+  { words: ['pw'], load: async () => import('./doveadm/pw.js').then((m) => ({ usage: m.PW_USAGE, run: m.pw })) },
+  { words: ['user'], load: async () => auth().then((m) => ({ usage: m.AUTH_USAGE['user']!, run: m.user })) },
+  { words: ['auth', 'test'], load: async () => auth().then((m) => ({ usage: m.AUTH_USAGE['auth test']!, run: m.authTest })) },
+  { words: ['auth', 'lookup'], load: async () => auth().then((m) => ({ usage: m.AUTH_USAGE['auth lookup']!, run: m.authLookup })) },
+  ...MAILBOX_SUBCOMMANDS.map((sub): Command => ({ words: ['mailbox', sub], load: async () => ({ usage: mailboxUsage(sub).trimEnd(), run: (ctx, a) => mailboxCommand(ctx, sub, a) }) })),
+  { words: ['fetch'], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE['fetch']!, run: m.fetchCommand })) },
+  { words: ['search'], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE['search']!, run: m.searchCommand })) },
+  { words: ['expunge'], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE['expunge']!, run: m.expungeCommand })) },
+  ...(['add', 'remove', 'replace'] as const).map((f): Command => ({ words: ['flags', f], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE[`flags ${f}`]!, run: (ctx: DoveadmContext, a: readonly string[]) => m.flagsCommand(ctx, f, a) })) })),
+  { words: ['quota', 'get'], load: async () => import('./doveadm/quota.js').then((m) => ({ usage: m.QUOTA_USAGE, run: m.quotaGet })) },
+  { words: ['force-resync'], load: async () => proc().then((m) => ({ usage: 'doveadm force-resync [-u <user>|-A] [-S <socket_path>] [-f] <mailbox mask>', run: m.forceResync })) },
+  { words: ['reload'], load: async () => proc().then((m) => ({ usage: 'doveadm reload ', run: (ctx: DoveadmContext) => m.signalDaemon(ctx, 'reload') })) },
+  { words: ['stop'], load: async () => proc().then((m) => ({ usage: 'doveadm stop ', run: (ctx: DoveadmContext) => m.signalDaemon(ctx, 'stop') })) },
+  { words: ['who'], load: async () => proc().then((m) => ({ usage: 'doveadm who [-a <anvil socket path>] [-1] [<user mask>] [<ip/bits>]', run: m.who })) },
+  { words: ['kick'], load: async () => proc().then((m) => ({ usage: 'doveadm kick [-a <anvil socket path>] <user mask>[|]<ip/bits>', run: m.kick })) },
 ];
 
-function mainUsage(io: DoveadmIo): number {
+async function mainUsage(io: DoveadmIo): Promise<number> {
+  const usages = await Promise.all(COMMANDS.map(async (c) => (await c.load()).usage));
   const groups = new Map<string, string[]>();
   for (const c of COMMANDS) groups.set(c.words[0]!, [...(groups.get(c.words[0]!) ?? []), ...c.words.slice(1)]);
   const lines = [...groups].map(([w, subs]) => {
-    const single = COMMANDS.find((c) => c.words.length === 1 && c.words[0] === w);
-    const text = single !== undefined ? single.usage.replace(/^doveadm \S+ ?/, '') : subs.join('|');
+    const single = COMMANDS.findIndex((c) => c.words.length === 1 && c.words[0] === w);
+    const text = single >= 0 ? usages[single]!.replace(/^doveadm \S+ ?/, '') : subs.join('|');
     return `  ${w.padEnd(12)} ${text}`;
   });
   io.stderr(`usage: doveadm [-Dv] [-f <formatter>] <command> [<args>]\n${' '.repeat(15)}\n${lines.join('\n')}\n`);
   return EX_USAGE;
 }
 
-function groupUsage(io: DoveadmIo, group: string): number {
+async function groupUsage(io: DoveadmIo, group: string): Promise<number> {
   const subs = COMMANDS.filter((c) => c.words[0] === group && c.words.length > 1);
-  io.stderr(`usage: doveadm [-Dv] [-f <formatter>] ${group} <command> [<args>]\n${subs.map((c) => `  ${c.words[1]!.padEnd(12)} ${c.usage.replace(/^doveadm \S+ \S+ ?/, '')}`).join('\n')}\n`);
+  const usages = await Promise.all(subs.map(async (c) => (await c.load()).usage));
+  io.stderr(`usage: doveadm [-Dv] [-f <formatter>] ${group} <command> [<args>]\n${subs.map((c, i) => `  ${c.words[1]!.padEnd(12)} ${usages[i]!.replace(/^doveadm \S+ \S+ ?/, '')}`).join('\n')}\n`);
   return EX_USAGE;
 }
 
@@ -87,13 +94,14 @@ export async function doveadm(argv: readonly string[], io: DoveadmIo): Promise<n
     if (cmd === undefined) return groupUsage(io, first);
     args = rest.slice(2);
   }
+  const { usage, run } = await cmd.load();
   const ctx = new DoveadmContext(opts, io);
   try {
-    await cmd.run(ctx, args);
+    await run(ctx, args);
   } catch (err) {
     if (err instanceof UsageError) {
       ctx.finish();
-      io.stderr(`${cmd.usage}\n`);
+      io.stderr(`${usage}\n`);
       return EX_USAGE;
     }
     if (err instanceof DoveadmExit) {

@@ -12,7 +12,7 @@ import { isStorageError, mailboxGuidOf, type MailboxView, type MailStore } from 
 import { UsageError } from './args.js';
 import { exitForStorage, type DoveadmContext } from './context.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
-import { mailboxMatcher } from './search-query.js';
+import { mailboxMatcher } from './mailbox-mask.js';
 import type { PrintHeader } from './print.js';
 
 const USAGE: Record<string, string> = {
@@ -199,6 +199,21 @@ export async function virtualTotal(view: MailboxView): Promise<number> {
 }
 
 async function statusValues(store: MailStore, name: string, want: Set<StatusField>): Promise<Map<StatusField, string>> {
+  // Everything but firstsaved is a STATUS (the store answers it from its index when the mailbox
+  // is unchanged); firstsaved needs the first message, so the mailbox is opened for it.
+  if (!want.has('firstsaved')) {
+    const s = await store.status(name);
+    return new Map<StatusField, string>([
+      ['messages', String(s.messages)],
+      ['recent', String(s.recent)],
+      ['uidnext', String(s.uidNext)],
+      ['uidvalidity', String(s.uidValidity)],
+      ['unseen', String(s.unseen)],
+      ['highestmodseq', String(s.highestModseq)],
+      ['vsize', String(s.size)],
+      ['guid', s.guid ?? ''],
+    ]);
+  }
   const view = await store.openMailbox(name, { readOnly: true });
   try {
     const s = view.status();
@@ -212,10 +227,8 @@ async function statusValues(store: MailStore, name: string, want: Set<StatusFiel
       ['vsize', String(await virtualTotal(view))],
       ['guid', mailboxGuidOf(view)],
     ]);
-    if (want.has('firstsaved')) {
-      const first = view.messages()[0];
-      out.set('firstsaved', first === undefined ? 'never' : String(Math.floor((await view.internalDate(first.uid)).getTime() / 1000)));
-    }
+    const first = view.messages()[0];
+    out.set('firstsaved', first === undefined ? 'never' : String(Math.floor((await view.internalDate(first.uid)).getTime() / 1000)));
     return out;
   } finally {
     await view.close();

@@ -20,7 +20,7 @@ import { adminRequest } from './admin-client.js';
 import { ADMIN_SOCKET_NAME, type AdminSession } from '../../admin/protocol.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
 import { selectableMailboxes } from './mailbox.js';
-import { mailboxMatcher } from './search-query.js';
+import { mailboxMatcher } from './mailbox-mask.js';
 
 export async function signalDaemon(ctx: DoveadmContext, which: 'reload' | 'stop'): Promise<void> {
   const pidFile = join(ctx.setting('base_dir'), 'master.pid');

@@ -10,6 +10,9 @@
  */
 import { parseSearchProgram, type SearchKey } from '../../imap/proto/search-keys.js';
 import { atom, list, quoted, type ImapArg } from '../../imap/proto/values.js';
+import { mailboxMatcher } from './mailbox-mask.js';
+
+export { mailboxMatcher };
 
 
 export class QueryError extends Error {
@@ -223,15 +226,4 @@ export function keyForMailbox(n: QueryNode, name: string, guid: string, separato
 /** Whether the query can match anything in a mailbox at all. */
 export function mailboxExcluded(key: SearchKey): boolean {
   return isNone(key);
-}
-
-/** IMAP LIST-style mask matcher: `*` anything, `%` anything but the separator; INBOX any case. */
-export function mailboxMatcher(masks: readonly string[], separator: string): (name: string) => boolean {
-  const esc = (t: string): string => t.replace(/[.+^${}()|[\]\\?]/g, '\\$&');
-  const res = masks.map((m) => {
-    const mask = /^inbox$/i.test(m.slice(0, 5)) && (m.length === 5 || m.slice(5, 5 + separator.length) === separator) ? `INBOX${m.slice(5)}` : m;
-    const body = mask.split('').map((c) => (c === '*' ? '.*' : c === '%' ? `[^${esc(separator)}]*` : esc(c))).join('');
-    return new RegExp(`^${body}$`, 's');
-  });
-  return (name) => masks.length === 0 || res.some((r) => r.test(name));
 }
