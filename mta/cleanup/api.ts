@@ -69,6 +69,11 @@ export interface IncomingMessage {
    */
   policyActions?: { hold?: string; discard?: string };
   /**
+   * smtpd's PREPEND header fields (access(5), check_policy_service: policyd-spf's `Received-SPF:`),
+   * `Name: value` each; stored above our Received:, as Postfix's smtpd sends them to cleanup.
+   */
+  prependHeaders?: string[];
+  /**
    * smtpd_milters (mta/smtpd/milters.ts): called once the header and body are complete, before
    * the envelope is rewritten and anything is committed; its answer rejects, discards, holds or
    * edits the message. Cleanup logs the END-OF-MESSAGE outcome as Postfix's cleanup does.

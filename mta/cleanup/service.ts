@@ -195,6 +195,15 @@ async function runCleanup(
     ...(msg.client ? { client: msg.client } : {}),
     ...(msg.localUid !== undefined ? { localUid: msg.localUid } : {}),
   });
+  // smtpd's PREPEND headers come first, above our Received: (observed with Postfix 3.7.11), and go
+  // through header processing like the message's own.
+  for (const h of msg.prependHeaders ?? []) {
+    try {
+      onField(makeField(h));
+    } catch {
+      deps.log.warn(`${queueId}: ignoring malformed PREPEND header: ${h.slice(0, 100)}`);
+    }
+  }
   if (received !== undefined) onField(makeField(received));
 
   const acc = new HeaderAccumulator(s.headerSizeLimit);

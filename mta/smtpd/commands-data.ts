@@ -45,6 +45,7 @@ function incoming(s: SmtpdSession): IncomingMessage {
   };
   if (tx.queueId !== undefined) m.queueId = tx.queueId;
   if (tx.actions) m.policyActions = { ...tx.actions };
+  if (tx.prepend) m.prependHeaders = [...tx.prepend];
   if (tx.mail.envid !== undefined) m.envid = tx.mail.envid;
   if (tx.mail.ret !== undefined) m.ret = tx.mail.ret;
   if (tx.mail.body !== undefined) m.bodyType = tx.mail.body;

@@ -57,6 +57,7 @@ export async function mailCommand(s: SmtpdSession, args: string): Promise<boolea
     if (m.action === 'hold' || m.action === 'discard') pending = m.action;
   }
   s.tx = { mail, recipients: [] };
+  if (s.pendingPrepend.length > 0) s.tx.prepend = s.pendingPrepend.splice(0);
   if (s.sessionActions.hold !== undefined || s.sessionActions.discard !== undefined) s.tx.actions = { ...s.sessionActions };
   if (pending) (s.tx.actions ??= {})[pending] ??= `milter triggers ${pending.toUpperCase()} action`;
   if (d.kind === 'hold' || d.kind === 'discard') s.noteAction('MAIL', d, { from: mail.sender });

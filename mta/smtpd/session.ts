@@ -83,6 +83,8 @@ export interface Transaction {
   mail: MailArgs;
   recipients: RcptArgs[];
   queueId?: string;
+  /** PREPEND header fields (access(5), policy services) for the message, in order. */
+  prepend?: string[];
   /** access(5) HOLD / DISCARD actions that fired in this transaction (first reason kept), for cleanup. */
   actions?: { hold?: string; discard?: string };
 }
@@ -214,7 +216,11 @@ export class SmtpdSession {
   /** Asks the policy; an exception is a temporary local problem, never an accept. */
   async decide(stage: SmtpdStage, extra: Partial<SmtpdFacts> = {}): Promise<Decision> {
     try {
-      return await this.deps.policy.evaluate(stage, this.facts(extra));
+      const d = await this.deps.policy.evaluate(stage, this.facts(extra));
+      // PREPEND headers belong to the transaction (Postfix resets them at mail_reset); before MAIL
+      // they wait for it.
+      if (d.prepend && d.kind !== 'reject' && d.kind !== 'defer') (this.tx ? (this.tx.prepend ??= []) : this.pendingPrepend).push(...d.prepend);
+      return d;
     } catch (err) {
       this.deps.log.warn(smtpdEvents.policyFailure(stage, err instanceof Error ? err.message : String(err)));
       return { kind: 'defer', reply: R.localError };
@@ -250,6 +256,9 @@ export class SmtpdSession {
     const target = this.tx ? (this.tx.actions ??= {}) : this.sessionActions;
     target[d.kind] ??= d.reason;
   }
+
+  /** PREPEND headers from stages before MAIL, for the next transaction. */
+  pendingPrepend: string[] = [];
 
   /** HOLD/DISCARD from the connect or HELO stage (smtpd_delay_reject = no): every transaction inherits them. */
   sessionActions: { hold?: string; discard?: string } = {};

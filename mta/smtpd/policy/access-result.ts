@@ -3,7 +3,8 @@
  * value permits; REJECT/DEFER [text]; `4NN text` / `5NN text` (421 and 521 also disconnect);
  * DEFER_IF_REJECT / DEFER_IF_PERMIT [text] (remembered, "Service unavailable" by default);
  * DUNNO; HOLD and DISCARD (side effects; DISCARD also permits); WARN/INFO (log and continue);
- * FILTER/REDIRECT/BCC/PREPEND (logged as not supported by Postern, then ignored); anything else is
+ * PREPEND (a header field for the message); FILTER/REDIRECT/BCC (logged as not supported by
+ * Postern, then ignored); anything else is
  * a restriction list, evaluated by the caller with the same reply target. Action names are
  * case-insensitive. Pure apart from the state it updates.
  */
@@ -52,10 +53,17 @@ export function accessAction(st: EvalState, value: string, table: string, codes:
     case 'INFO':
       st.log.push(`${word === 'WARN' ? 'warn' : 'info'}: ${st.stage.toUpperCase()} from ${st.facts.client.name}[${st.facts.client.addr}]: <${t.name}>: ${t.cls} ${text}`);
       return DUNNO;
+    case 'PREPEND':
+      // smtpd_check.c: `PREPEND name: value` adds a header field and evaluation goes on.
+      if (!/^[!-9;-~]+[ \t]*:/.test(text)) {
+        st.log.push(`warning: access table ${table} entry "${v}" requires header: text`);
+        return DUNNO;
+      }
+      (st.prepend ??= []).push(text);
+      return DUNNO;
     case 'FILTER':
     case 'REDIRECT':
     case 'BCC':
-    case 'PREPEND':
       st.log.push(`warning: access table ${table}: action ${word} is not supported by Postern; ignored`);
       return DUNNO;
     default:

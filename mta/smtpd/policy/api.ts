@@ -41,7 +41,7 @@ export interface SmtpdFacts {
   saslSender?: string;
 }
 
-export type Decision =
+export type Decision = (
   | { kind: 'accept' }
   /** Reply and, for the log, the NOQUEUE/queue-id reject line's stage name (`RCPT`, `MAIL` …). */
   | { kind: 'reject'; reply: SmtpReply; disconnect?: boolean }
@@ -49,7 +49,14 @@ export type Decision =
   /** Accept, but the message goes to the hold queue (HOLD action). */
   | { kind: 'hold'; reason: string }
   /** Accept and drop (DISCARD action). */
-  | { kind: 'discard'; reason: string };
+  | { kind: 'discard'; reason: string }
+) & {
+  /**
+   * Header fields from PREPEND actions (access(5), check_policy_service such as policyd-spf's
+   * `Received-SPF:`), in the order they fired; the message gets them above smtpd's Received:.
+   */
+  prepend?: string[];
+};
 
 export interface SmtpdPolicy {
   evaluate(stage: SmtpdStage, facts: SmtpdFacts): Promise<Decision>;

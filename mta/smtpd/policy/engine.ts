@@ -342,9 +342,10 @@ export function createSmtpdPolicy(cfg: PostfixConfig, opts: SmtpdPolicyOptions =
       return out.disconnect ? { kind, reply: out.reply, disconnect: true } : { kind, reply: out.reply };
     }
     if (st.deferIfPermit !== undefined) return { kind: 'defer', reply: st.deferIfPermit };
-    if (st.discard !== undefined) return { kind: 'discard', reason: st.discard };
-    if (st.hold !== undefined) return { kind: 'hold', reason: st.hold };
-    return { kind: 'accept' };
+    const prepend = st.prepend ? { prepend: st.prepend } : {};
+    if (st.discard !== undefined) return { kind: 'discard', reason: st.discard, ...prepend };
+    if (st.hold !== undefined) return { kind: 'hold', reason: st.hold, ...prepend };
+    return { kind: 'accept', ...prepend };
   }
 
   return { evaluate, lists, resolver, close: () => policyServices.close() };

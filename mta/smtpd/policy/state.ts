@@ -31,6 +31,8 @@ export interface EvalState {
   deferIfReject?: SmtpReply;
   hold?: string;
   discard?: string;
+  /** PREPEND actions' header fields, in order. */
+  prepend?: string[];
   recipientChecked: boolean;
   senderChecked: boolean;
   depth: number;

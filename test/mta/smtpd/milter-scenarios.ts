@@ -154,6 +154,9 @@ export const EDITS_HEADERS = (prepend: boolean) => [
   'X-Added: yes',
 ];
 
+/** The restrictions both sides run the scenarios with: an access-table PREPEND for bob. */
+export const PREPEND_BOB = 'check_recipient_access inline:{{bob@example.org=PREPEND X-Prep: yes}}, permit';
+
 /** Sends each line, waiting for its reply; stops at a hang-up and returns the replies so far. */
 export async function transcript(port: number, lines: readonly string[], timeoutMs = 20_000): Promise<string[]> {
   const sock = connect(port, '127.0.0.1');

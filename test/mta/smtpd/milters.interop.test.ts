@@ -20,7 +20,7 @@ import { startFakeSmtp } from '../../helpers/smtp-sink.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { continueAll, startFakeMilter } from '../milter/fake-milter.js';
 import { startOpendkim } from '../milter/opendkim.js';
-import { EDITS, EDITS_HEADERS, normaliseLog, normaliseReplies, queueIdsOf, SCENARIOS, script, startOurMta, transcript, type Scenario } from './milter-scenarios.js';
+import { EDITS, EDITS_HEADERS, PREPEND_BOB, normaliseLog, normaliseReplies, queueIdsOf, SCENARIOS, script, startOurMta, transcript, type Scenario } from './milter-scenarios.js';
 import { DEFAULT_MILTER_SETTINGS, MilterSession } from '../../../mta/milter/client.js';
 import { macroLookup } from '../../../mta/milter/macros.js';
 import { parseHeaderBlock } from '../../../mta/cleanup/headers.js';
@@ -34,7 +34,7 @@ test('real Postfix answers and logs the milter scenario table', { skip: oracleSk
   const pf = await startPostfix(t, {
     main: {
       smtpd_milters: fm.spec, mydestination: 'example.org', local_transport: 'discard', local_recipient_maps: '', myhostname: 'mx.test.example',
-      smtpd_recipient_restrictions: 'check_recipient_access inline:{{bob@example.org=PREPEND X-Prep: yes}}, permit',
+      smtpd_recipient_restrictions: PREPEND_BOB,
     },
   });
   // startPostfix's readiness probe is a session of its own: let it end before the first scenario.
