@@ -16,7 +16,7 @@
  */
 import type { SmtpdSession } from './session.js';
 import type { IncomingMessage, CleanupResult } from '../cleanup/api.js';
-import { replyForError, type SmtpReply } from '../../shared/proto/smtp-reply.js';
+import { replyForError, SmtpError, type SmtpReply } from '../../shared/proto/smtp-reply.js';
 import { R } from './replies.js';
 import { AsyncQueue } from './async-queue.js';
 import { bdatSequenceError } from './state.js';
@@ -141,11 +141,15 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
     }
   };
   const lines = readLines();
+  const msg = incoming(s);
   const content = (async function* (): AsyncGenerator<Buffer> {
     for await (const b of lines) yield b;
     if (tooBig) throw new TooBig('message file too big');
+    // smtpd_end_of_data_restrictions: after the final `.`, before cleanup commits anything.
+    const refused = await endOfData(s, msg, size);
+    if (refused) throw new SmtpError(refused);
   })();
-  const result = s.deps.cleanup.submit(incoming(s), content);
+  const result = s.deps.cleanup.submit(msg, content);
   let outcome: { reply: SmtpReply; ok: boolean };
   outcome = await finalReply(s, result);
   // The client went away or timed out mid-message: the session ends with `… after DATA (N bytes)`.
@@ -160,6 +164,24 @@ export async function dataCommand(s: SmtpdSession, args: string): Promise<boolea
   s.resetTransaction();
   await s.reply(outcome.reply);
   return outcome.ok;
+}
+
+/**
+ * smtpd_end_of_data_restrictions (Postfix smtpd_check_eod, run before the queue file is closed): a
+ * reject is logged `ID: reject: END-OF-MESSAGE from …` and returned for cleanup to refuse the
+ * message with; HOLD/DISCARD reach cleanup through the message's policy actions.
+ */
+async function endOfData(s: SmtpdSession, msg: IncomingMessage, size: number): Promise<SmtpReply | undefined> {
+  const d = await s.decide('end-of-data', { size });
+  if (d.kind === 'reject' || d.kind === 'defer') {
+    s.logReject('END-OF-MESSAGE', d.reply, { to: s.tx!.recipients.at(-1)?.address ?? '' });
+    return d.reply;
+  }
+  if (d.kind === 'hold' || d.kind === 'discard') {
+    s.noteAction('END-OF-MESSAGE', d, { to: s.tx!.recipients.at(-1)?.address ?? '' });
+    (msg.policyActions ??= {})[d.kind] ??= d.reason;
+  }
+  return undefined;
 }
 
 /** The milters' answer to DATA (logged); the reply when they refused it. */
@@ -223,10 +245,11 @@ export async function bdatCommand(s: SmtpdSession, args: string): Promise<boolea
       return false;
     }
     const queue = new AsyncQueue();
-    const result = s.deps.cleanup.submit(incoming(s), queue);
+    const message = incoming(s);
+    const result = s.deps.cleanup.submit(message, queue);
     // Once cleanup has settled it reads no more: later pushes must not wait for it.
     result.then(() => queue.fail(new Error('cleanup finished')), () => queue.fail(new Error('cleanup failed')));
-    s.bdat = { bytes: 0, failed: false, queue, result };
+    s.bdat = { bytes: 0, failed: false, queue, result, message };
   }
   const b = s.bdat;
   const limit = s.settings.messageSizeLimit;
@@ -249,7 +272,9 @@ export async function bdatCommand(s: SmtpdSession, args: string): Promise<boolea
     await s.reply(R.bdatOk(n));
     return true;
   }
-  b.queue!.end();
+  const refused = await endOfData(s, b.message!, b.bytes);
+  if (refused) b.queue!.fail(new SmtpError(refused));
+  else b.queue!.end();
   const outcome = await finalReply(s, b.result!, b.bytes);
   s.resetTransaction();
   await s.reply(outcome.reply);

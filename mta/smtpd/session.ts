@@ -18,7 +18,7 @@
 import { formatReply, replyText, type SmtpReply } from '../../shared/proto/smtp-reply.js';
 import type { Log } from '../../shared/log/logger.js';
 import { mtaEvents, smtpdEvents, hostAddr, type CommandCounts } from '../log-events.js';
-import type { Cleanup, ClientInfo, CleanupResult } from '../cleanup/api.js';
+import type { Cleanup, ClientInfo, CleanupResult, IncomingMessage } from '../cleanup/api.js';
 import type { SmtpdFacts, SmtpdPolicy, SmtpdStage, Decision } from './policy/api.js';
 import type { DovecotSaslClient } from './sasl/dovecot-client.js';
 import { InputEofError, InputTimeoutError, type SmtpInput } from './input.js';
@@ -96,6 +96,8 @@ export interface BdatState {
   failed: boolean;
   queue?: AsyncQueue;
   result?: Promise<CleanupResult>;
+  /** The message handed to cleanup (end-of-data HOLD/DISCARD are added to it). */
+  message?: IncomingMessage;
 }
 
 export class SmtpdSession {
@@ -209,7 +211,7 @@ export class SmtpdSession {
     if (this.tx) f.transaction = this.tx;
     if (this.tx?.queueId !== undefined) f.queueId = this.tx.queueId;
     if (this.tls) f.tlsInfo = this.tls;
-    f.size = this.msgSize;
+    f.size = extra.size ?? this.msgSize;
     return f;
   }
 

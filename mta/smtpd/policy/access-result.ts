@@ -54,7 +54,12 @@ export function accessAction(st: EvalState, value: string, table: string, codes:
       st.log.push(`${word === 'WARN' ? 'warn' : 'info'}: ${st.stage.toUpperCase()} from ${st.facts.client.name}[${st.facts.client.addr}]: <${t.name}>: ${t.cls} ${text}`);
       return DUNNO;
     case 'PREPEND':
-      // smtpd_check.c: `PREPEND name: value` adds a header field and evaluation goes on.
+      // smtpd_check.c: `PREPEND name: value` adds a header field and evaluation goes on; at end of
+      // data the header is already with cleanup (observed 3.7.11, checked before the header syntax).
+      if (st.stage === 'end-of-data') {
+        st.log.push(`warning: access table ${table}: action PREPEND must be used before smtpd_end_of_data_restrictions`);
+        return DUNNO;
+      }
       if (!/^[!-9;-~]+[ \t]*:/.test(text)) {
         st.log.push(`warning: access table ${table} entry "${v}" requires header: text`);
         return DUNNO;
