@@ -33,11 +33,29 @@ export function openLogSink(path: string): LogSink {
     : new winston.transports.File({ filename: path, options: { flags: 'a' } });
   const logger = winston.createLogger({ level: 'silly', format: passThrough, transports: [transport] });
   let closed: Promise<void> | undefined;
+  // A file's lines are written asynchronously anyway, so the lines of one event-loop turn go to winston
+  // as one message (its file transport adds the last line end): the same bytes, one pass through winston's
+  // streams and one write(2) instead of one per line (about 12 % of the MTA's CPU under smtp-source load,
+  // measured with --cpu-prof). stdout/stderr keep one call per line: they are written synchronously, and a
+  // command-line tool may exit right after logging.
+  let pending: string[] = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const lines = pending;
+    pending = [];
+    logger.info(lines.join('\n'));
+  };
   return {
     write(line: string): void {
-      logger.info(line);
+      if (stream) {
+        logger.info(line);
+        return;
+      }
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(line);
     },
     close(): Promise<void> {
+      flush();
       closed ??= new Promise<void>((resolve) => {
         if (stream) {
           resolve();
