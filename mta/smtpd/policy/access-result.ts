@@ -17,7 +17,7 @@ export interface AccessCodes {
 }
 
 /** Interprets a table answer; returns undefined when the value is a restriction list. */
-export function accessAction(st: EvalState, value: string, table: string, codes: AccessCodes, okAllowed = true): Outcome | undefined {
+export function accessAction(st: EvalState, value: string, table: string, codes: AccessCodes, okAllowed = true, entry = ''): Outcome | undefined {
   const v = value.trim();
   const m = /^(\S+)\s*([\s\S]*)$/.exec(v);
   const word = (m?.[1] ?? '').toUpperCase();
@@ -61,7 +61,7 @@ export function accessAction(st: EvalState, value: string, table: string, codes:
         return DUNNO;
       }
       if (!/^[!-9;-~]+[ \t]*:/.test(text)) {
-        st.log.push(`warning: access table ${table} entry "${v}" requires header: text`);
+        st.log.push(`warning: access table ${table} entry "${entry}" requires header: text`);
         return DUNNO;
       }
       (st.prepend ??= []).push(text);

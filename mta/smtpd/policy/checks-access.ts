@@ -19,19 +19,21 @@ function isPattern(t: LookupTable): boolean {
   return type === 'regexp' || type === 'pcre' || type === 'cidr';
 }
 
-function lookupFirst(t: LookupTable, keys: readonly string[]): string | undefined {
-  for (const k of keys) {
-    const v = t.lookup(k);
-    if (v !== undefined) return v;
+/** The first key with an answer, and the answer (the key names the entry in warnings). */
+function lookupFirst(t: LookupTable, keys: readonly string[]): { key: string; value: string } | undefined {
+  for (const key of keys) {
+    const value = t.lookup(key);
+    if (value !== undefined) return { key, value };
   }
   return undefined;
 }
 
-async function applyAnswer(env: PolicyEnv, st: EvalState, value: string, table: string, target: ReplyTarget, okAllowed: boolean): Promise<Outcome> {
+async function applyAnswer(env: PolicyEnv, st: EvalState, found: { key: string; value: string }, table: string, target: ReplyTarget, okAllowed: boolean): Promise<Outcome> {
+  const value = found.value;
   const saved = st.target;
   st.target = target;
   try {
-    const direct = accessAction(st, value, table, env.params, okAllowed);
+    const direct = accessAction(st, value, table, env.params, okAllowed, found.key);
     if (direct !== undefined) return direct;
     if (st.depth > 20) return DUNNO;
     st.depth++;

@@ -10,7 +10,7 @@ import { PolicySpecError, requestAttributes, type PolicyServices } from './polic
 import { DUNNO, reject, type EvalState, type Outcome } from './state.js';
 
 async function apply(env: PolicyEnv, st: EvalState, value: string, table: string): Promise<Outcome> {
-  const direct = accessAction(st, value, table, env.params, true);
+  const direct = accessAction(st, value, table, env.params, true, 'policy query');
   if (direct !== undefined) return direct;
   if (st.depth > 20) return DUNNO;
   st.depth++;

@@ -1,7 +1,7 @@
 /*
  * PREPEND (access(5) and check_policy_service answers such as policyd-spf's `action=PREPEND
  * Received-SPF: …`): the restriction engine collects the header fields in order and goes on
- * evaluating; an action without a `name:` is a warning and does nothing; our MTA stores the fields
+ * evaluating; an action without a `name:` is Postfix's warning and does nothing; our MTA stores the fields
  * above its own Received:, where real Postfix 3.7.11 puts them (the held queue file of
  * milters.interop.test.ts; milters.test.ts checks the same order with a milter's edits).
  */
@@ -37,7 +37,8 @@ test('PREPEND collects header fields in order and evaluation goes on', async () 
   assert.equal(b.d.kind, 'reject');
   const c = await decide('check_sender_access inline:{{a@good.example=PREPEND no header here}}, permit');
   assert.deepEqual(c.d, { kind: 'accept' });
-  assert.match(c.log.join('\n'), /requires header: text/);
+  // Postfix 3.7.11's line for the same entry (observed): the lookup key, not the value.
+  assert.ok(c.log.includes('warning: access table inline:{{a@good.example=PREPEND no header here}} entry "a@good.example" requires header: text'), c.log.join('\n'));
   const h = await decide('check_sender_access inline:{{a@good.example=PREPEND X-H: held}}, check_recipient_access inline:{{root@mx.example.test=HOLD}}, permit');
   assert.equal(h.d.kind, 'hold');
   assert.deepEqual(h.d.prepend, ['X-H: held']);
