@@ -340,7 +340,7 @@ async function startSmtpdServices(ctx: ServiceContext, cleanup: Cleanup, enabled
             return true;
           },
         });
-        out.push({ close: async () => { await h.close(); sasl?.close(); } });
+        out.push({ close: async () => { await h.close(); sasl?.close(); policy.close?.(); } });
       }
     }
   } catch (err) {
