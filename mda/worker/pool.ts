@@ -92,7 +92,7 @@ export class MailWorkerPool {
   /** Every live worker, retired ones included (close() stops them all). */
   private readonly all = new Set<Worker>();
   private pairServer: Server | undefined;
-  private readonly pairWaiters = new Map<string, (s: Socket) => void>();
+  private readonly pairWaiters = new Map<string, (s: Socket | undefined) => void>();
   private nextDelivery = 1;
   private closed = false;
 
@@ -220,9 +220,9 @@ export class MailWorkerPool {
       live.pipe = { client, pair: server };
       w.sessions.set(h.session, live);
       pipeBoth(c.socket, client);
+      // Not destroyed here: Node may queue the handle until the worker acknowledged the previous
+      // one, and closes our copy itself once it is sent (keepOpen is false).
       w.send(msg, server);
-      // Our copy of the worker's end is not needed once it is sent.
-      server.destroy();
     } catch (err) {
       w.sessions.delete(h.session);
       c.socket.destroy();
@@ -261,14 +261,14 @@ export class MailWorkerPool {
   private async socketPair(): Promise<{ client: Socket; server: Socket }> {
     const path = await this.pairListener();
     const token = randomBytes(16).toString('hex');
-    const accepted = new Promise<Socket>((resolve) => this.pairWaiters.set(token, resolve));
+    const accepted = new Promise<Socket | undefined>((resolve) => this.pairWaiters.set(token, resolve));
     const client = createConnection(path);
     await new Promise<void>((resolve, reject) => {
       client.once('connect', resolve);
       client.once('error', reject);
     });
     client.write(`${token}\n`);
-    const timeout = setTimeout(() => this.pairWaiters.get(token)?.(undefined as unknown as Socket), 5000);
+    const timeout = setTimeout(() => this.pairWaiters.get(token)?.(undefined), 5000);
     const server = await accepted;
     clearTimeout(timeout);
     this.pairWaiters.delete(token);

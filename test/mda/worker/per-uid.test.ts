@@ -206,6 +206,17 @@ test('per-uid workers: LMTP, IMAP (plain and TLS), POP3 and doveadm who as each 
   assert.match((await imaps.until('d ')).at(-1)!, /^d OK Logout completed/);
   imaps.close();
 
+  // Several TLS logins at once to the same worker: each connection's pair end is handed over
+  // (Node queues a handle sent before the worker acknowledged the previous one).
+  const many = await Promise.all([0, 1, 2, 3].map(() => LineClient.open(s.imaps, { tls: true })));
+  await Promise.all(many.map((c) => c.line()));
+  for (const [i, c] of many.entries()) c.send(`m${i} LOGIN bob pw-bob\r\nn${i} SELECT INBOX\r\n`);
+  for (const [i, c] of many.entries()) {
+    assert.match((await c.until(`m${i} `)).at(-1)!, /Logged in$/);
+    assert.ok((await c.until(`n${i} `)).includes('* 1 EXISTS'));
+    c.close();
+  }
+
   // POP3 for alice (her worker already serves the IMAP session above).
   const pop = await LineClient.open(s.pop3);
   assert.match(await pop.line(), /^\+OK /);
