@@ -22,7 +22,7 @@ import { preLoginCapabilityOf } from './login-policy.js';
 import { postLoginCapability } from './capabilities.js';
 import { mapError } from './errors.js';
 import { taggedResponse } from './proto/formatter.js';
-import type { DetachedConnection } from '../worker/pool.js';
+import type { DetachedConnection } from '../worker/route.js';
 import type { ConnectionState } from '../worker/protocol.js';
 import { mdaEvents } from '../log-events.js';
 

@@ -24,7 +24,7 @@ import type { ByteString } from './proto/formatter.js';
 import { expungeUpdates, flagAndNewUpdates, type LiveSearch } from './search/context.js';
 import { formatRuns } from './search/return-options.js';
 import type { ImapSettings } from './settings.js';
-import type { DetachedConnection } from '../worker/pool.js';
+import type { DetachedConnection } from '../worker/route.js';
 import type { RouteUser } from '../worker/route.js';
 
 /** The transport under a session. */

@@ -5,7 +5,7 @@
  * after STLS (RFC 2595 §3.1: it would be plaintext injected into the TLS session).
  */
 
-import type { DetachedConnection } from '../worker/pool.js';
+import type { DetachedConnection } from '../worker/route.js';
 
 export interface Pop3Io {
   write(data: Buffer | string): Promise<void>;

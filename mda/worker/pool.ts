@@ -30,8 +30,9 @@ import type { DovecotLog } from '../../shared/log/logger.js';
 import type { SessionSink } from '../admin/sessions.js';
 import { StorageError } from '../storage/api.js';
 import type { DeliveryOutcome } from '../deliver/types.js';
+import type { DetachedConnection } from './route.js';
 import {
-  isWorkerMessage, type ConnectionState, type DeliverRequest, type MasterToWorker, type SessionHandoff, type WorkerSettings,
+  isWorkerMessage, type DeliverRequest, type MasterToWorker, type SessionHandoff, type WorkerSettings,
 } from './protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -46,14 +47,6 @@ export interface MailWorkerPoolOptions {
   readonly idleTimeoutSecs: number;
 }
 
-/** A connection taken from its protocol adapter for the hand-over. */
-export interface DetachedConnection {
-  readonly socket: Socket;
-  /** The socket is a TLSSocket: its plaintext must be piped. */
-  readonly tls: boolean;
-  readonly pending: Buffer;
-  readonly conn: ConnectionState;
-}
 
 interface LiveSession {
   readonly user: string;

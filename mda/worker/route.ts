@@ -5,7 +5,17 @@
  * this interface only; main.ts builds it from the auth service and the worker pool.
  */
 import type { ConnectionFacts } from '../mail-user.js';
-import type { DetachedConnection } from './pool.js';
+import type { Socket } from 'node:net';
+import type { ConnectionState } from './protocol.js';
+
+/** A connection taken from its protocol adapter for the hand-over. */
+export interface DetachedConnection {
+  readonly socket: Socket;
+  /** The socket is a TLSSocket: its plaintext must be piped. */
+  readonly tls: boolean;
+  readonly pending: Buffer;
+  readonly conn: ConnectionState;
+}
 
 export interface MailRoute {
   /** The pid of the mail process that will serve the session. */
