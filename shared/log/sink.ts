@@ -10,6 +10,7 @@
  */
 import winston from 'winston';
 import { Writable } from 'node:stream';
+import { appendFileSync } from 'node:fs';
 
 export interface LogSink {
   write(line: string): void;
@@ -39,16 +40,41 @@ export function openLogSink(path: string): LogSink {
   // measured with --cpu-prof). stdout/stderr keep one call per line: they are written synchronously, and a
   // command-line tool may exit right after logging.
   let pending: string[] = [];
+  // Lines that arrive after close() (a component still finishing while the daemon stops) cannot go
+  // through winston, whose stream has ended ("write after end"). They wait for the file's last
+  // write, then are appended synchronously, so the file keeps the order lines were logged in.
+  let finished = false;
+  let late: string[] = [];
+  const appendLate = (): void => {
+    if (late.length === 0) return;
+    const text = `${late.join('\n')}\n`;
+    late = [];
+    try {
+      appendFileSync(path, text);
+    } catch {
+      // The file is gone or unwritable: nowhere left to log.
+    }
+  };
   const flush = (): void => {
     if (pending.length === 0) return;
     const lines = pending;
     pending = [];
-    logger.info(lines.join('\n'));
+    if (closed === undefined) {
+      logger.info(lines.join('\n'));
+      return;
+    }
+    late.push(...lines);
+    if (finished) appendLate();
   };
   return {
     write(line: string): void {
       if (stream) {
         logger.info(line);
+        return;
+      }
+      if (closed !== undefined) {
+        late.push(line);
+        if (finished) appendLate();
         return;
       }
       if (pending.length === 0) setImmediate(flush);
@@ -61,7 +87,11 @@ export function openLogSink(path: string): LogSink {
           resolve();
           return;
         }
-        transport.once('finish', () => resolve());
+        transport.once('finish', () => {
+          finished = true;
+          appendLate();
+          resolve();
+        });
         logger.end();
       });
       return closed;

@@ -79,3 +79,16 @@ test('a file sink appends lines through winston and flushes on close', async (t)
   await again.close();
   assert.equal(readFileSync(path, 'utf8'), 'one\ntwo\nthree\n');
 });
+
+test('a file sink keeps lines written after close, in order, without a write-after-end error', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'maillog');
+  const sink = openLogSink(path);
+  sink.write('one');
+  const closing = sink.close();
+  sink.write('late');
+  await closing;
+  sink.write('later');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(readFileSync(path, 'utf8'), 'one\nlate\nlater\n');
+});
