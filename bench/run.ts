@@ -38,7 +38,7 @@ async function runWorkload(w: Workload, s: BenchSettings): Promise<MetricResult[
   const errors: string[] = [];
   try {
     for (let round = 0; round < s.rounds; round++) {
-      for (const side of ['reference', 'ours'] as const) {
+      for (const side of s.sides) {
         try {
           const v = await w.run(side, round, s);
           for (const [k, x] of Object.entries(v)) (values[side][k] ??= []).push(x);
@@ -86,18 +86,21 @@ async function main(): Promise<void> {
     mode: s.quick ? 'quick' : 'full',
     rounds: s.rounds,
     machine,
-    settings: { ...s, only: s.only.join(','), imapClients: s.imapClients.join(',') },
+    settings: { ...s, only: s.only.join(','), imapClients: s.imapClients.join(','), sides: s.sides.join(',') },
     metrics,
   };
+  const m = machine;
+  process.stdout.write(
+    `\nMachine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryMiB} MiB, kernel ${m.kernel}, Node ${m.node}, ${m.dovecot}, Postfix ${m.postfix}\n\n` +
+      `${consoleTable(metrics)}\n`,
+  );
+  // A one-sided run (BENCH_SIDES) has no ratios: it is for profiling, never a result to keep.
+  if (s.sides.length < 2) return;
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = startedAt.replace(/[:.]/g, '-');
   writeFileSync(join(RESULTS_DIR, `${stamp}.json`), JSON.stringify(res, null, 1) + '\n');
   writeFileSync(join(RESULTS_DIR, 'latest.md'), markdownReport(res));
-  const m = machine;
-  process.stdout.write(
-    `\nMachine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryMiB} MiB, kernel ${m.kernel}, Node ${m.node}, ${m.dovecot}, Postfix ${m.postfix}\n\n` +
-      `${consoleTable(metrics)}\n\nWritten: bench/results/${stamp}.json, bench/results/latest.md\n`,
-  );
+  process.stdout.write(`\nWritten: bench/results/${stamp}.json, bench/results/latest.md\n`);
 }
 
 main().catch((err: Error) => {

@@ -9,6 +9,8 @@ export interface BenchSettings {
   readonly rounds: number;
   /** Workload ids to run (BENCH_ONLY=lmtp,imap), all when empty. */
   readonly only: readonly string[];
+  /** Sides to run (BENCH_SIDES=ours while profiling; both by default). A one-sided run has no ratio. */
+  readonly sides: readonly ('reference' | 'ours')[];
   readonly users: number;
   readonly lmtpMessages: number;
   readonly lmtpConnections: number;
@@ -30,12 +32,20 @@ function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   return n;
 }
 
+function sidesOf(v: string | undefined): ('reference' | 'ours')[] {
+  if (v === undefined || v === '') return ['reference', 'ours'];
+  const sides = v.split(',').map((x) => x.trim());
+  for (const x of sides) if (x !== 'reference' && x !== 'ours') throw new Error(`BENCH_SIDES=${v}: reference, ours or both`);
+  return sides as ('reference' | 'ours')[];
+}
+
 export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
   const quick = env['BENCH_QUICK'] === '1';
   return {
     quick,
     rounds: num(env, 'BENCH_ROUNDS', quick ? 2 : 3),
     only: (env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    sides: sidesOf(env['BENCH_SIDES']),
     users: 100,
     lmtpMessages: num(env, 'BENCH_LMTP_MESSAGES', quick ? 500 : 5000),
     lmtpConnections: num(env, 'BENCH_LMTP_CONNECTIONS', 4),
