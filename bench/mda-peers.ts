@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { killIfSame, processTree, startTime } from './proc.js';
+import { DAEMON_NODE_FLAGS } from '../shared/daemon-flags.js';
 
 export type Side = 'ours' | 'reference';
 export const MAIL_UID = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 1000);
@@ -24,11 +25,12 @@ export const DOMAIN = 'bench.test';
 const OUR_MDA = fileURLToPath(new URL('../mda/cli/postern-mda.js', import.meta.url));
 
 /**
- * Extra node arguments for our daemons (BENCH_OURS_NODE_ARGS, space-separated), for profiling
- * (`--cpu-prof --cpu-prof-dir=DIR`) and diagnostics; empty for the reported figures.
+ * Node arguments for our daemons: the ones bin/_launch gives them (shared/daemon-flags.ts), then
+ * extra ones from BENCH_OURS_NODE_ARGS (space-separated) for profiling (`--cpu-prof
+ * --cpu-prof-dir=DIR`) and diagnostics; no extra ones for the reported figures.
  */
 export function ourNodeArgs(): string[] {
-  return (process.env['BENCH_OURS_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  return [...DAEMON_NODE_FLAGS, ...(process.env['BENCH_OURS_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
 }
 
 export const userName = (i: number): string => `user${String(i).padStart(4, '0')}@${DOMAIN}`;

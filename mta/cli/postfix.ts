@@ -15,6 +15,7 @@
  * The daemon is bin/postern-mta; its PID file is $queue_directory/pid/master.pid.
  */
 import { spawn } from 'node:child_process';
+import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,7 +145,7 @@ async function command(cmd: string, cfg: PostfixConfig, s: Script, io: PostfixCl
       if (pid !== undefined) return s.fatal('the Postfix mail system is already running');
       if (!check(cfg, s)) return 1;
       s.info('starting the Postfix mail system');
-      const args = [daemonEntry(), '-c', cfg.configDir];
+      const args = [...DAEMON_NODE_FLAGS, daemonEntry(), '-c', cfg.configDir];
       if (cmd === 'start-fg') {
         const child = spawn(process.execPath, args, { stdio: 'inherit', env: io.env });
         for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));

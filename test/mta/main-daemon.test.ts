@@ -14,6 +14,7 @@ import { controlRequest } from '../../mta/queue/control-client.js';
 import { queuePaths } from '../../mta/queue/paths.js';
 import { oracleSkip } from '../helpers/oracle.js';
 import { startDovecot } from '../helpers/dovecot-daemon.js';
+import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFakeLmtp } from './delivery/fake-lmtp.js';
 import { freePort } from '../helpers/free-port.js';
@@ -139,6 +140,10 @@ test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop
   });
   const status = spawnSync(join(BIN, 'postfix'), ['-c', etc, 'status'], { encoding: 'utf8' });
   assert.match(status.stderr, /^postfix\/postfix-script: the Postfix mail system is running: PID: \d+\n$/);
+  // The detached daemon runs with the daemons' Node options (shared/daemon-flags.ts).
+  const daemonPid = /PID: (\d+)/.exec(status.stderr)![1]!;
+  const cmdline = readFileSync(`/proc/${daemonPid}/cmdline`, 'utf8').split('\0');
+  for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), cmdline.join(' '));
   const again = spawnSync(join(BIN, 'postfix'), ['-c', etc, 'start'], { encoding: 'utf8' });
   assert.equal(again.stderr, 'postfix/postfix-script: fatal: the Postfix mail system is already running\n');
   assert.equal(again.status, 1);

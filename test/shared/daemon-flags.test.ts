@@ -1,0 +1,45 @@
+/*
+ * bin/_launch (a shell script) repeats shared/daemon-flags.ts's list for the daemon commands; the
+ * daemons must really run with it, whichever way they are started.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
+
+const TOP = fileURLToPath(new URL('../../../', import.meta.url));
+
+test('bin/_launch gives the daemon commands exactly DAEMON_NODE_FLAGS, and other tools none', () => {
+  // A stand-in `node` on PATH prints what it was given instead of running it.
+  const dir = mkdtempSync(join(tmpdir(), 'postern-launch-'));
+  try {
+    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
+    chmodSync(join(dir, 'node'), 0o755);
+    const argsOf = (tool: string, entry: string): string[] => {
+      const r = spawnSync('sh', [join(TOP, 'bin', '_launch'), tool, entry, '-x'], { env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n');
+    };
+    for (const [tool, entry] of [['postern-mda', 'mda/cli/postern-mda.js'], ['postern-mta', 'mta/cli/postern-mta.js'], ['dovecot', 'mda/cli/dovecot.js'], ['postfix', 'mta/cli/postfix.js']]) {
+      assert.deepEqual(argsOf(tool!, entry!), [...DAEMON_NODE_FLAGS, join(TOP, 'dist', entry!), '-x'], tool);
+    }
+    assert.deepEqual(argsOf('postconf', 'mta/cli/postconf.js'), [join(TOP, 'dist', 'mta/cli/postconf.js'), '-x']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// `postfix start` is checked on the running daemon's /proc cmdline in test/mta/main-daemon.test.ts;
+// the detaching `dovecot` (no test starts it detached) by its source.
+test('the detaching dovecot passes DAEMON_NODE_FLAGS to the daemon it spawns', () => {
+  for (const file of ['mda/cli/dovecot.ts']) {
+    const src = readFileSync(join(TOP, file), 'utf8');
+    const spawns = src.match(/spawn\(process\.execPath, \[[^\]]*\]/g) ?? [];
+    assert.ok(spawns.length > 0, file);
+    for (const s of spawns) assert.match(s, /\[\.\.\.DAEMON_NODE_FLAGS, /, `${file}: ${s}`);
+  }
+});
