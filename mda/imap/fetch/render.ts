@@ -10,11 +10,13 @@
  */
 import { saveDateOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
 import { ImapError } from '../errors.js';
-import { cachedItem } from './content-cache.js';
-import { bodyOf, bodyStructureOf, envelopeOf, parseMessage, rfc822SizeOf, type ParsedMessage } from '../message/message.js';
+import { cachedItem, messageHeader } from './content-cache.js';
+import { bodyOf, bodyStructureOf, parseMessage, rfc822SizeOf, type ParsedMessage } from '../message/message.js';
 import { applyPartial, findPart, hideNuls, sectionBytes } from '../message/section.js';
 import { decodeTransfer } from '../message/transfer-decode.js';
 import { toCrlf } from '../message/sizes.js';
+import { buildEnvelope } from '../message/envelope.js';
+import type { FieldList } from '../message/header.js';
 import { formatImapDateTime } from '../proto/dates.js';
 import type { FetchAttribute } from '../proto/fetch-attributes.js';
 import { formatSection } from '../proto/section.js';
@@ -64,7 +66,7 @@ function binaryPart(msg: ParsedMessage, part: readonly number[]): { data: ByteSt
   return { data: decoded ? r.data : toCrlf(r.data), decoded };
 }
 
-async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed: () => Promise<ParsedMessage>): Promise<string> {
+async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed: () => Promise<ParsedMessage>, header: () => Promise<FieldList>): Promise<string> {
   switch (a.type) {
     case 'simple':
       switch (a.name) {
@@ -90,7 +92,7 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
         case 'X-MAILBOX':
           return `X-MAILBOX ${ctx.view.name}`;
         case 'ENVELOPE':
-          return `ENVELOPE (${await cachedItem(ctx.view, m, 'ENVELOPE', async () => envelopeOf(await parsed()))})`;
+          return `ENVELOPE (${await cachedItem(ctx.view, m, 'ENVELOPE', async () => buildEnvelope(await header()))})`;
         case 'BODY':
           return `BODY (${await cachedItem(ctx.view, m, 'BODY', async () => bodyOf(await parsed()))})`;
         case 'BODYSTRUCTURE':
@@ -147,6 +149,10 @@ async function one(ctx: RenderContext, m: MessageInfo, a: FetchAttribute, parsed
 export async function renderFetch(ctx: RenderContext, m: MessageInfo, attrs: readonly FetchAttribute[], opts: { uid: boolean; flagsFirst: boolean }): Promise<ByteString> {
   let cache: ParsedMessage | undefined;
   const parsed = async () => (cache ??= parseMessage(await ctx.view.read(m.uid)));
+  // ENVELOPE needs only the top-level header: from the message if it is parsed already, else through
+  // the header cache SEARCH uses (a miss reads the first 16 KiB, not the whole file, and parses no
+  // MIME structure; the fields are the same, parseHeader stops at the blank line either way).
+  const header = async (): Promise<FieldList> => cache?.root.header ?? await messageHeader(ctx.view, m, () => cache?.root.header.fields);
   const order: FetchAttribute[] = [];
   const has = (name: string) => order.some((x) => x.type === 'simple' && x.name === name);
   if (opts.uid) order.push({ type: 'simple', name: 'UID' });
@@ -154,6 +160,6 @@ export async function renderFetch(ctx: RenderContext, m: MessageInfo, attrs: rea
   for (const a of attrs) if (isCheap(a) && !(a.type === 'simple' && has(a.name))) order.push(a);
   for (const a of attrs) if (!isCheap(a)) order.push(a);
   const items: string[] = [];
-  for (const a of order) items.push(await one(ctx, m, a, parsed));
+  for (const a of order) items.push(await one(ctx, m, a, parsed, header));
   return `* ${m.seq} FETCH (${items.join(' ')})\r\n`;
 }

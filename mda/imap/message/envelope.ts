@@ -6,10 +6,10 @@
  */
 import { formatNstringNoLf, formatStringForHumans, type ByteString } from '../proto/formatter.js';
 import { parseAddressList, type EnvelopeAddress } from './address.js';
-import { lastField, type HeaderBlock } from './header.js';
+import { lastField, type FieldList } from './header.js';
 
 /** Every occurrence of an address header adds to the list (Dovecot appends duplicates). */
-function addresses(h: HeaderBlock, name: string): EnvelopeAddress[] | undefined {
+function addresses(h: FieldList, name: string): EnvelopeAddress[] | undefined {
   const lower = name.toLowerCase();
   const fields = h.fields.filter((f) => f.name.toLowerCase() === lower);
   if (fields.length === 0) return undefined;
@@ -23,7 +23,7 @@ function writeAddresses(list: EnvelopeAddress[] | undefined): ByteString {
     .join('')})`;
 }
 
-export function buildEnvelope(h: HeaderBlock): ByteString {
+export function buildEnvelope(h: FieldList): ByteString {
   const str = (name: string) => {
     const f = lastField(h, name);
     return f ? formatNstringNoLf(f.value) : 'NIL';
