@@ -55,6 +55,20 @@ function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
 }
 
 interface Meta { uv: number; hms: number; fr: number }
+
+/** Mailboxes per sidecar whose last reconcile answer is kept (Sidecar.answered). */
+const ANSWERS_KEPT = 64;
+
+/** Same UIDVALIDITY, next UID and messages (uid, flags, new/ or cur/), in the same order. */
+function sameMessages(a: ReconcileInput, b: ReconcileInput): boolean {
+  if (a.uidValidity !== b.uidValidity || a.nextUid !== b.nextUid || a.messages.length !== b.messages.length) return false;
+  for (let i = 0; i < a.messages.length; i++) {
+    const x = a.messages[i]!;
+    const y = b.messages[i]!;
+    if (x.uid !== y.uid || x.flagsKey !== y.flagsKey || x.inNew !== y.inNew) return false;
+  }
+  return true;
+}
 interface MsgRec { m: number; f: string }
 
 /** The counts a STATUS needs, as a full sync computes them. */
@@ -150,13 +164,38 @@ export class Sidecar {
 
   /** Brings the sidecar in line with the maildir; new or changed messages get a new modseq. */
   async reconcile(box: string, input: ReconcileInput): Promise<ReconcileResult> {
+    this.kv.fresh();
+    const meta = this.kv.get(['meta', box]) as Meta | undefined;
+    const known = this.answered.get(box);
+    if (known !== undefined && meta !== undefined && meta.uv === known.meta.uv && meta.hms === known.meta.hms && meta.fr === known.meta.fr &&
+      (!input.claimRecent || meta.fr >= input.nextUid) && sameMessages(input, known.input)) {
+      return { modseqs: known.modseqs, highestModseq: meta.hms, claimedFrom: input.claimRecent ? meta.fr : input.nextUid, firstRecentUid: meta.fr };
+    }
     // A synchronous dry run reads one consistent snapshot; if it would write nothing its answer is
     // what the write transaction would have answered at that snapshot.
-    this.kv.fresh();
     const dry = dryRun(this.kv);
     const answer = this.reconcileIn(dry.kv, box, input);
-    if (dry.writes() === 0) return answer;
-    return await this.kv.txn(() => this.reconcileIn(this.kv, box, input));
+    const result = dry.writes() === 0 ? answer : await this.kv.txn(() => this.reconcileIn(this.kv, box, input));
+    // What reconcileIn leaves in the meta entry is exactly these three values.
+    this.remember(box, { uv: input.uidValidity, hms: result.highestModseq, fr: result.firstRecentUid }, input, result.modseqs);
+    return result;
+  }
+
+  /**
+   * The last answer per mailbox, valid while the meta entry and the input are unchanged: the
+   * message records are written only by reconcileIn, and every change it makes to them moves the
+   * meta entry (a new or changed record takes ++HIGHESTMODSEQ, a removal records an expunge modseq,
+   * a \Recent claim moves the first-recent UID, a UIDVALIDITY change or drop() resets it), in this
+   * process or any other sharing the file. So an unchanged meta entry and the same messages with
+   * the same flags give the same modseqs without reading every record again (reading and decoding
+   * each message's record on every command was 11 % of the IMAP server's CPU at 100 clients).
+   */
+  private readonly answered = new Map<string, { meta: Meta; input: ReconcileInput; modseqs: ReadonlyMap<number, number> }>();
+
+  private remember(box: string, meta: Meta, input: ReconcileInput, modseqs: ReadonlyMap<number, number>): void {
+    this.answered.delete(box);
+    this.answered.set(box, { meta, input, modseqs });
+    if (this.answered.size > ANSWERS_KEPT) this.answered.delete(this.answered.keys().next().value!);
   }
 
   private reconcileIn(kv: Kv, box: string, input: ReconcileInput): ReconcileResult {
@@ -273,6 +312,7 @@ export class Sidecar {
 
   /** Forgets a deleted mailbox. */
   drop(box: string): void {
+    this.answered.delete(box);
     this.kv.txnSync(() => this.clear(box));
   }
 }
