@@ -176,9 +176,9 @@ export class MaildirMailbox {
    */
   async status(): Promise<StatusCounts> {
     const now = Date.now();
-    const stamps = await Promise.all([
+    const stamps = [
       join(this.paths.dir, 'new'), join(this.paths.dir, 'cur'), this.uidlist.path, this.keywords.path,
-    ].map((p) => stampOf(p, now)));
+    ].map((p) => stampOf(p, now));
     const settled = stamps.every((s) => s.settled);
     const key = stamps.map((s) => s.key).join('|');
     if (settled) {
@@ -219,9 +219,9 @@ export class MaildirMailbox {
   async sync(opts: { moveNew: boolean; claimRecent: boolean }): Promise<MailboxSnapshot> {
     // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
     const now = Date.now();
-    const [sNew, sCur, sList] = await Promise.all([
-      stampOf(join(this.paths.dir, 'new'), now), stampOf(join(this.paths.dir, 'cur'), now), stampOf(this.uidlist.path, now),
-    ]);
+    const sNew = stampOf(join(this.paths.dir, 'new'), now);
+    const sCur = stampOf(join(this.paths.dir, 'cur'), now);
+    const sList = stampOf(this.uidlist.path, now);
     const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
     const scanned = await this.scanStamped(dirs);
     let files = scanned.files;

@@ -8,10 +8,16 @@
  * MAILDIR_SYNC_SECS = 1 rule). A stamp is taken before the read it guards, so a change after the
  * stat but before the read can only make the next stamp differ, never hide a change.
  *
+ * The stat is synchronous, on purpose: it is metadata the kernel holds in its inode cache, a
+ * statSync costs ~1.6 µs here against 10-40 µs of main-thread time for the promise API (its
+ * thread-pool hop, promise and Stats object), and a sync stamps three or four paths on every
+ * IMAP command (7 % of the IMAP server's CPU at 100 clients went to fs.promises.stat).
+ * Dovecot's processes stat the same way. Message contents are still read asynchronously.
+ *
  * Distrusts: the filesystem's clock only as far as above; a remote filesystem whose server clock
  * runs ahead of ours by more than a second could defeat the rule (Dovecot has the same limit).
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 
 /** How long after a change a directory counts as dirty (Dovecot's MAILDIR_SYNC_SECS). */
 export const SYNC_DIRTY_MS = 1000;
@@ -24,9 +30,9 @@ export interface Stamp {
 }
 
 /** Stamps `path`; `now` is a Date.now() taken before this call. */
-export async function stampOf(path: string, now: number): Promise<Stamp> {
+export function stampOf(path: string, now: number): Stamp {
   try {
-    const st = await stat(path, { bigint: true });
+    const st = statSync(path, { bigint: true });
     const newest = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
     return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - SYNC_DIRTY_MS };
   } catch (err) {
