@@ -6,7 +6,8 @@
  *
  * Distrusts: the file (bad lines ignored); letters with no entry read as `unknown-<n>` as in Dovecot.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { stampOf, type Stamp } from './sync-stamp.js';
 import { acquireDotlock } from './dotlock.js';
 import { formatKeywords, isValidKeyword, parseKeywords, type KeywordTable } from './control-files.js';
 import { MAX_FILENAME_KEYWORDS } from './filename.js';
@@ -14,29 +15,39 @@ import { StorageError } from '../errors.js';
 
 export const KEYWORDS_FILE = 'dovecot-keywords';
 
+/** The table of a mailbox without dovecot-keywords: one shared object, so an unchanged table keeps its identity (mailbox.ts reuses work by it). */
+const NO_KEYWORDS: KeywordTable = Object.freeze([]);
+
+function sameTable(a: KeywordTable, b: KeywordTable): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export class KeywordsFile {
-  private cache: { mtimeNs: bigint; size: bigint; table: (string | undefined)[] } | undefined;
+  /** The last table read, for the stamp it was read at (reused while that stamp is settled). */
+  private cache: { stamp: Stamp; table: KeywordTable } | undefined;
 
   constructor(readonly path: string) {}
 
+  /**
+   * The table. Unchanged (by stamp, sync-stamp.ts, with its one-second dirty rule) or re-read with the
+   * same content, it is the very same object as last time: mailbox.ts reuses its per-message work by
+   * the table's identity.
+   */
   async read(): Promise<KeywordTable> {
-    let st;
-    try {
-      st = await stat(this.path, { bigint: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    if (this.cache !== undefined && this.cache.mtimeNs === st.mtimeNs && this.cache.size === st.size) return this.cache.table;
+    const stamp = stampOf(this.path, Date.now());
+    if (stamp.key === 'absent') return NO_KEYWORDS;
+    const known = this.cache;
+    if (known !== undefined && known.stamp.settled && stamp.settled && known.stamp.key === stamp.key) return known.table;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return NO_KEYWORDS;
       throw err;
     }
-    const table = parseKeywords(text);
-    this.cache = { mtimeNs: st.mtimeNs, size: st.size, table };
+    const parsed = parseKeywords(text);
+    const table = known !== undefined && sameTable(known.table, parsed) ? known.table : parsed;
+    this.cache = { stamp, table };
     return table;
   }
 

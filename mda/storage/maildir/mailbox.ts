@@ -26,7 +26,7 @@ import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilena
 import { KeywordsFile, keywordName } from './keywords.js';
 import { UidlistFile } from './uidlist.js';
 import type { KeywordTable } from './control-files.js';
-import type { Sidecar, StatusCounts } from './sidecar.js';
+import type { ReconcileInput, Sidecar, StatusCounts } from './sidecar.js';
 import { virtualSize } from './eol.js';
 import { StampedCache, stampOf, type Stamp } from './sync-stamp.js';
 import type { UidlistData } from './uidlist-format.js';
@@ -79,6 +79,30 @@ export interface MailboxPaths {
 
 /** Dovecot deletes tmp/ files not touched for 36 hours (abandoned saves). */
 export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+/** How often one mailbox object lists tmp/ for abandoned files. */
+export const TMP_CLEAN_INTERVAL_MS = 3600 * 1000;
+
+/** One message present in both the uidlist and the directories, as sync() pairs them. */
+interface Present {
+  readonly uid: number;
+  readonly file: FileEntry;
+  readonly system: readonly SystemFlag[];
+  readonly kw: string[];
+  readonly other: string;
+  readonly ext: ReadonlyMap<string, string>;
+  readonly basename: string;
+}
+
+function sameLists(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.length !== y.length) return false;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
+  }
+  return true;
+}
 
 export function flagsKey(system: readonly string[], keywords: readonly string[]): string {
   return [...system, ...[...keywords].sort()].join(' ');
@@ -90,6 +114,22 @@ export class MaildirMailbox {
   /** The last scan of new/ + cur/ and the last uidlist read, each valid for one settled stamp. */
   private readonly scanCache = new StampedCache<ReadonlyMap<string, FileEntry>>();
   private readonly listCache = new StampedCache<UidlistData | undefined>();
+  /** The names the last scan() listed and the map it built from them (reused when they are the same). */
+  private lastScan: { names: readonly (readonly string[])[]; files: ReadonlyMap<string, FileEntry> } | undefined;
+  /**
+   * What the last sync() built, by the identity of what it was built from: a command on a mailbox
+   * nobody changed gets the very same snapshot object back (a view then knows nothing changed
+   * without comparing every message), and one whose scan, uidlist and keywords are unchanged does
+   * not rebuild the per-message lists. Rebuilding them on every command was a large part of the
+   * IMAP server's CPU and garbage at 100 clients.
+   */
+  private lastSync: {
+    files: ReadonlyMap<string, FileEntry>; list: UidlistData; table: KeywordTable;
+    present: readonly Present[]; messages: ReconcileInput['messages'];
+    snap?: { snapshot: MailboxSnapshot; modseqs: ReadonlyMap<number, number> };
+  } | undefined;
+  /** When this process last cleaned tmp/ (Date.now()). */
+  private tmpCleanedAt = 0;
 
   constructor(
     readonly name: string,
@@ -109,17 +149,22 @@ export class MaildirMailbox {
     }
   }
 
-  async scan(): Promise<Map<string, FileEntry>> {
-    const files = new Map<string, FileEntry>();
+  /** The files in new/ and cur/ by base name. The map is shared (the last scan's when nothing changed): do not modify it. */
+  async scan(): Promise<ReadonlyMap<string, FileEntry>> {
+    const listed: string[][] = [];
     for (const sub of ['new', 'cur'] as const) {
-      let names: string[];
       try {
-        names = await readdir(join(this.paths.dir, sub));
+        listed.push(await readdir(join(this.paths.dir, sub)));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        listed.push([]);
       }
-      for (const filename of names) {
+    }
+    const last = this.lastScan;
+    if (last !== undefined && sameLists(last.names, listed)) return last.files;
+    const files = new Map<string, FileEntry>();
+    for (const [i, sub] of (['new', 'cur'] as const).entries()) {
+      for (const filename of listed[i]!) {
         if (filename.startsWith('.')) continue;
         let parsed: ParsedFilename;
         try {
@@ -131,11 +176,18 @@ export class MaildirMailbox {
         files.set(parsed.base, { sub, filename, parsed });
       }
     }
+    this.lastScan = { names: listed, files };
     return files;
   }
 
-  /** Removes abandoned tmp/ files (older than 36 h by atime and ctime), as Dovecot does on sync. */
-  async cleanTmp(now = Date.now()): Promise<void> {
+  /**
+   * Removes abandoned tmp/ files (older than 36 h by atime and ctime), as Dovecot does on sync; at
+   * most once per TMP_CLEAN_INTERVAL_MS per mailbox object (Dovecot too keeps the last cleanup time
+   * and does not list tmp/ on every sync), unless `force`.
+   */
+  async cleanTmp(now = Date.now(), force = false): Promise<void> {
+    if (!force && now - this.tmpCleanedAt < TMP_CLEAN_INTERVAL_MS) return;
+    this.tmpCleanedAt = now;
     const tmp = join(this.paths.dir, 'tmp');
     let names: string[];
     try {
@@ -154,11 +206,11 @@ export class MaildirMailbox {
   }
 
   /** scan(), or the last scan's result when neither directory changed since (`stamp` of both). */
-  private async scanStamped(stamp: Stamp): Promise<{ files: Map<string, FileEntry>; cached: boolean }> {
+  private async scanStamped(stamp: Stamp): Promise<{ files: ReadonlyMap<string, FileEntry>; cached: boolean }> {
     const hit = this.scanCache.get(stamp);
-    if (hit !== undefined) return { files: new Map(hit), cached: true };
+    if (hit !== undefined) return { files: hit, cached: true };
     const files = await this.scan();
-    this.scanCache.set(stamp, new Map(files));
+    this.scanCache.set(stamp, files);
     return { files, cached: false };
   }
 
@@ -226,51 +278,75 @@ export class MaildirMailbox {
     const scanned = await this.scanStamped(dirs);
     let files = scanned.files;
     let list = await this.readListStamped(sList);
-    const knownBases = new Set(list?.records.map((r) => r.basename) ?? []);
     // A record without its file may be a rename in flight: look again, unless the directories
     // have not changed for a while (then a second look would see the same).
     if (!scanned.cached && list !== undefined && list.records.some((r) => !files.has(r.basename))) {
       files = await this.scan();
     }
-    const unknown = [...files.values()].filter((f) => !knownBases.has(f.parsed.base))
-      .sort((a, b) => compareForUidOrder(a.filename, b.filename));
+    const unknown: FileEntry[] = [];
+    if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
+      const knownBases = this.basesOf(list);
+      for (const f of files.values()) if (!knownBases.has(f.parsed.base)) unknown.push(f);
+      if (list !== undefined && unknown.length === 0) this.allKnown = { files, list };
+    }
     if (list === undefined || unknown.length > 0 || list.guid === undefined) {
+      unknown.sort((a, b) => compareForUidOrder(a.filename, b.filename));
       list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base) });
     }
     if (opts.moveNew) {
       await this.cleanTmp();
-      for (const f of [...files.values()]) {
+      let moved: Map<string, FileEntry> | undefined;
+      for (const f of files.values()) {
         if (f.sub !== 'new') continue;
         const to = f.parsed.hasInfo ? f.filename : `${f.filename}:2,`;
         try {
           await rename(join(this.paths.dir, 'new', f.filename), join(this.paths.dir, 'cur', to));
-          files.set(f.parsed.base, { sub: 'cur', filename: to, parsed: parseFilename(to) });
+          (moved ??= new Map(files)).set(f.parsed.base, { sub: 'cur', filename: to, parsed: parseFilename(to) });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
       }
+      if (moved !== undefined) files = moved;
     }
     const table = await this.keywords.read();
-    const present: { uid: number; file: FileEntry; system: readonly SystemFlag[]; kw: string[]; other: string; ext: ReadonlyMap<string, string>; basename: string }[] = [];
-    for (const r of list.records) {
-      const file = files.get(r.basename);
-      if (file === undefined) continue;
-      const d = decodeFlagLetters(file.parsed.letters);
-      present.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
+    const last = this.lastSync;
+    let present: readonly Present[];
+    let messages: ReconcileInput['messages'];
+    if (last !== undefined && last.files === files && last.list === list && last.table === table) {
+      present = last.present;
+      messages = last.messages;
+    } else {
+      const built: Present[] = [];
+      for (const r of list.records) {
+        const file = files.get(r.basename);
+        if (file === undefined) continue;
+        const d = decodeFlagLetters(file.parsed.letters);
+        built.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
+      }
+      present = built;
+      messages = built.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' }));
+      this.lastSync = { files, list, table, present, messages };
     }
+    const nextUid = Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1);
     const rec = await this.sidecar.reconcile(list.guid ?? this.paths.dir, {
       uidValidity: list.uidValidity,
-      nextUid: Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1),
-      messages: present.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' })),
+      nextUid,
+      messages,
       claimRecent: opts.claimRecent,
     });
+    const memo = this.lastSync!;
+    const prev = memo.present === present ? memo.snap : undefined;
+    if (prev !== undefined && prev.modseqs === rec.modseqs && prev.snapshot.highestModseq === rec.highestModseq &&
+      prev.snapshot.firstRecentUid === rec.firstRecentUid && prev.snapshot.claimedFrom === rec.claimedFrom) {
+      return prev.snapshot;
+    }
     const numExt = (ext: ReadonlyMap<string, string>, k: string): number | undefined => {
       const v = ext.get(k);
       return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
     };
-    return {
+    const snapshot: MailboxSnapshot = {
       uidValidity: list.uidValidity,
-      nextUid: Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1),
+      nextUid,
       guid: list.guid ?? '',
       highestModseq: rec.highestModseq,
       firstRecentUid: rec.firstRecentUid,
@@ -292,5 +368,18 @@ export class MaildirMailbox {
         pop3Order: numExt(p.ext, 'O'),
       })),
     };
+    if (memo.present === present) memo.snap = { snapshot, modseqs: rec.modseqs };
+    return snapshot;
   }
+
+  /** The base names a uidlist holds (kept for the last uidlist object asked about). */
+  private basesOf(list: UidlistData | undefined): ReadonlySet<string> {
+    if (list === undefined) return new Set();
+    if (this.bases?.list !== list) this.bases = { list, set: new Set(list.records.map((r) => r.basename)) };
+    return this.bases.set;
+  }
+
+  private bases: { list: UidlistData; set: ReadonlySet<string> } | undefined;
+  /** A scan and a uidlist in which every file had a UID (checked once per pair of objects). */
+  private allKnown: { files: ReadonlyMap<string, FileEntry>; list: UidlistData } | undefined;
 }

@@ -62,6 +62,7 @@ const ANSWERS_KEPT = 64;
 /** Same UIDVALIDITY, next UID and messages (uid, flags, new/ or cur/), in the same order. */
 function sameMessages(a: ReconcileInput, b: ReconcileInput): boolean {
   if (a.uidValidity !== b.uidValidity || a.nextUid !== b.nextUid || a.messages.length !== b.messages.length) return false;
+  if (a.messages === b.messages) return true;
   for (let i = 0; i < a.messages.length; i++) {
     const x = a.messages[i]!;
     const y = b.messages[i]!;

@@ -118,6 +118,11 @@ export class MaildirView implements MailboxView {
   async refresh(): Promise<SyncChanges> {
     this.check();
     const snap = await this.sync();
+    // The very snapshot this view was last brought in line with (the mailbox's sync() hands back the
+    // same object when nothing changed; store() replaces this.snap, so its own changes never match).
+    if (snap === this.snap) {
+      return { expunged: [], expungedSeqs: [], added: [], flagChanges: [], exists: this.list.length, recent: this.list.filter((m) => m.recent).length, keywordsChanged: false };
+    }
     const now = new Map(snap.messages.map((r) => [r.uid, r]));
     const expunged: number[] = [];
     const expungedSeqs: number[] = [];

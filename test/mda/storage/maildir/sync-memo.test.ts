@@ -1,0 +1,95 @@
+/*
+ * A mailbox nobody changed is not rebuilt on every command (mda/storage/maildir/mailbox.ts
+ * `lastSync`, keywords.ts keeping the table's identity, view.ts comparing snapshots by identity):
+ * its sync() hands back the same snapshot object and the view reports nothing. Every change another
+ * process makes must still come through: a flag rename, a new keyword, a delivery, an unlink.
+ * Date.now is moved ahead so the stamps count as settled at once (the one-second dirty rule).
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MaildirMailbox, type MailboxSnapshot } from '../../../../mda/storage/maildir/mailbox.js';
+import { tempStore } from '../helpers.js';
+
+const MSG = Buffer.from('From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n');
+
+function spySnapshots(t: TestContext): MailboxSnapshot[] {
+  const seen: MailboxSnapshot[] = [];
+  const orig = MaildirMailbox.prototype.sync;
+  t.mock.method(MaildirMailbox.prototype, 'sync', async function (this: MaildirMailbox, ...a: Parameters<typeof orig>) {
+    const s = await orig.apply(this, a);
+    seen.push(s);
+    return s;
+  });
+  return seen;
+}
+
+/** Moves the clock `ms` further ahead (cumulative), so stamps taken now are settled. */
+function clock(t: TestContext): (ms: number) => void {
+  const real = Date.now.bind(Date);
+  let ahead = 0;
+  t.mock.method(Date, 'now', () => real() + ahead);
+  return (ms) => void (ahead += ms);
+}
+
+test('an unchanged mailbox gives the same snapshot back; changes by another process still show', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG);
+  const forward = clock(t);
+  const snaps = spySnapshots(t);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  forward(5000);
+  await view.refresh();
+  const quiet = await view.refresh();
+  assert.equal(snaps.at(-1), snaps.at(-2), 'a settled, unchanged mailbox was rebuilt');
+  assert.deepEqual([quiet.expunged, quiet.added, quiet.flagChanges], [[], [], []]);
+  assert.equal(quiet.exists, 3);
+
+  // Another process sets \Seen on the second message (a rename in cur/).
+  const cur = join(root, 'cur');
+  const second = readdirSync(cur).sort()[1]!;
+  renameSync(join(cur, second), join(cur, second.replace(/:2,.*$/, ':2,S')));
+  forward(5000);
+  const flagged = await view.refresh();
+  assert.deepEqual(flagged.flagChanges.map((m) => [m.uid, m.flags]), [[2, ['\\Seen']]]);
+  assert.notEqual(snaps.at(-1), snaps.at(-2));
+
+  // ... adds a keyword (dovecot-keywords, then the letter a in the file name).
+  writeFileSync(join(root, 'dovecot-keywords'), '0 $Important\n');
+  const first = readdirSync(cur).sort()[0]!;
+  renameSync(join(cur, first), join(cur, first.replace(/:2,.*$/, ':2,a')));
+  forward(5000);
+  const kw = await view.refresh();
+  assert.deepEqual(kw.flagChanges.map((m) => [m.uid, m.flags]), [[1, ['$Important']]]);
+  assert.equal(kw.keywordsChanged, true);
+
+  // ... delivers a message into new/, and unlinks the third.
+  writeFileSync(join(root, 'new', '1700000000.M1P1.otherhost,S=40'), MSG);
+  unlinkSync(join(cur, readdirSync(cur).sort()[2]!));
+  forward(5000);
+  const both = await view.refresh();
+  assert.deepEqual(both.expunged, [3]);
+  assert.deepEqual(both.added.map((m) => m.uid), [4]);
+
+  // Quiet again: the same snapshot once more.
+  forward(5000);
+  await view.refresh();
+  const again = await view.refresh();
+  assert.equal(snaps.at(-1), snaps.at(-2));
+  assert.deepEqual([again.expunged, again.added, again.flagChanges], [[], [], []]);
+  await view.close();
+});
+
+test('within the dirty second a change is seen even when the directory stamp could be equal', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 2; i++) await store.append('INBOX', MSG);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  // No clock change: everything was just written, so every stamp is dirty and rescanned.
+  const cur = join(root, 'cur');
+  const f = readdirSync(cur).sort()[0]!;
+  renameSync(join(cur, f), join(cur, f.replace(/:2,.*$/, ':2,F')));
+  const r = await view.refresh();
+  assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[1, ['\\Flagged']]]);
+  await view.close();
+});
