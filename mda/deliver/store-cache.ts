@@ -58,7 +58,9 @@ export class DeliveryStoreCache {
     }
     if (entry.refs > 0) return;
     if (entry.broken) {
-      await mail.store.close().catch(() => undefined);
+      // Not waited for: after a failed LMDB commit (a full disk) lmdb-js's close() never settles,
+      // and the delivery's reply must not wait on it (test/mda/deliver/bad-input.test.ts).
+      void mail.store.close().catch(() => undefined);
       return;
     }
     entry.timer = setTimeout(() => {

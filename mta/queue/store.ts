@@ -17,6 +17,7 @@
  * Distrusts stored bytes (record.ts) and administrator-supplied IDs (queue-id.ts).
  */
 import { EventEmitter } from 'node:events';
+import { observeCommit } from '../../shared/lmdb-commit.js';
 import { performance } from 'node:perf_hooks';
 import { openQueueDbs, type QueueDbs } from './lmdb-env.js';
 import { queuePaths, type QueuePaths } from './paths.js';
@@ -150,7 +151,7 @@ export class QueueStore {
     try {
       id = env.id ?? this.allocateId();
       if (!isValidQueueId(id)) throw new QueueWriteError(`invalid queue ID: ${id}`);
-      record = await this.dbs.root.childTransaction(() => {
+      record = await observeCommit(this.dbs.root, this.dbs.root.childTransaction(() => {
         if (envelope.doesExist(id) || corrupt.doesExist(id)) throw new QueueWriteError(`queue ID already in use`);
         let n = 0;
         // Segments are copied into the transaction one at a time: the caller's chunks are never joined whole.
@@ -166,7 +167,7 @@ export class QueueStore {
         const dk = dueKeyOf(rec);
         if (dk) due.putSync(dk, EMPTY);
         return rec;
-      });
+      }));
       // DURABILITY: the commit above is visible to other processes but, with overlapping sync,
       // not yet fsync'd; a power loss now would roll it back. `flushed` resolves after the fsync
       // covering this commit (and every commit before it). Only then may the caller acknowledge
@@ -256,7 +257,7 @@ export class QueueStore {
     // transaction: a round trip to lmdb-js's writer thread. The snapshot is renewed first so that a
     // commit by another process (postsuper, then its wake-up) is seen, as the write transaction would.
     if (!this.anyDue(order, now)) return [];
-    const taken = await this.dbs.root.childTransaction(() => {
+    const taken = await observeCommit(this.dbs.root, this.dbs.root.childTransaction(() => {
       const lists = order.map((q) => [...due.getKeys({ start: [q, 0, ''], end: [q, now + 1, ''], limit })]);
       const picked: Array<[string, number, string]> = [];
       for (let i = 0; picked.length < limit && (i < lists[0]!.length || i < lists[1]!.length); i++) {
@@ -285,7 +286,7 @@ export class QueueStore {
         out.push(rec);
       }
       return out;
-    });
+    }));
     return taken;
   }
 
@@ -391,7 +392,7 @@ export class QueueStore {
   private async writeTxn<T>(what: string, fn: () => T): Promise<T> {
     let out: T;
     try {
-      out = await this.dbs.root.childTransaction(fn);
+      out = await observeCommit(this.dbs.root, this.dbs.root.childTransaction(fn));
       await this.dbs.root.flushed;
     } catch (err) {
       throw asWriteError(err, what);

@@ -29,6 +29,7 @@
  * Distrusts: its own contents after a UIDVALIDITY change (the mailbox's entries are reset).
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
+import { observeCommit } from '../../../shared/lmdb-commit.js';
 
 type Key = (string | number)[];
 
@@ -55,6 +56,23 @@ function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
 }
 
 interface Meta { uv: number; hms: number; fr: number }
+
+/**
+ * How long close() waits for lmdb-js to close the environment. After a failed commit (ENOSPC) its
+ * close() never settles; the environment is then left to the process's exit rather than hanging
+ * whoever closes the store (a delivery's reply, a session's logout).
+ */
+const LMDB_CLOSE_WAIT_MS = 5000;
+
+function closeWithin(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    p.then(() => undefined, () => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /** Mailboxes per sidecar whose last reconcile answer is kept (Sidecar.answered). */
 const ANSWERS_KEPT = 64;
@@ -145,10 +163,10 @@ export class Sidecar {
       put: (k, v) => db.putSync(k, v),
       remove: (k) => void db.removeSync(k),
       range: (s, e) => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>,
-      txn: (fn) => db.transaction(fn),
+      txn: (fn) => observeCommit(db, db.transaction(fn)),
       txnSync: (fn) => db.transactionSync(fn),
       fresh: () => db.resetReadTxn(),
-    }, () => db.close());
+    }, () => closeWithin(db.close(), LMDB_CLOSE_WAIT_MS));
   }
 
   async close(): Promise<void> {
