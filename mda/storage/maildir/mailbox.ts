@@ -79,6 +79,10 @@ export interface MailboxPaths {
 
 /** Dovecot deletes tmp/ files not touched for 36 hours (abandoned saves). */
 export const TMP_MAX_AGE_MS = 36 * 3600 * 1000;
+const NOTHING_GONE: ReadonlySet<string> = new Set();
+
+/** dovecot-uidlist is rewritten without expunged records once live ones are at most this % of all. */
+export const UIDLIST_COMPRESS_PERCENTAGE = 75;
 /** How often one mailbox object lists tmp/ for abandoned files. */
 export const TMP_CLEAN_INTERVAL_MS = 3600 * 1000;
 
@@ -279,19 +283,33 @@ export class MaildirMailbox {
     let files = scanned.files;
     let list = await this.readListStamped(sList);
     // A record without its file may be a rename in flight: look again, unless the directories
-    // have not changed for a while (then a second look would see the same).
-    if (!scanned.cached && list !== undefined && list.records.some((r) => !files.has(r.basename))) {
+    // have not changed for a while (then a second look would see the same), or every such record
+    // was already missing after the last second look (expunged records stay in the uidlist until it
+    // is compressed, below, so they would otherwise cost a second listing on every sync).
+    let missing = list === undefined ? [] : list.records.filter((r) => !files.has(r.basename));
+    if (!scanned.cached && missing.some((r) => !this.confirmedGone.has(r.basename))) {
       files = await this.scan();
+      missing = missing.filter((r) => !files.has(r.basename));
     }
+    // Every record still in `missing` is now known to have no file (a second listing, a settled
+    // directory, or a second listing at an earlier sync).
+    this.confirmedGone = missing.length === 0 ? NOTHING_GONE : new Set(missing.map((r) => r.basename));
     const unknown: FileEntry[] = [];
     if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
       const knownBases = this.basesOf(list);
       for (const f of files.values()) if (!knownBases.has(f.parsed.base)) unknown.push(f);
       if (list !== undefined && unknown.length === 0) this.allKnown = { files, list };
     }
-    if (list === undefined || unknown.length > 0 || list.guid === undefined) {
+    // Dovecot's uidlist compression (maildir-uidlist.c maildir_uidlist_want_compress,
+    // UIDLIST_COMPRESS_PERCENTAGE 75): an expunge leaves its record in dovecot-uidlist, and a sync
+    // rewrites the file without the dead records once (records read + new files) × 75 % reaches the
+    // records that stay, as real Dovecot 2.3.19 was seen to do (8 records, no new mail: no rewrite
+    // after 1 or 2 expunges, rewritten at the sync after the third).
+    const compress = list !== undefined && missing.length > 0 &&
+      Math.floor((list.records.length + unknown.length) * UIDLIST_COMPRESS_PERCENTAGE / 100) >= list.records.length - missing.length + unknown.length;
+    if (list === undefined || unknown.length > 0 || list.guid === undefined || compress) {
       unknown.sort((a, b) => compareForUidOrder(a.filename, b.filename));
-      list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base) });
+      list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base), ...(compress ? { drop: new Set(missing.map((r) => r.uid)) } : {}) });
     }
     if (opts.moveNew) {
       await this.cleanTmp();
@@ -380,6 +398,8 @@ export class MaildirMailbox {
   }
 
   private bases: { list: UidlistData; set: ReadonlySet<string> } | undefined;
+  /** Base names of uidlist records a second listing also found without a file (expunged). */
+  private confirmedGone: ReadonlySet<string> = NOTHING_GONE;
   /** A scan and a uidlist in which every file had a UID (checked once per pair of objects). */
   private allKnown: { files: ReadonlyMap<string, FileEntry>; list: UidlistData } | undefined;
 }

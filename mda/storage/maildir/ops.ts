@@ -1,7 +1,7 @@
 /*
  * Changing messages in a maildir as Dovecot 2.3 does: flag changes are renames in place
- * (`base:2,<letters>`, unknown letters and `,extra` kept), expunge is unlink() followed by dropping
- * the uidlist records, COPY hard-links the same base name into the target (a fresh base name if
+ * (`base:2,<letters>`, unknown letters and `,extra` kept), expunge is unlink() (the uidlist records
+ * go when the file is next compressed, mailbox.ts), COPY hard-links the same base name into the target (a fresh base name if
  * the target already has it; a byte copy when links are impossible).
  *
  * Distrusts: other processes. A file that vanished (ENOENT) is looked up again once by base name
@@ -95,7 +95,8 @@ export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRe
     gone.push(r.uid);
   }
   if (gone.length > 0) {
-    await box.uidlist.update({ add: [], drop: new Set(gone) });
+    // The records stay in dovecot-uidlist, as Dovecot leaves them: the sync rewrites the file
+    // without them once enough are dead (mailbox.ts, UIDLIST_COMPRESS_PERCENTAGE).
     await box.sync({ moveNew: false, claimRecent: false });
     notifyMailboxChanged(box.paths.dir);
   }
