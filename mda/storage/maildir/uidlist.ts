@@ -4,7 +4,8 @@
  *   the file, because another process (Dovecot, our LMTP) may have appended meanwhile;
  * - new messages are appended as records (the header is left alone, as Dovecot does); the whole
  *   file is rewritten (written into the lock file, then renamed over) only when it is missing,
- *   version 1, ends in a torn line, or when we drop the records of messages we expunged;
+ *   version 1, ends in a torn line, or when a sync drops the records of expunged messages (once
+ *   enough are dead: mailbox.ts, UIDLIST_COMPRESS_PERCENTAGE, as Dovecot compresses);
  * - UIDs are never renumbered or reused; N is never lowered; UIDVALIDITY never changes.
  *
  * Distrusts: the file (a parse error is a TEMP error with the detail in the log; we do not silently
