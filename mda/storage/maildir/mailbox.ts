@@ -187,10 +187,10 @@ export class MaildirMailbox {
   /**
    * Removes abandoned tmp/ files (older than 36 h by atime and ctime), as Dovecot does on sync; at
    * most once per TMP_CLEAN_INTERVAL_MS per mailbox object (Dovecot too keeps the last cleanup time
-   * and does not list tmp/ on every sync), unless `force`.
+   * and does not list tmp/ on every sync).
    */
-  async cleanTmp(now = Date.now(), force = false): Promise<void> {
-    if (!force && now - this.tmpCleanedAt < TMP_CLEAN_INTERVAL_MS) return;
+  async cleanTmp(now = Date.now()): Promise<void> {
+    if (now - this.tmpCleanedAt < TMP_CLEAN_INTERVAL_MS) return;
     this.tmpCleanedAt = now;
     const tmp = join(this.paths.dir, 'tmp');
     let names: string[];

@@ -14,6 +14,12 @@ import { tempStore } from '../helpers.js';
 
 const MSG = Buffer.from('From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n');
 
+/** The file in cur/ of the message with UID `uid` (by its base name: file names do not sort by UID). */
+function fileOf(cur: string, view: { byUid(uid: number): { guid: string } | undefined }, uid: number): string {
+  const base = view.byUid(uid)!.guid;
+  return readdirSync(cur).find((f) => f.split(':')[0] === base)!;
+}
+
 function spySnapshots(t: TestContext): MailboxSnapshot[] {
   const seen: MailboxSnapshot[] = [];
   const orig = MaildirMailbox.prototype.sync;
@@ -48,7 +54,7 @@ test('an unchanged mailbox gives the same snapshot back; changes by another proc
 
   // Another process sets \Seen on the second message (a rename in cur/).
   const cur = join(root, 'cur');
-  const second = readdirSync(cur).sort()[1]!;
+  const second = fileOf(cur, view, 2);
   renameSync(join(cur, second), join(cur, second.replace(/:2,.*$/, ':2,S')));
   forward(5000);
   const flagged = await view.refresh();
@@ -57,7 +63,7 @@ test('an unchanged mailbox gives the same snapshot back; changes by another proc
 
   // ... adds a keyword (dovecot-keywords, then the letter a in the file name).
   writeFileSync(join(root, 'dovecot-keywords'), '0 $Important\n');
-  const first = readdirSync(cur).sort()[0]!;
+  const first = fileOf(cur, view, 1);
   renameSync(join(cur, first), join(cur, first.replace(/:2,.*$/, ':2,a')));
   forward(5000);
   const kw = await view.refresh();
@@ -66,7 +72,7 @@ test('an unchanged mailbox gives the same snapshot back; changes by another proc
 
   // ... delivers a message into new/, and unlinks the third.
   writeFileSync(join(root, 'new', '1700000000.M1P1.otherhost,S=40'), MSG);
-  unlinkSync(join(cur, readdirSync(cur).sort()[2]!));
+  unlinkSync(join(cur, fileOf(cur, view, 3)));
   forward(5000);
   const both = await view.refresh();
   assert.deepEqual(both.expunged, [3]);
@@ -87,7 +93,7 @@ test('within the dirty second a change is seen even when the directory stamp cou
   const view = await store.openMailbox('INBOX', { readOnly: false });
   // No clock change: everything was just written, so every stamp is dirty and rescanned.
   const cur = join(root, 'cur');
-  const f = readdirSync(cur).sort()[0]!;
+  const f = fileOf(cur, view, 1);
   renameSync(join(cur, f), join(cur, f.replace(/:2,.*$/, ':2,F')));
   const r = await view.refresh();
   assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[1, ['\\Flagged']]]);
