@@ -8,7 +8,7 @@
  *    firstsaved; `all` means every one of them; default formatter flow.
  * Exit codes from the storage error (68 not found, 65 exists, 64 bad name, 75 temporary).
  */
-import { isStorageError, mailboxGuidOf, type MailboxView, type MailStore } from '../../storage/api.js';
+import { isStorageError, mailboxGuidOf, type MailboxStatus, type MailboxView, type MailStore } from '../../storage/api.js';
 import { UsageError } from './args.js';
 import { exitForStorage, type DoveadmContext } from './context.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
@@ -198,35 +198,30 @@ export async function virtualTotal(view: MailboxView): Promise<number> {
   return sum;
 }
 
+/** The STATUS fields every path answers alike, from a status and the two values that differ by path. */
+function statusFields(s: Omit<MailboxStatus, 'size' | 'firstUnseenSeq' | 'guid'>, vsize: number, guid: string): Map<StatusField, string> {
+  return new Map<StatusField, string>([
+    ['messages', String(s.messages)],
+    ['recent', String(s.recent)],
+    ['uidnext', String(s.uidNext)],
+    ['uidvalidity', String(s.uidValidity)],
+    ['unseen', String(s.unseen)],
+    ['highestmodseq', String(s.highestModseq)],
+    ['vsize', String(vsize)],
+    ['guid', guid],
+  ]);
+}
+
 async function statusValues(store: MailStore, name: string, want: Set<StatusField>): Promise<Map<StatusField, string>> {
   // Everything but firstsaved is a STATUS (the store answers it from its index when the mailbox
   // is unchanged); firstsaved needs the first message, so the mailbox is opened for it.
   if (!want.has('firstsaved')) {
     const s = await store.status(name);
-    return new Map<StatusField, string>([
-      ['messages', String(s.messages)],
-      ['recent', String(s.recent)],
-      ['uidnext', String(s.uidNext)],
-      ['uidvalidity', String(s.uidValidity)],
-      ['unseen', String(s.unseen)],
-      ['highestmodseq', String(s.highestModseq)],
-      ['vsize', String(s.size)],
-      ['guid', s.guid ?? ''],
-    ]);
+    return statusFields(s, s.size, s.guid ?? '');
   }
   const view = await store.openMailbox(name, { readOnly: true });
   try {
-    const s = view.status();
-    const out = new Map<StatusField, string>([
-      ['messages', String(s.messages)],
-      ['recent', String(s.recent)],
-      ['uidnext', String(s.uidNext)],
-      ['uidvalidity', String(s.uidValidity)],
-      ['unseen', String(s.unseen)],
-      ['highestmodseq', String(s.highestModseq)],
-      ['vsize', String(await virtualTotal(view))],
-      ['guid', mailboxGuidOf(view)],
-    ]);
+    const out = statusFields(view.status(), await virtualTotal(view), mailboxGuidOf(view));
     const first = view.messages()[0];
     out.set('firstsaved', first === undefined ? 'never' : String(Math.floor((await view.internalDate(first.uid)).getTime() / 1000)));
     return out;
