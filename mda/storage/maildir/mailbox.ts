@@ -327,33 +327,28 @@ export class MaildirMailbox {
       if (moved !== undefined) files = moved;
     }
     const table = await this.keywords.read();
-    const last = this.lastSync;
-    let present: readonly Present[];
-    let messages: ReconcileInput['messages'];
-    if (last !== undefined && last.files === files && last.list === list && last.table === table) {
-      present = last.present;
-      messages = last.messages;
-    } else {
-      const built: Present[] = [];
+    let memo = this.lastSync;
+    if (memo === undefined || memo.files !== files || memo.list !== list || memo.table !== table) {
+      const present: Present[] = [];
       for (const r of list.records) {
         const file = files.get(r.basename);
         if (file === undefined) continue;
         const d = decodeFlagLetters(file.parsed.letters);
-        built.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
+        present.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
       }
-      present = built;
-      messages = built.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' }));
-      this.lastSync = { files, list, table, present, messages };
+      const messages = present.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' }));
+      memo = { files, list, table, present, messages };
+      this.lastSync = memo;
     }
+    const present = memo.present;
     const nextUid = Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1);
     const rec = await this.sidecar.reconcile(list.guid ?? this.paths.dir, {
       uidValidity: list.uidValidity,
       nextUid,
-      messages,
+      messages: memo.messages,
       claimRecent: opts.claimRecent,
     });
-    const memo = this.lastSync!;
-    const prev = memo.present === present ? memo.snap : undefined;
+    const prev = memo.snap;
     if (prev !== undefined && prev.modseqs === rec.modseqs && prev.snapshot.highestModseq === rec.highestModseq &&
       prev.snapshot.firstRecentUid === rec.firstRecentUid && prev.snapshot.claimedFrom === rec.claimedFrom) {
       return prev.snapshot;
@@ -386,7 +381,7 @@ export class MaildirMailbox {
         pop3Order: numExt(p.ext, 'O'),
       })),
     };
-    if (memo.present === present) memo.snap = { snapshot, modseqs: rec.modseqs };
+    memo.snap = { snapshot, modseqs: rec.modseqs };
     return snapshot;
   }
 
