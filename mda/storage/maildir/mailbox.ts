@@ -286,14 +286,17 @@ export class MaildirMailbox {
     // have not changed for a while (then a second look would see the same), or every such record
     // was already missing after the last second look (expunged records stay in the uidlist until it
     // is compressed, below, so they would otherwise cost a second listing on every sync).
-    let missing = list === undefined ? [] : list.records.filter((r) => !files.has(r.basename));
+    let missing = this.missingIn(files, list);
     if (!scanned.cached && missing.some((r) => !this.confirmedGone.has(r.basename))) {
       files = await this.scan();
       missing = missing.filter((r) => !files.has(r.basename));
     }
     // Every record still in `missing` is now known to have no file (a second listing, a settled
     // directory, or a second listing at an earlier sync).
-    this.confirmedGone = missing.length === 0 ? NOTHING_GONE : new Set(missing.map((r) => r.basename));
+    if (missing.length === 0) this.confirmedGone = NOTHING_GONE;
+    else if (missing.length !== this.confirmedGone.size || missing.some((r) => !this.confirmedGone.has(r.basename))) {
+      this.confirmedGone = new Set(missing.map((r) => r.basename));
+    }
     const unknown: FileEntry[] = [];
     if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
       const knownBases = this.basesOf(list);
@@ -384,6 +387,17 @@ export class MaildirMailbox {
     memo.snap = { snapshot, modseqs: rec.modseqs };
     return snapshot;
   }
+
+  /** The uidlist records without a file in `files` (kept for the last pair of objects asked about). */
+  private missingIn(files: ReadonlyMap<string, FileEntry>, list: UidlistData | undefined): readonly UidlistData['records'][number][] {
+    if (list === undefined) return [];
+    if (this.missing?.files !== files || this.missing.list !== list) {
+      this.missing = { files, list, records: list.records.filter((r) => !files.has(r.basename)) };
+    }
+    return this.missing.records;
+  }
+
+  private missing: { files: ReadonlyMap<string, FileEntry>; list: UidlistData; records: readonly UidlistData['records'][number][] } | undefined;
 
   /** The base names a uidlist holds (kept for the last uidlist object asked about). */
   private basesOf(list: UidlistData | undefined): ReadonlySet<string> {
