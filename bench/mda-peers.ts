@@ -52,6 +52,8 @@ export interface MdaPeerOptions {
   readonly users: number;
   /** Called before the daemon starts, to put mail in place (maildirs are chowned afterwards). */
   readonly prepare?: (mailRoot: string) => void | Promise<void>;
+  /** postern_mail_processes for our MDA (BenchSettings.mailProcesses). */
+  readonly mailProcesses: number;
 }
 
 /** A new temp directory reachable by uid 65534. */
@@ -61,7 +63,7 @@ export function benchDir(prefix: string): string {
   return d;
 }
 
-export function dovecotConf(dir: string, imapPort: number): string {
+export function dovecotConf(dir: string, imapPort: number, mailProcesses = 1): string {
   return `# Postern benchmark: the same text is given to Dovecot 2.3 and to postern-mda
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -105,6 +107,9 @@ service imap-login {
 service imap {
   process_limit = 2500
 }
+plugin {
+  postern_mail_processes = ${mailProcesses}
+}
 `;
 }
 
@@ -144,7 +149,7 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
   chownTree(mailRoot);
   const imapPort = await freePort();
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, dovecotConf(dir, imapPort));
+  writeFileSync(conf, dovecotConf(dir, imapPort, o.mailProcesses));
   const out = openSync(join(dir, 'stdout.log'), 'w');
   const child: ChildProcess =
     side === 'reference'

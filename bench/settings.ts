@@ -3,6 +3,7 @@
  * (BENCH_QUICK=1, a smoke run of a couple of minutes), each overridable by one BENCH_* variable.
  * Only bench/run.ts reads the environment; workloads receive this object.
  */
+import { availableParallelism } from 'node:os';
 
 export interface BenchSettings {
   readonly quick: boolean;
@@ -22,6 +23,11 @@ export interface BenchSettings {
   readonly cliQueueMessages: number;
   readonly cliRepeats: number;
   readonly smtpMessages: number;
+  /**
+   * Our MDA's `postern_mail_processes` (plugin setting; Dovecot ignores it): the processes its
+   * logged-in sessions are spread over. Default: one per CPU, as Dovecot uses every core.
+   */
+  readonly mailProcesses: number;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -57,5 +63,6 @@ export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
     cliQueueMessages: num(env, 'BENCH_CLI_QUEUE', quick ? 500 : 10_000),
     cliRepeats: num(env, 'BENCH_CLI_REPEATS', quick ? 3 : 5),
     smtpMessages: num(env, 'BENCH_SMTP_MESSAGES', quick ? 500 : 5000),
+    mailProcesses: num(env, 'BENCH_MAIL_PROCESSES', availableParallelism()),
   };
 }

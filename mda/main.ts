@@ -53,7 +53,7 @@ import { escapingUserName } from './mail-user.js';
 import { INTERNAL_ERROR_TEXT, StorageError } from './storage/api.js';
 import { MailWorkerPool } from './worker/pool.js';
 import type { WorkerSettings } from './worker/protocol.js';
-import type { RouteUser } from './worker/route.js';
+import { shardOf, type RouteUser } from './worker/route.js';
 import { inboxNamespace, readMdaSettings, serviceInetListeners, type InetListener, type MdaSettings } from './settings.js';
 
 export const POSTERN_DOVECOT_VERSION = '2.3.19.1 (Postern)';
@@ -84,6 +84,11 @@ export interface ServiceContext {
   readonly workers: () => MailWorkerPool | undefined;
   /** Started as root without mail_uid: mail is handled by per-uid workers. */
   readonly perUidWorkers: boolean;
+  /**
+   * Single-uid mode with `postern_mail_processes` > 1: logged-in sessions are spread over this many
+   * worker processes of the daemon's own uid, each user always to the same one; 0 otherwise.
+   */
+  readonly sessionShards: number;
 }
 
 /** A service after binding: `serve()` runs after the privilege drop. */
@@ -167,7 +172,9 @@ const lmtpService: MdaService = {
           logFor: ctx.logFor,
           processUid: ids.uid,
           processGid: ids.gid,
-          ...(ctx.workers() !== undefined ? { workers: ctx.workers()! } : {}),
+          // Only per-uid workers take deliveries: with session shards the master saves itself, as
+          // any other process writing the same maildirs (the sessions see the new files on sync).
+          ...(ctx.perUidWorkers && ctx.workers() !== undefined ? { workers: ctx.workers()! } : {}),
         });
         server = new LmtpServer({
           hostname: settings.hostname,
@@ -230,38 +237,53 @@ function gatedOpener(ctx: ServiceContext, protocol: string): { open: OpenUserSto
   };
 }
 
+/** The userdb answer a route acts on; refusals are TEMP, as when opening the store fails. */
+async function routedUser(ctx: ServiceContext, user: string, facts: Parameters<RouteUser>[1]) {
+  await ctx.serving;
+  const r = await ctx.auth().userLookup(user, {
+    service: facts.service,
+    ...(facts.rip !== undefined ? { rip: facts.rip } : {}),
+    ...(facts.lip !== undefined ? { lip: facts.lip } : {}),
+    ...(facts.session !== undefined ? { session: facts.session } : {}),
+  });
+  if (r.kind !== 'found') {
+    throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, r.kind === 'fail' ? `userdb lookup failed: ${r.reason}` : `User no longer exists: ${user}`);
+  }
+  if (escapingUserName(r.user)) {
+    throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(r.user)}: it would escape its directory`);
+  }
+  return r;
+}
+
 /**
  * Per-uid workers: after login the userdb says which uid the user's mail belongs to, and the
  * session moves to that uid's worker (Dovecot: imap-login hands the client to an imap process
- * running as the user). Refusals are TEMP, as when opening the store fails.
+ * running as the user).
+ *
+ * Session shards (single uid, `postern_mail_processes` = N > 1): the session moves to worker
+ * number hash(user) mod N, all running as the daemon's own uid. One Node process runs its
+ * JavaScript on one core; Dovecot runs a process per session and so uses every core. A user
+ * always lands on the same worker, so one process holds each user's mailbox caches and POP3
+ * session lock; the processes share the maildirs as Dovecot's processes do (files, uidlist
+ * dotlock, LMDB sidecar).
  */
 function workerRoute(ctx: ServiceContext, pool: MailWorkerPool): RouteUser {
   return async (user, facts) => {
-    await ctx.serving;
-    const r = await ctx.auth().userLookup(user, {
-      service: facts.service,
-      ...(facts.rip !== undefined ? { rip: facts.rip } : {}),
-      ...(facts.lip !== undefined ? { lip: facts.lip } : {}),
-      ...(facts.session !== undefined ? { session: facts.session } : {}),
-    });
-    if (r.kind !== 'found') {
-      throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, r.kind === 'fail' ? `userdb lookup failed: ${r.reason}` : `User no longer exists: ${user}`);
-    }
-    if (escapingUserName(r.user)) {
-      throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(r.user)}: it would escape its directory`);
-    }
-    const ids = recipientIds(r.fields, readMdaSettings(ctx.config()), 0, 0, true);
+    const r = await routedUser(ctx, user, facts);
+    const own = ctx.processIds();
+    const ids = recipientIds(r.fields, readMdaSettings(ctx.config()), own.uid, own.gid, ctx.perUidWorkers);
     if ('refused' in ids) throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, ids.refused);
+    const slot = ctx.perUidWorkers ? { uid: ids.uid, gid: ids.gid } : { uid: own.uid, gid: own.gid, shard: shardOf(r.user, ctx.sessionShards) };
     return {
-      mpid: pool.pidFor(ids.uid, ids.gid),
-      transfer: (h, c, onEnd) => pool.handOff(ids.uid, ids.gid, { ...h, user: r.user, fields: r.fields }, c, onEnd),
+      mpid: pool.pidFor(slot),
+      transfer: (h, c, onEnd) => pool.handOff(slot, { ...h, user: r.user, fields: r.fields }, c, onEnd),
     };
   };
 }
 
-/** The login services' route when per-uid workers run (resolved lazily: the pool exists once serving). */
+/** The login services' route when mail workers run (resolved lazily: the pool exists once serving). */
 function routeOf(ctx: ServiceContext): RouteUser | undefined {
-  if (!ctx.perUidWorkers) return undefined;
+  if (!ctx.perUidWorkers && ctx.sessionShards === 0) return undefined;
   return async (user, facts) => {
     await ctx.serving;
     const pool = ctx.workers();
@@ -421,8 +443,10 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   const startSettings = readMdaSettings(cfg);
   const perUidWorkers = ids.uid === 0 && startSettings.mail_uid === '';
   const workerIdleSecs = startSettings.postern_mail_worker_idle_timeout;
+  const processes = startSettings.postern_mail_processes;
+  const sessionShards = !perUidWorkers && processes > 1 ? processes : 0;
   const ctx: ServiceContext = {
-    config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions, workers: () => pool, perUidWorkers,
+    config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions, workers: () => pool, perUidWorkers, sessionShards,
   };
   const bound: BoundService[] = [];
   const enabled = SERVICES.filter((s) => s.enabled(cfg));
@@ -442,6 +466,12 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
       const gid = m.gid ?? m.uid;
       dropPrivileges(m.uid, gid);
       ids = { uid: m.uid, gid };
+    }
+    if (sessionShards > 0) {
+      // Forked after the drop: the workers run as the daemon's mail uid from the start.
+      pool = new MailWorkerPool({
+        runDir: baseDir, logFor, settings: () => workerSettings(cfg), sessions, idleTimeoutSecs: workerIdleSecs,
+      });
     }
     markServing();
     for (const b of bound) await b.serve();

@@ -244,6 +244,12 @@ export const POSTERN_SETTINGS = {
    * delivery for this long is retired (Dovecot's idle_kill of mail processes, 1 min).
    */
   postern_mail_worker_idle_timeout: { type: "time", default: "1 min" },
+  /**
+   * Single-uid mode (mail_uid, or started as a normal user): logged-in IMAP and POP3 sessions are
+   * spread over this many worker processes, a user always to the same one (main.ts workerRoute);
+   * 1 serves them in the daemon's own process. Read at start. Dovecot runs a process per session.
+   */
+  postern_mail_processes: { type: "uint", default: "1" },
   /** lmtp: message size, recipients per transaction, command line length, idle time, bad commands. */
   postern_lmtp_max_message_size: { type: "size", default: "100 M" },
   postern_lmtp_max_recipients: { type: "uint", default: "1000" },

@@ -20,7 +20,7 @@ export const idleWorkload: Workload = {
     { metric: 'RSS total', unit: 'MiB', higherIsBetter: false },
   ],
   async run(side, _round, s) {
-    const peer = await startMdaPeer(side, { users: s.users });
+    const peer = await startMdaPeer(side, { users: s.users, mailProcesses: s.mailProcesses });
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const base = treeMemory(peer.pid);

@@ -38,6 +38,7 @@ export function imapWorkload(levels: readonly number[]): Workload {
         const users = Array.from({ length: n }, (_, i) => userName(i + 1));
         const peer = await startMdaPeer(side, {
           users: Math.max(s.users, n),
+          mailProcesses: s.mailProcesses,
           prepare: (root) => {
             mkdirSync(root, { recursive: true });
             copyTree(template, root);

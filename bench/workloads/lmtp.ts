@@ -31,7 +31,7 @@ export const lmtpWorkload: Workload = {
   metrics: [{ metric: 'delivery', unit: 'messages/s', higherIsBetter: true }],
   async run(side, _round, s) {
     const recipients = Array.from({ length: s.users }, (_, i) => userName(i + 1));
-    const peer = await startMdaPeer(side, { users: s.users, prepare: (root) => createEmptyMaildirs(root, recipients) });
+    const peer = await startMdaPeer(side, { users: s.users, mailProcesses: s.mailProcesses, prepare: (root) => createEmptyMaildirs(root, recipients) });
     try {
       const r = await runLmtp({
         socket: peer.lmtpSocket,

@@ -82,7 +82,7 @@ export const e2eWorkload: Workload = {
   metrics: [{ metric: 'end-to-end -s 20', unit: 'messages/s', higherIsBetter: true }],
   unavailable: notBuilt,
   async run(side, _round, s) {
-    const mda = await startMdaPeer(side, { users: s.users, prepare: (root) => createEmptyMaildirs(root, [userName(1)]) });
+    const mda = await startMdaPeer(side, { users: s.users, mailProcesses: s.mailProcesses, prepare: (root) => createEmptyMaildirs(root, [userName(1)]) });
     let mta: MtaPeer | undefined;
     try {
       mta = await startMtaPeer(side, {

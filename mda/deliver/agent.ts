@@ -48,7 +48,7 @@ export interface LdaAgentOptions {
    * recipient's message goes to the worker of its uid:gid, which runs deliverPrepared().
    */
   readonly workers?: {
-    deliver(uid: number, gid: number, r: { rcpt: ResolvedRecipient; rcptId: string; message: Buffer; size: number; msgid: string }): Promise<DeliveryOutcome>;
+    deliver(slot: { readonly uid: number; readonly gid: number }, r: { rcpt: ResolvedRecipient; rcptId: string; message: Buffer; size: number; msgid: string }): Promise<DeliveryOutcome>;
   };
 }
 
@@ -118,7 +118,7 @@ export class LdaAgent implements DeliveryAgent {
     if (w === undefined) return this.deliverPrepared(t, full, size, msgid);
     const ids = recipientIds(t.rcpt.fields, this.o.settings, this.o.processUid, this.o.processGid, true);
     if ('refused' in ids) return { kind: 'failed', error: new StorageError('TEMP', INTERNAL_ERROR_TEXT, ids.refused) };
-    return w.deliver(ids.uid, ids.gid, { rcpt: t.rcpt, rcptId: t.id, message: full, size, msgid });
+    return w.deliver({ uid: ids.uid, gid: ids.gid }, { rcpt: t.rcpt, rcptId: t.id, message: full, size, msgid });
   }
 
   /**

@@ -58,6 +58,20 @@ interface LiveSession {
   pipe?: { readonly client: Socket; readonly pair: Socket };
 }
 
+/**
+ * Which worker serves a session or delivery: the uid:gid it runs as and, when sessions are spread over
+ * several processes of one uid (`postern_mail_processes`, main.ts), the shard number (0 otherwise).
+ */
+export interface WorkerSlot {
+  readonly uid: number;
+  readonly gid: number;
+  readonly shard?: number;
+}
+
+function slotKey(s: WorkerSlot): string {
+  return s.shard === undefined || s.shard === 0 ? `${s.uid}:${s.gid}` : `${s.uid}:${s.gid}#${s.shard}`;
+}
+
 class Worker {
   readonly child: ChildProcess;
   readonly sessions = new Map<string, LiveSession>();
@@ -80,7 +94,7 @@ class Worker {
 }
 
 export class MailWorkerPool {
-  /** The worker each uid:gid is routed to. */
+  /** The worker each slot (uid:gid, and shard) is routed to. */
   private readonly workers = new Map<string, Worker>();
   /** Every live worker, retired ones included (close() stops them all). */
   private readonly all = new Set<Worker>();
@@ -95,10 +109,11 @@ export class MailWorkerPool {
     return this.o.logFor('master');
   }
 
-  /** The worker for uid:gid, started if needed. */
-  private worker(uid: number, gid: number): Worker {
+  /** The worker of a slot, started if needed. */
+  private worker(slot: WorkerSlot): Worker {
     if (this.closed) throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', 'shutting down');
-    const key = `${uid}:${gid}`;
+    const { uid, gid } = slot;
+    const key = slotKey(slot);
     const existing = this.workers.get(key);
     if (existing !== undefined) return existing;
     const w = new Worker(key, uid, gid, this.o.idleTimeoutSecs);
@@ -112,8 +127,8 @@ export class MailWorkerPool {
   }
 
   /** The pid a session will be served by (the `mpid=` of the login log line). */
-  pidFor(uid: number, gid: number): number {
-    return this.worker(uid, gid).child.pid ?? 0;
+  pidFor(slot: WorkerSlot): number {
+    return this.worker(slot).child.pid ?? 0;
   }
 
   private onMessage(w: Worker, m: unknown): void {
@@ -196,11 +211,11 @@ export class MailWorkerPool {
   }
 
   /**
-   * Hands a logged-in connection to the worker of uid:gid. `onEnd` runs once the session is over
+   * Hands a logged-in connection to the worker of a slot. `onEnd` runs once the session is over
    * (or could not be handed over): the master's user+IP slot is released there.
    */
-  async handOff(uid: number, gid: number, h: Omit<SessionHandoff, 'type' | 'pending' | 'conn'>, c: DetachedConnection, onEnd: () => void): Promise<void> {
-    const w = this.worker(uid, gid);
+  async handOff(slot: WorkerSlot, h: Omit<SessionHandoff, 'type' | 'pending' | 'conn'>, c: DetachedConnection, onEnd: () => void): Promise<void> {
+    const w = this.worker(slot);
     const live: LiveSession = { user: h.user, service: h.protocol, ip: c.conn.remoteIp, onEnd };
     const msg: SessionHandoff = { ...h, type: 'session', pending: c.pending, conn: c.conn };
     try {
@@ -225,8 +240,8 @@ export class MailWorkerPool {
   }
 
   /** Delivers one recipient's message through the worker of uid:gid. */
-  deliver(uid: number, gid: number, r: Omit<DeliverRequest, 'type' | 'id'>): Promise<DeliveryOutcome> {
-    const w = this.worker(uid, gid);
+  deliver(slot: WorkerSlot, r: Omit<DeliverRequest, 'type' | 'id'>): Promise<DeliveryOutcome> {
+    const w = this.worker(slot);
     const id = this.nextDelivery++;
     return new Promise((resolve) => {
       w.deliveries.set(id, resolve);

@@ -33,3 +33,13 @@ export interface MailRoute {
 
 /** Looks the user up (userdb) and picks the worker; throws StorageError TEMP like openStore. */
 export type RouteUser = (user: string, facts: ConnectionFacts & { readonly service: string }) => Promise<MailRoute>;
+
+/** A user's shard: FNV-1a of the name's UTF-8 bytes, mod n (stable across restarts). */
+export function shardOf(user: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(user, 'utf8')) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % n;
+}

@@ -1,0 +1,154 @@
+/*
+ * Session shards (`plugin { postern_mail_processes = 2 }`, mda/main.ts workerRoute): in the single-uid
+ * mode the logged-in IMAP and POP3 sessions are spread over two worker processes of the daemon's own
+ * uid, each user always to the same one. Checked against `postern-mda -c CONF` as a child over real
+ * sockets (as root it drops to mail_uid 65534 first; otherwise it runs as the test's uid):
+ *  - the login lines name a worker as mpid (never the master), users are grouped exactly as
+ *    shardOf() says, and both workers are used; IMAP and POP3 of one user share its worker;
+ *  - the workers are the master's children and run as the mail uid;
+ *  - LMTP is saved by the master and reaches a session in a worker (IDLE sees EXISTS): the
+ *    processes share the maildir the way Dovecot's processes do;
+ *  - a worker killed with SIGKILL ends only its own sessions; the next login starts a new one.
+ * shardOf itself is FNV-1a, checked against the published test vectors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { shardOf } from '../../../mda/worker/route.js';
+import { freePort } from '../../helpers/free-port.js';
+import { LineClient } from '../../helpers/line-client.js';
+import { startMdaDaemon } from '../lmtp/mda-daemon.js';
+
+test('shardOf: FNV-1a 32-bit of the UTF-8 name, mod n', () => {
+  // Published FNV-1a 32-bit vectors (mod 2^32 leaves the hash itself).
+  const vectors: [string, number][] = [['', 0x811c9dc5], ['a', 0xe40c292c], ['foobar', 0xbf9cf968]];
+  for (const [s, h] of vectors) assert.equal(shardOf(s, 2 ** 32), h, JSON.stringify(s));
+  for (const [s, h] of vectors) assert.equal(shardOf(s, 3), h % 3);
+  // UTF-8 bytes, not UTF-16 code units: 'é' is c3 a9.
+  let h = 0x811c9dc5;
+  for (const b of [0xc3, 0xa9]) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  assert.equal(shardOf('é', 2 ** 32), h);
+  assert.equal(shardOf('anyone', 1), 0);
+});
+
+/** The master's direct children. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function uidOf(pid: number): number {
+  const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+test('postern_mail_processes = 2: sessions spread over two workers by user, sharing the maildirs with the master', { timeout: 120_000 }, async (t) => {
+  const names = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
+  assert.deepEqual(new Set(names.map((n) => shardOf(n, 2))), new Set([0, 1]), 'the chosen names cover both shards');
+  const [imap, pop3] = [await freePort(), await freePort()];
+  const d = await startMdaDaemon(t, {
+    protocols: 'lmtp imap pop3',
+    users: names.map((name) => ({ name, password: `pw-${name}` })),
+    extraConf: `disable_plaintext_auth = no
+service imap-login {
+  inet_listener imap {
+    port = ${imap}
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = ${pop3}
+  }
+}
+plugin {
+  postern_mail_processes = 2
+}
+`,
+  });
+  const mpidOf = (user: string, service: string): number[] => [...d.log().matchAll(new RegExp(`${service}-login: Info: Login: user=<${user}>,[^\\n]*mpid=(\\d+)`, 'g'))].map((m) => Number(m[1]));
+
+  const sessions = new Map<string, LineClient>();
+  for (const n of names) {
+    const c = await LineClient.open(imap);
+    await c.line();
+    c.send(`a LOGIN ${n} pw-${n}\r\nb SELECT INBOX\r\n`);
+    assert.match((await c.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
+    assert.match((await c.until('b ')).at(-1)!, /^b OK \[READ-WRITE\]/);
+    sessions.set(n, c);
+  }
+  const workerOf = new Map(names.map((n) => [n, mpidOf(n, 'imap')[0]!]));
+  const pids = new Set(workerOf.values());
+  assert.equal(pids.size, 2, `two workers: ${JSON.stringify([...workerOf])}`);
+  assert.ok(!pids.has(d.pid), 'no session is served by the master');
+  for (const a of names) for (const b of names) {
+    assert.equal(workerOf.get(a) === workerOf.get(b), shardOf(a, 2) === shardOf(b, 2), `${a} and ${b}`);
+  }
+  assert.deepEqual(new Set(childrenOf(d.pid)), pids, 'the workers are the master\'s children');
+  for (const p of pids) assert.equal(uidOf(p), d.uid, 'the workers run as the mail uid');
+
+  // A second session of u1 lands on the same worker; so does POP3.
+  const again = await LineClient.open(imap);
+  await again.line();
+  again.send('a LOGIN u1 pw-u1\r\n');
+  await again.until('a ');
+  assert.deepEqual(mpidOf('u1', 'imap'), [workerOf.get('u1'), workerOf.get('u1')]);
+  again.send('z LOGOUT\r\n');
+  await again.until('z ');
+  again.close();
+  const p = await LineClient.open(pop3);
+  assert.match(await p.line(), /^\+OK /);
+  p.send('USER u2\r\nPASS pw-u2\r\n');
+  assert.match(await p.line(), /^\+OK/);
+  assert.equal(await p.line(), '+OK Logged in.');
+  assert.deepEqual(mpidOf('u2', 'pop3'), [workerOf.get('u2')]);
+  p.send('QUIT\r\n');
+  p.close();
+
+  // LMTP, saved by the master, reaches u1's session in its worker.
+  const u1 = sessions.get('u1')!;
+  u1.send('i IDLE\r\n');
+  assert.equal(await u1.line(), '+ idling');
+  const l = await LineClient.open(d.lmtpSocket);
+  await l.line();
+  l.send('LHLO mx.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<u1>\r\nDATA\r\n');
+  await l.until('354 ');
+  l.send('Subject: across processes\r\n\r\nhello\r\n.\r\n');
+  assert.match(await l.line(), /^250 2\.0\.0 <u1> .* Saved$/);
+  l.close();
+  const seen: string[] = [];
+  while (!seen.includes('* 1 EXISTS')) seen.push(await u1.line());
+  u1.send('DONE\r\n');
+  assert.match((await u1.until('i ')).at(-1)!, /^i OK Idle completed/);
+  u1.send('f FETCH 1 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n');
+  assert.ok((await u1.until('f ')).some((x) => x.includes('Subject: across processes')));
+
+  // SIGKILL one worker: its sessions end, the others' go on, and a new login starts a new worker.
+  const victim = workerOf.get('u1')!;
+  const victimUsers = names.filter((n) => workerOf.get(n) === victim);
+  const survivors = names.filter((n) => workerOf.get(n) !== victim);
+  process.kill(victim, 'SIGKILL');
+  for (const n of victimUsers) {
+    const c = sessions.get(n)!;
+    await new Promise<void>((resolve) => (c.sock.destroyed || c.sock.readableEnded ? resolve() : c.sock.once('close', () => resolve())));
+  }
+  for (const n of survivors) {
+    const c = sessions.get(n)!;
+    c.send('n NOOP\r\n');
+    assert.match((await c.until('n ')).at(-1)!, /^n OK NOOP completed/);
+  }
+  const back = await LineClient.open(imap);
+  await back.line();
+  back.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\n');
+  await back.until('a ');
+  assert.ok((await back.until('b ')).includes('* 1 EXISTS'), 'the acknowledged message is there');
+  const fresh = mpidOf('u1', 'imap').at(-1)!;
+  assert.ok(fresh !== victim && !pids.has(fresh), 'a new worker serves u1');
+  back.close();
+  for (const c of sessions.values()) c.close();
+  assert.doesNotThrow(() => process.kill(d.pid, 0), 'the master lives on');
+  assert.equal(childrenOf(d.pid).includes(victim), false);
+});
