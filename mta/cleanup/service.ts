@@ -28,7 +28,7 @@ import type { Cleanup, CleanupResult, IncomingMessage, IncomingRecipient } from 
 import type { CleanupAddressMaps } from './address-maps.js';
 import { extractAddresses } from './address-list.js';
 import { fromHeader, generatedMessageId, receivedHeader } from './added-headers.js';
-import { asChunks, contentLines } from './content-lines.js';
+import { asChunks, LineSplitter, type LineFragment } from './content-lines.js';
 import { buildRecipients, EnvelopeTempError, rewriteSender } from './envelope.js';
 import { checkHeader, type HeaderAction } from './header-checks.js';
 import { fieldName, fieldText, fieldValue, HeaderAccumulator, makeField, serializeField, type HeaderField } from './headers.js';
@@ -214,36 +214,39 @@ async function runCleanup(
     r.overflow = true;
     r.out = [];
   });
-  try {
-    for await (const frag of contentLines(counted, () => (inHeader ? s.headerSizeLimit + 1 : s.lineLengthLimit))) {
-      if (r.overflow || r.reject) continue; // drain: the client must finish sending before it is told
-      if (inHeader) {
-        // A header line longer than the fragment bound is already over header_size_limit: its
-        // first fragment is kept (the accumulator cuts it) and the rest of the line dropped.
-        if (!frag.eol) {
-          longHeaderLine ??= frag.data;
-          continue;
-        }
-        const line = longHeaderLine ?? frag.data;
-        longHeaderLine = undefined;
-        const res = acc.feed(line);
-        if (res.completed) onField(res.completed);
-        if (res.kind === 'end') {
-          inHeader = false;
-          addMissing();
-          r.headerEnd = r.out.length;
-          emit(CRLF);
-          if (res.bodyLine) {
-            emit(res.bodyLine);
-            emit(CRLF);
-          }
-        }
-        continue;
+  const onFragment = (frag: LineFragment): void => {
+    if (r.overflow || r.reject) return; // drain: the client must finish sending before it is told
+    if (inHeader) {
+      // A header line longer than the fragment bound is already over header_size_limit: its
+      // first fragment is kept (the accumulator cuts it) and the rest of the line dropped.
+      if (!frag.eol) {
+        longHeaderLine ??= frag.data;
+        return;
       }
-      if (bodyLineOpen || frag.data.length > 0) emit(frag.data);
-      bodyLineOpen = !frag.eol;
-      if (frag.eol) emit(CRLF);
+      const line = longHeaderLine ?? frag.data;
+      longHeaderLine = undefined;
+      const res = acc.feed(line);
+      if (res.completed) onField(res.completed);
+      if (res.kind === 'end') {
+        inHeader = false;
+        addMissing();
+        r.headerEnd = r.out.length;
+        emit(CRLF);
+        if (res.bodyLine) {
+          emit(res.bodyLine);
+          emit(CRLF);
+        }
+      }
+      return;
     }
+    if (bodyLineOpen || frag.data.length > 0) emit(frag.data);
+    bodyLineOpen = !frag.eol;
+    if (frag.eol) emit(CRLF);
+  };
+  const split = new LineSplitter(() => (inHeader ? s.headerSizeLimit + 1 : s.lineLengthLimit));
+  try {
+    for await (const chunk of counted) for (const frag of split.push(chunk)) onFragment(frag);
+    for (const frag of split.end()) onFragment(frag);
   } catch (err) {
     return { kind: 'rejected', reply: err instanceof SmtpError ? err.reply : TEMP_REPLY };
   }

@@ -126,3 +126,19 @@ test('added fields have Postfix shapes', () => {
   assert.equal(fromHeader('alice@virt.test', undefined), 'From: alice@virt.test');
   assert.equal(fromHeader('', undefined), 'From: MAILER-DAEMON');
 });
+
+test('mailDate: the text is kept per second and TZ value, never across either', () => {
+  const saved = process.env['TZ'];
+  try {
+    process.env['TZ'] = 'UTC';
+    const a = mailDate(new Date(Date.UTC(2026, 0, 1, 12, 0, 0, 100)));
+    assert.equal(a, 'Thu,  1 Jan 2026 12:00:00 +0000 (UTC)');
+    assert.equal(mailDate(new Date(Date.UTC(2026, 0, 1, 12, 0, 0, 900))), a);
+    assert.equal(mailDate(new Date(Date.UTC(2026, 0, 1, 12, 0, 1, 0))), 'Thu,  1 Jan 2026 12:00:01 +0000 (UTC)');
+    process.env['TZ'] = 'America/New_York';
+    assert.equal(mailDate(new Date(Date.UTC(2026, 0, 1, 12, 0, 1, 0))), 'Thu,  1 Jan 2026 07:00:01 -0500 (EST)');
+  } finally {
+    if (saved === undefined) delete process.env['TZ'];
+    else process.env['TZ'] = saved;
+  }
+});
