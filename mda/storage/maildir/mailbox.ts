@@ -21,14 +21,14 @@
  * skipped) and every other process touching the maildir.
  */
 import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
 import { KeywordsFile, keywordName } from './keywords.js';
 import { UidlistFile } from './uidlist.js';
 import type { KeywordTable } from './control-files.js';
 import type { ReconcileInput, Sidecar, StatusCounts } from './sidecar.js';
 import { virtualSize } from './eol.js';
-import { StampedCache, stampOf, type Stamp } from './sync-stamp.js';
+import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js';
 import type { UidlistData } from './uidlist-format.js';
 
 export type Sub = 'new' | 'cur';
@@ -134,6 +134,8 @@ export class MaildirMailbox {
   } | undefined;
   /** When this process last cleaned tmp/ (Date.now()). */
   private tmpCleanedAt = 0;
+  /** fineClockAt() of the mailbox and control directories, asked once each exists (sync-stamp.ts). */
+  private readonly fineClock = new Map<string, boolean>();
 
   constructor(
     readonly name: string,
@@ -143,6 +145,15 @@ export class MaildirMailbox {
   ) {
     this.uidlist = new UidlistFile(join(paths.control, 'dovecot-uidlist'), allocUidValidity);
     this.keywords = new KeywordsFile(join(paths.control, 'dovecot-keywords'));
+  }
+
+  /** Whether stamps of files in `dir` may use the short dirty window; false until it exists. */
+  private clockIsFine(dir: string): boolean {
+    const known = this.fineClock.get(dir);
+    if (known !== undefined) return known;
+    const fine = fineClockAt(dir);
+    if (fine !== undefined) this.fineClock.set(dir, fine);
+    return fine ?? false;
   }
 
   async exists(): Promise<boolean> {
@@ -234,7 +245,7 @@ export class MaildirMailbox {
     const now = Date.now();
     const stamps = [
       join(this.paths.dir, 'new'), join(this.paths.dir, 'cur'), this.uidlist.path, this.keywords.path,
-    ].map((p) => stampOf(p, now));
+    ].map((p) => stampOf(p, now, this.clockIsFine(dirname(p))));
     const settled = stamps.every((s) => s.settled);
     const key = stamps.map((s) => s.key).join('|');
     if (settled) {
@@ -275,9 +286,10 @@ export class MaildirMailbox {
   async sync(opts: { moveNew: boolean; claimRecent: boolean }): Promise<MailboxSnapshot> {
     // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
     const now = Date.now();
-    const sNew = stampOf(join(this.paths.dir, 'new'), now);
-    const sCur = stampOf(join(this.paths.dir, 'cur'), now);
-    const sList = stampOf(this.uidlist.path, now);
+    const fine = this.clockIsFine(this.paths.dir);
+    const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
+    const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
+    const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
     const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
     const scanned = await this.scanStamped(dirs);
     let files = scanned.files;

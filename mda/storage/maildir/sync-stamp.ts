@@ -3,10 +3,22 @@
  * maildir_very_dirty_syncs = no: a directory (or the uidlist) whose stat is the same as at the
  * last scan has not changed, so the last scan's result still holds. Timestamps have a granularity
  * (a coarse kernel clock; a whole second on some filesystems), so a change in the same tick as
- * the one we saw would leave the mtime unchanged: a stamp whose mtime or ctime is within
- * SYNC_DIRTY_MS of the moment we took it is "dirty" and never reused (Dovecot's
- * MAILDIR_SYNC_SECS = 1 rule). A stamp is taken before the read it guards, so a change after the
- * stat but before the read can only make the next stamp differ, never hide a change.
+ * the one we saw would leave the mtime unchanged: a stamp whose mtime or ctime is within the dirty
+ * window of the moment we took it is "dirty" and never reused. A stamp is taken before the read it
+ * guards, so a change after the stat but before the read can only make the next stamp differ,
+ * never hide a change.
+ *
+ * The window. Dovecot uses one second (MAILDIR_SYNC_SECS), right for filesystems that keep whole
+ * seconds. A local Linux filesystem that keeps nanoseconds (ext4, xfs, btrfs, tmpfs, …) stamps a
+ * change with the kernel's coarse clock, one tick (1-10 ms) behind the real time, so once the
+ * newest timestamp is FINE_DIRTY_MS (several ticks) in the past, any later change must carry a
+ * later timestamp. That window is used only when both hold: the directory is on a known local
+ * filesystem (statfs type, asked once per mailbox by the caller: a network filesystem stamps with
+ * its server's clock, which may run behind ours) and the stamp itself has a sub-second part (a
+ * filesystem keeping whole seconds gives .000000000). Everything else gets Dovecot's second.
+ * Why: a mailbox written every second (the IMAP benchmark's mix; any busy shared mailbox) was
+ * never settled under the one-second rule, so new/ and cur/ were listed and the uidlist re-read on
+ * nearly every command, though the process had usually seen the last change itself.
  *
  * The stat is synchronous, on purpose: it is metadata the kernel holds in its inode cache, a
  * statSync costs ~1.6 µs here against 10-40 µs of main-thread time for the promise API (its
@@ -14,13 +26,36 @@
  * IMAP command (7 % of the IMAP server's CPU at 100 clients went to fs.promises.stat).
  * Dovecot's processes stat the same way. Message contents are still read asynchronously.
  *
- * Distrusts: the filesystem's clock only as far as above; a remote filesystem whose server clock
- * runs ahead of ours by more than a second could defeat the rule (Dovecot has the same limit).
+ * Distrusts: the filesystem's clock only as far as above; a filesystem not in LOCAL_FS_TYPES gets
+ * the one-second window, with Dovecot's limit (a server clock running ahead of ours by more than a
+ * second could defeat it).
  */
-import { statSync } from 'node:fs';
+import { statfsSync, statSync } from 'node:fs';
 
 /** How long after a change a directory counts as dirty (Dovecot's MAILDIR_SYNC_SECS). */
 export const SYNC_DIRTY_MS = 1000;
+/** The window for sub-second timestamps on a local filesystem (see the top of the file). */
+export const FINE_DIRTY_MS = 50;
+
+/**
+ * statfs f_type of local Linux filesystems that keep sub-second timestamps from the kernel's own
+ * clock: ext2/3/4, xfs, btrfs, tmpfs, f2fs, zfs, overlayfs, bcachefs, ramfs.
+ */
+const LOCAL_FS_TYPES: ReadonlySet<number> = new Set([
+  0xef53, 0x58465342, 0x9123683e, 0x01021994, 0xf2f52010, 0x2fc12fc1, 0x794c7630, 0xca451a4e, 0x858458f6,
+]);
+
+/**
+ * Whether `dir` is on a filesystem whose sub-second timestamps may use FINE_DIRTY_MS; undefined when
+ * it cannot be asked (missing: ask again later, and use the one-second window meanwhile).
+ */
+export function fineClockAt(dir: string): boolean | undefined {
+  try {
+    return LOCAL_FS_TYPES.has(Number(statfsSync(dir).type));
+  } catch {
+    return undefined;
+  }
+}
 
 export interface Stamp {
   /** Identity of the file's state: inode, size, mtime and ctime (ns); 'absent' when missing. */
@@ -29,12 +64,18 @@ export interface Stamp {
   readonly settled: boolean;
 }
 
-/** Stamps `path`; `now` is a Date.now() taken before this call. */
-export function stampOf(path: string, now: number): Stamp {
+/**
+ * Stamps `path`; `now` is a Date.now() taken before this call; `fineClock` is fineClockAt() of its
+ * directory (false: Dovecot's one-second window whatever the timestamps look like).
+ */
+export function stampOf(path: string, now: number, fineClock = false): Stamp {
   try {
     const st = statSync(path, { bigint: true });
-    const newest = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
-    return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - SYNC_DIRTY_MS };
+    const newestNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+    const newest = Number(newestNs / 1_000_000n);
+    const subSecond = st.mtimeNs % 1_000_000_000n !== 0n || st.ctimeNs % 1_000_000_000n !== 0n;
+    const window = fineClock && subSecond ? FINE_DIRTY_MS : SYNC_DIRTY_MS;
+    return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - window };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { key: 'absent', settled: true };
     throw err;
