@@ -121,7 +121,10 @@ test('TCP: single recipient gets Delivered-To, `for` and the client IP; second t
   assert.match(r[8]!, /^250 2\.0\.0 <u1@test\.example> [A-Za-z0-9+/]{22} Saved$/);
   assert.match(r[12]!, /^250 2\.0\.0 <u1@test\.example> [A-Za-z0-9+/]{22}:T2 Saved$/);
   const dir = join(srv.dir, 'u1@test.example', 'Maildir', 'new');
-  const first = readdirSync(dir).sort()[0]!;
+  // The first transaction's file by its content: maildir names (`M<usec>`, not zero-padded) do not sort by time.
+  const files = readdirSync(dir);
+  assert.equal(files.length, 2);
+  const first = files.find((f) => readFileSync(join(dir, f), 'latin1').includes('Message-ID: <a@b>'))!;
   assert.match(readFileSync(join(dir, first), 'latin1'), /^Return-Path: <>\nDelivered-To: u1@test\.example\nReceived: from mx \(\[127\.0\.0\.1\]\)\n\tby mail\.test\.example with LMTP\n\tid \S+\n\t\(envelope-from <>\)\n\tfor <u1@test\.example>; /);
   assert.ok(srv.logs.some((l) => l.endsWith('Info: msgid=<a@b>: saved mail to INBOX')));
 });

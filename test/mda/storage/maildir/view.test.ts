@@ -207,7 +207,9 @@ test('a file vanishing under a view is an expunge, not an error', async (t) => {
   const { store, root } = await tempStore(t);
   for (let i = 1; i <= 2; i++) await store.deliver('INBOX', msg(i));
   const v = await store.openMailbox('INBOX', { readOnly: false });
-  const f = readdirSync(join(root, 'cur')).sort()[0]!;
+  // UID 1's file by its base name (maildir names, `M<usec>` not zero-padded, do not sort by UID).
+  const base = v.byUid(1)!.guid;
+  const f = readdirSync(join(root, 'cur')).find((n) => n.split(':')[0] === base)!;
   unlinkSync(join(root, 'cur', f));
   await assert.rejects(v.read(1), (e: StorageError) => e.kind === 'EXPUNGED');
   const ch = await v.refresh();
