@@ -140,11 +140,19 @@ plugin {
     c.send('n NOOP\r\n');
     assert.match((await c.until('n ')).at(-1)!, /^n OK NOOP completed/);
   }
+  // Delivery to u1 goes on while u1 has no worker.
+  const l2 = await LineClient.open(d.lmtpSocket);
+  await l2.line();
+  l2.send('LHLO mx.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<u1>\r\nDATA\r\n');
+  await l2.until('354 ');
+  l2.send('Subject: after the crash\r\n\r\nhello\r\n.\r\n');
+  assert.match(await l2.line(), /^250 2\.0\.0 <u1> .* Saved$/);
+  l2.close();
   const back = await LineClient.open(imap);
   await back.line();
   back.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\n');
   await back.until('a ');
-  assert.ok((await back.until('b ')).includes('* 1 EXISTS'), 'the acknowledged message is there');
+  assert.ok((await back.until('b ')).includes('* 2 EXISTS'), 'both acknowledged messages are there');
   const fresh = mpidOf('u1', 'imap').at(-1)!;
   assert.ok(fresh !== victim && !pids.has(fresh), 'a new worker serves u1');
   back.close();
