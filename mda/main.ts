@@ -452,26 +452,25 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   const enabled = SERVICES.filter((s) => s.enabled(cfg));
   try {
     for (const s of enabled) bound.push(await s.bind(ctx));
-    if (perUidWorkers) {
+    if (perUidWorkers || sessionShards > 0) {
       // System users: the master keeps root (as Dovecot's master and lmtp do) and never touches
       // mail; each uid's mail is handled by a worker forked with that uid (mda/worker/pool.ts).
+      // Session shards: workers forked after the drop below, so they run as the mail uid.
       pool = new MailWorkerPool({
         runDir: baseDir, logFor, settings: () => workerSettings(cfg), sessions, idleTimeoutSecs: workerIdleSecs,
       });
-    } else if (ids.uid === 0) {
+    }
+    if (!perUidWorkers && ids.uid === 0) {
       const m = mailIds(readMdaSettings(cfg));
       if (m.uid === undefined || m.uid === 0) {
         throw new PrivilegeError('mail_uid=root: refusing to write maildirs as root (set mail_uid/mail_gid to the virtual mail user)');
       }
       const gid = m.gid ?? m.uid;
+      // The master's socket-pair listener (TLS sessions handed to a worker) lives under base_dir,
+      // which the mail uid may not write: it is made now and given to that uid.
+      await pool?.prepare({ uid: m.uid, gid });
       dropPrivileges(m.uid, gid);
       ids = { uid: m.uid, gid };
-    }
-    if (sessionShards > 0) {
-      // Forked after the drop: the workers run as the daemon's mail uid from the start.
-      pool = new MailWorkerPool({
-        runDir: baseDir, logFor, settings: () => workerSettings(cfg), sessions, idleTimeoutSecs: workerIdleSecs,
-      });
     }
     markServing();
     for (const b of bound) await b.serve();

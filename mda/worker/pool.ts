@@ -22,9 +22,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DovecotLog } from '../../shared/log/logger.js';
 import type { SessionSink } from '../admin/sessions.js';
@@ -287,6 +287,18 @@ export class MailWorkerPool {
     return { client, server };
   }
 
+  /**
+   * Makes the socket-pair listener now (normally made at the first TLS hand-over). `owner`: the
+   * uid:gid this process is about to drop to, given the directory and the socket, so the master
+   * can still reach them after the drop (base_dir itself stays root's).
+   */
+  async prepare(owner?: { readonly uid: number; readonly gid: number }): Promise<void> {
+    const path = await this.pairListener();
+    if (owner === undefined) return;
+    chownSync(dirname(path), owner.uid, owner.gid);
+    chownSync(path, owner.uid, owner.gid);
+  }
+
   private async pairListener(): Promise<string> {
     const dir = join(this.o.runDir, 'postern-pair');
     const path = join(dir, 'pair');
@@ -341,7 +353,11 @@ export class MailWorkerPool {
     this.workers.clear();
     await Promise.all(exits);
     await new Promise<void>((resolve) => (this.pairServer === undefined ? resolve() : this.pairServer.close(() => resolve())));
-    rmSync(join(this.o.runDir, 'postern-pair'), { recursive: true, force: true });
+    try {
+      rmSync(join(this.o.runDir, 'postern-pair'), { recursive: true, force: true });
+    } catch {
+      // After a privilege drop base_dir is root's: the directory stays until the next start removes it.
+    }
   }
 }
 

@@ -4,7 +4,8 @@
  * uid, each user always to the same one. Checked against `postern-mda -c CONF` as a child over real
  * sockets (as root it drops to mail_uid 65534 first; otherwise it runs as the test's uid):
  *  - the login lines name a worker as mpid (never the master), users are grouped exactly as
- *    shardOf() says, and both workers are used; IMAP and POP3 of one user share its worker;
+ *    shardOf() says, and both workers are used; IMAP, IMAP over TLS and POP3 of one user share
+ *    its worker (as root, the TLS hand-over's socket-pair listener must be reachable after the drop);
  *  - the workers are the master's children and run as the mail uid;
  *  - LMTP is saved by the master and reaches a session in a worker (IDLE sees EXISTS): the
  *    processes share the maildir the way Dovecot's processes do;
@@ -14,10 +15,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { shardOf } from '../../../mda/worker/route.js';
+import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
 import { freePort } from '../../helpers/free-port.js';
 import { LineClient } from '../../helpers/line-client.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { startMdaDaemon } from '../lmtp/mda-daemon.js';
 
 test('shardOf: FNV-1a 32-bit of the UTF-8 name, mod n', () => {
@@ -49,14 +53,25 @@ function uidOf(pid: number): number {
 test('postern_mail_processes = 2: sessions spread over two workers by user, sharing the maildirs with the master', { timeout: 120_000 }, async (t) => {
   const names = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
   assert.deepEqual(new Set(names.map((n) => shardOf(n, 2))), new Set([0, 1]), 'the chosen names cover both shards');
-  const [imap, pop3] = [await freePort(), await freePort()];
+  const [imap, imaps, pop3] = [await freePort(), await freePort(), await freePort()];
+  const certDir = tempDir(t, 'postern-shards-tls-');
+  const cert = makeSelfSigned({ commonName: 'mail.test.example', bits: 1024 });
+  writeFileSync(join(certDir, 'cert.pem'), cert.certPem);
+  writeFileSync(join(certDir, 'key.pem'), cert.keyPem, { mode: 0o600 });
   const d = await startMdaDaemon(t, {
     protocols: 'lmtp imap pop3',
     users: names.map((name) => ({ name, password: `pw-${name}` })),
     extraConf: `disable_plaintext_auth = no
+ssl = yes
+ssl_cert = <${certDir}/cert.pem
+ssl_key = <${certDir}/key.pem
 service imap-login {
   inet_listener imap {
     port = ${imap}
+  }
+  inet_listener imaps {
+    port = ${imaps}
+    ssl = yes
   }
 }
 service pop3-login {
@@ -89,6 +104,19 @@ plugin {
   }
   assert.deepEqual(new Set(childrenOf(d.pid)), pids, 'the workers are the master\'s children');
   for (const p of pids) assert.equal(uidOf(p), d.uid, 'the workers run as the mail uid');
+
+  // Over implicit TLS (the master keeps the TLS and pipes the plaintext to the worker through its
+  // socket-pair listener, made before the privilege drop when started as root).
+  const secure = await LineClient.open(imaps, { tls: true });
+  await secure.line();
+  secure.send('a LOGIN u3 pw-u3\r\nb SELECT INBOX\r\nc NOOP\r\n');
+  assert.match((await secure.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
+  assert.match((await secure.until('b ')).at(-1)!, /^b OK \[READ-WRITE\]/);
+  assert.match((await secure.until('c ')).at(-1)!, /^c OK NOOP completed/);
+  assert.deepEqual(mpidOf('u3', 'imap'), [workerOf.get('u3'), workerOf.get('u3')]);
+  secure.send('z LOGOUT\r\n');
+  await secure.until('z ');
+  secure.close();
 
   // A second session of u1 lands on the same worker; so does POP3.
   const again = await LineClient.open(imap);
