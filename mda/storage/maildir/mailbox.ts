@@ -284,14 +284,45 @@ export class MaildirMailbox {
    * \Recent messages for the caller.
    */
   async sync(opts: { moveNew: boolean; claimRecent: boolean }): Promise<MailboxSnapshot> {
+    return this.syncWith(opts, undefined);
+  }
+
+  /**
+   * The snapshot after this process's own flag renames or unlinks, without listing new/ and cur/
+   * again: the listing `before` was built from, with `renamed` (base name → new file name in the
+   * same directory) and `unlinked` applied. Changes other processes made meanwhile are not in it,
+   * as they would not be had they come a moment later; the rename or unlink moved the
+   * directory's stamp, so the next sync lists it again and sees them (and the sidecar gives any
+   * flag change it then finds a newer modseq). Falls back to a full sync when `before` is not the
+   * last snapshot this mailbox built. Why: STORE and EXPUNGE listed the directory twice (the
+   * sync after the change and the next command's), a large part of the write path's CPU.
+   */
+  async syncAfterOwnChanges(before: MailboxSnapshot, renamed: ReadonlyMap<string, string>, unlinked: ReadonlySet<string>): Promise<MailboxSnapshot> {
+    const memo = this.lastSync;
+    if (memo?.snap?.snapshot !== before) return this.sync({ moveNew: false, claimRecent: false });
+    const files = new Map(memo.files);
+    for (const [base, filename] of renamed) {
+      const f = files.get(base);
+      if (f !== undefined) files.set(base, { sub: f.sub, filename, parsed: parseFilename(filename) });
+    }
+    for (const base of unlinked) files.delete(base);
+    return this.syncWith({ moveNew: false, claimRecent: false }, files);
+  }
+
+  private async syncWith(opts: { moveNew: boolean; claimRecent: boolean }, own: ReadonlyMap<string, FileEntry> | undefined): Promise<MailboxSnapshot> {
     // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
     const now = Date.now();
     const fine = this.clockIsFine(this.paths.dir);
-    const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
-    const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
-    const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
-    const scanned = await this.scanStamped(dirs);
+    let scanned: { files: ReadonlyMap<string, FileEntry>; cached: boolean };
+    if (own !== undefined) {
+      scanned = { files: own, cached: true };
+    } else {
+      const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
+      const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
+      const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
+      scanned = await this.scanStamped(dirs);
+    }
     let files = scanned.files;
     let list = await this.readListStamped(sList);
     // A record without its file may be a rename in flight: look again, unless the directories

@@ -33,15 +33,20 @@ function apply<T>(cur: readonly T[], mode: FlagChange['mode'], given: readonly T
   return cur.filter((x) => !given.includes(x));
 }
 
-/** Renames `r` to carry `letters`; returns false when the message is gone. */
-async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: string): Promise<boolean> {
+/**
+ * Renames `r` to carry `letters`. `changed` is false when the message is gone; `filename` is its new
+ * name when the rename happened where `r` said the file was (undefined when it had to be looked
+ * for: then only a full sync knows the directory).
+ */
+async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: string): Promise<{ changed: boolean; filename?: string }> {
   let rec: MessageRecord | undefined = r;
   for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
     const to = formatFilename(rec.basename, letters, rec.extra);
-    if (to === rec.filename) return true;
+    const exact = attempt === 0 ? { filename: to } : {};
+    if (to === rec.filename) return { changed: true, ...exact };
     try {
       await rename(join(box.paths.dir, rec.sub, rec.filename), join(box.paths.dir, rec.sub, to));
-      return true;
+      return { changed: true, ...exact };
     } catch (err) {
       if (code(err) !== 'ENOENT') throw err;
     }
@@ -49,7 +54,7 @@ async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: strin
     const f = files.get(r.basename);
     rec = f === undefined ? undefined : { ...rec, sub: f.sub, filename: f.filename, extra: f.parsed.extra };
   }
-  return false;
+  return { changed: false };
 }
 
 export async function storeFlags(box: MaildirMailbox, uids: readonly number[], change: FlagChange): Promise<{ snapshot: MailboxSnapshot; changed: number[]; modified: number[] }> {
@@ -57,6 +62,9 @@ export async function storeFlags(box: MaildirMailbox, uids: readonly number[], c
   const want = new Set(uids);
   const modified: number[] = [];
   const changed: number[] = [];
+  // Our renames, while each happened where `before` said: then the snapshot after them needs no new listing.
+  const renamed = new Map<string, string>();
+  let exact = true;
   for (const r of before.messages) {
     if (!want.has(r.uid)) continue;
     if (change.unchangedSince !== undefined && r.modseq > change.unchangedSince) {
@@ -68,36 +76,50 @@ export async function storeFlags(box: MaildirMailbox, uids: readonly number[], c
     const system = SYSTEM_FLAGS.filter((f) => sys.includes(f));
     const kwIdx = kws.length > 0 ? await box.keywords.indexesOf(kws) : [];
     const letters = encodeFlagLetters(system, kwIdx, r.other);
-    if (await renameFlags(box, r, letters)) changed.push(r.uid);
+    const done = await renameFlags(box, r, letters);
+    if (done.changed) changed.push(r.uid);
+    if (done.filename !== undefined) renamed.set(r.basename, done.filename);
+    else exact = false;
   }
   if (changed.length > 0) notifyMailboxChanged(box.paths.dir);
-  const snapshot = await box.sync({ moveNew: false, claimRecent: false });
+  const snapshot = exact
+    ? await box.syncAfterOwnChanges(before, renamed, NO_NAMES)
+    : await box.sync({ moveNew: false, claimRecent: false });
   return { snapshot, changed, modified };
 }
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Unlinks the messages `select` picks; returns their UIDs. */
 export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRecord) => boolean): Promise<number[]> {
   const snap = await box.sync({ moveNew: false, claimRecent: false });
   const gone: number[] = [];
+  // Base names unlinked where `snap` said they were (see storeFlags).
+  const unlinked = new Set<string>();
+  let exact = true;
   for (const r of snap.messages) {
     if (!select(r)) continue;
     let rec: { sub: string; filename: string } | undefined = r;
     for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
       try {
         await unlink(join(box.paths.dir, rec.sub, rec.filename));
+        if (attempt === 0) unlinked.add(r.basename);
+        else exact = false;
         break;
       } catch (err) {
         if (code(err) !== 'ENOENT') throw err;
       }
       rec = (await box.scan()).get(r.basename);
     }
+    if (!unlinked.has(r.basename)) exact = false;
     // Gone either way: unlinked by us or by someone else first.
     gone.push(r.uid);
   }
   if (gone.length > 0) {
     // The records stay in dovecot-uidlist, as Dovecot leaves them: the sync rewrites the file
     // without them once enough are dead (mailbox.ts, UIDLIST_COMPRESS_PERCENTAGE).
-    await box.sync({ moveNew: false, claimRecent: false });
+    if (exact) await box.syncAfterOwnChanges(snap, new Map(), unlinked);
+    else await box.sync({ moveNew: false, claimRecent: false });
     notifyMailboxChanged(box.paths.dir);
   }
   return gone;

@@ -45,6 +45,17 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** One LMTP transaction to `user`; asserts the 250. */
+async function deliverTo(socket: string, user: string, subject: string): Promise<void> {
+  const l = await LineClient.open(socket);
+  await l.line();
+  l.send(`LHLO mx.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<${user}>\r\nDATA\r\n`);
+  await l.until('354 ');
+  l.send(`Subject: ${subject}\r\n\r\nhello\r\n.\r\n`);
+  assert.match(await l.line(), new RegExp(`^250 2\\.0\\.0 <${user}> .* Saved$`));
+  l.close();
+}
+
 function uidOf(pid: number): number {
   const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1]);
@@ -140,13 +151,7 @@ plugin {
   const u1 = sessions.get('u1')!;
   u1.send('i IDLE\r\n');
   assert.equal(await u1.line(), '+ idling');
-  const l = await LineClient.open(d.lmtpSocket);
-  await l.line();
-  l.send('LHLO mx.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<u1>\r\nDATA\r\n');
-  await l.until('354 ');
-  l.send('Subject: across processes\r\n\r\nhello\r\n.\r\n');
-  assert.match(await l.line(), /^250 2\.0\.0 <u1> .* Saved$/);
-  l.close();
+  await deliverTo(d.lmtpSocket, 'u1', 'across processes');
   const seen: string[] = [];
   while (!seen.includes('* 1 EXISTS')) seen.push(await u1.line());
   u1.send('DONE\r\n');
@@ -169,13 +174,7 @@ plugin {
     assert.match((await c.until('n ')).at(-1)!, /^n OK NOOP completed/);
   }
   // Delivery to u1 goes on while u1 has no worker.
-  const l2 = await LineClient.open(d.lmtpSocket);
-  await l2.line();
-  l2.send('LHLO mx.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<u1>\r\nDATA\r\n');
-  await l2.until('354 ');
-  l2.send('Subject: after the crash\r\n\r\nhello\r\n.\r\n');
-  assert.match(await l2.line(), /^250 2\.0\.0 <u1> .* Saved$/);
-  l2.close();
+  await deliverTo(d.lmtpSocket, 'u1', 'after the crash');
   const back = await LineClient.open(imap);
   await back.line();
   back.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\n');
