@@ -99,3 +99,47 @@ test('within the dirty second a change is seen even when the directory stamp cou
   assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[1, ['\\Flagged']]]);
   await view.close();
 });
+
+test('STORE and EXPUNGE build their snapshot from their own changes, without listing again; others\' changes come at the next sync', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 4; i++) await store.append('INBOX', MSG);
+  const forward = clock(t);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  forward(5000);
+  await view.refresh();
+  let scans = 0;
+  const orig = MaildirMailbox.prototype.scan;
+  t.mock.method(MaildirMailbox.prototype, 'scan', async function (this: MaildirMailbox) {
+    scans++;
+    return orig.apply(this);
+  });
+  const hms = (await store.status('INBOX')).highestModseq;
+  scans = 0;
+  const stored = await view.store([1, 3], { mode: 'add', flags: ['\\Flagged'] });
+  assert.equal(scans, 0, 'STORE listed new/ and cur/');
+  assert.deepEqual(stored.updated.map((m) => [m.uid, m.flags, m.modseq]), [[1, ['\\Flagged'], hms + 1], [3, ['\\Flagged'], hms + 2]]);
+  const cur = join(root, 'cur');
+  assert.match(fileOf(cur, view, 1), /:2,F$/);
+  // Another process flags message 2 right after; the next refresh lists the directory (its stamp
+  // moved with our own rename) and reports that change, and nothing for ours.
+  const second = fileOf(cur, view, 2);
+  renameSync(join(cur, second), join(cur, second.replace(/:2,.*$/, ':2,S')));
+  const r = await view.refresh();
+  assert.ok(scans > 0);
+  assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[2, ['\\Seen']]]);
+  assert.equal(view.byUid(1)!.modseq, hms + 1, 'our own change kept its modseq');
+
+  // EXPUNGE of a \Deleted message: unlinked, and the snapshot after it built without a listing.
+  forward(5000);
+  await view.refresh();
+  await view.store([4], { mode: 'add', flags: ['\\Deleted'] });
+  forward(5000);
+  await view.refresh();
+  scans = 0;
+  assert.deepEqual(await view.expunge({ onlyDeleted: true }), [4]);
+  assert.equal(scans, 0, 'EXPUNGE listed new/ and cur/');
+  const after = await view.refresh();
+  assert.deepEqual(after.expunged, [4]);
+  assert.deepEqual(readdirSync(cur).length, 3);
+  await view.close();
+});
