@@ -29,7 +29,7 @@ import type { KeywordTable } from './control-files.js';
 import type { ReconcileInput, Sidecar, StatusCounts } from './sidecar.js';
 import { virtualSize } from './eol.js';
 import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js';
-import type { UidlistData } from './uidlist-format.js';
+import { effectiveNextUid, type UidlistData } from './uidlist-format.js';
 
 export type Sub = 'new' | 'cur';
 
@@ -106,6 +106,16 @@ function sameLists(a: readonly (readonly string[])[], b: readonly (readonly stri
     for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
   }
   return true;
+}
+
+/**
+ * Whether two reads of dovecot-uidlist hold the same records: records are only appended (each
+ * with a higher UID than any before; an append does not rewrite the header's next UID, so the last
+ * record counts) or dropped by a rewrite (changing the count), so the same UIDVALIDITY, effective
+ * next UID and count mean the same records.
+ */
+function sameRecords(a: UidlistData, b: UidlistData): boolean {
+  return a === b || (a.uidValidity === b.uidValidity && effectiveNextUid(a) === effectiveNextUid(b) && a.records.length === b.records.length);
 }
 
 export function flagsKey(system: readonly string[], keywords: readonly string[]): string {
@@ -290,12 +300,15 @@ export class MaildirMailbox {
   /**
    * The snapshot after this process's own flag renames or unlinks, without listing new/ and cur/
    * again: the listing `before` was built from, with `renamed` (base name → new file name in the
-   * same directory) and `unlinked` applied. Changes other processes made meanwhile are not in it,
-   * as they would not be had they come a moment later; the rename or unlink moved the
+   * same directory) and `unlinked` applied. Changes other processes made to the files meanwhile are
+   * not in it, as they would not be had they come a moment later; the rename or unlink moved the
    * directory's stamp, so the next sync lists it again and sees them (and the sidecar gives any
-   * flag change it then finds a newer modseq). Falls back to a full sync when `before` is not the
-   * last snapshot this mailbox built. Why: STORE and EXPUNGE listed the directory twice (the
-   * sync after the change and the next command's), a large part of the write path's CPU.
+   * flag change it then finds a newer modseq). Used only while dovecot-uidlist holds the same
+   * records as for `before`: a record added meanwhile (another process's delivery) has a file this
+   * listing never saw, and must not be taken for expunged (the compression would drop it, and the
+   * message would get a new UID). Otherwise, and when `before` is not the last snapshot this
+   * mailbox built, a full sync. Why: STORE and EXPUNGE listed the directory twice (the sync after
+   * the change and the next command's), a large part of the write path's CPU.
    */
   async syncAfterOwnChanges(before: MailboxSnapshot, renamed: ReadonlyMap<string, string>, unlinked: ReadonlySet<string>): Promise<MailboxSnapshot> {
     const memo = this.lastSync;
@@ -306,25 +319,25 @@ export class MaildirMailbox {
       if (f !== undefined) files.set(base, { sub: f.sub, filename, parsed: parseFilename(filename) });
     }
     for (const base of unlinked) files.delete(base);
-    return this.syncWith({ moveNew: false, claimRecent: false }, files);
+    return this.syncWith({ moveNew: false, claimRecent: false }, { files, list: memo.list });
   }
 
-  private async syncWith(opts: { moveNew: boolean; claimRecent: boolean }, own: ReadonlyMap<string, FileEntry> | undefined): Promise<MailboxSnapshot> {
+  /** A full sync, or (`own`) one from a listing this process derived itself for the records of `own.list`. */
+  private async syncWith(
+    opts: { moveNew: boolean; claimRecent: boolean },
+    own: { readonly files: ReadonlyMap<string, FileEntry>; readonly list: UidlistData } | undefined,
+  ): Promise<MailboxSnapshot> {
     // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
     const now = Date.now();
     const fine = this.clockIsFine(this.paths.dir);
+    const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
+    const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
-    let scanned: { files: ReadonlyMap<string, FileEntry>; cached: boolean };
-    if (own !== undefined) {
-      scanned = { files: own, cached: true };
-    } else {
-      const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
-      const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
-      const dirs: Stamp = { key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled };
-      scanned = await this.scanStamped(dirs);
-    }
-    let files = scanned.files;
     let list = await this.readListStamped(sList);
+    const scanned = own !== undefined && list !== undefined && sameRecords(list, own.list)
+      ? { files: own.files, cached: true }
+      : await this.scanStamped({ key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled });
+    let files = scanned.files;
     // A record without its file may be a rename in flight: look again, unless the directories
     // have not changed for a while (then a second look would see the same), or every such record
     // was already missing after the last second look (expunged records stay in the uidlist until it
@@ -387,7 +400,7 @@ export class MaildirMailbox {
       this.lastSync = memo;
     }
     const present = memo.present;
-    const nextUid = Math.max(list.nextUid, (list.records.at(-1)?.uid ?? 0) + 1);
+    const nextUid = effectiveNextUid(list);
     const rec = await this.sidecar.reconcile(list.guid ?? this.paths.dir, {
       uidValidity: list.uidValidity,
       nextUid,

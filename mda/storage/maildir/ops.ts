@@ -57,6 +57,8 @@ async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: strin
   return { changed: false };
 }
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 export async function storeFlags(box: MaildirMailbox, uids: readonly number[], change: FlagChange): Promise<{ snapshot: MailboxSnapshot; changed: number[]; modified: number[] }> {
   const before = await box.sync({ moveNew: false, claimRecent: false });
   const want = new Set(uids);
@@ -88,8 +90,6 @@ export async function storeFlags(box: MaildirMailbox, uids: readonly number[], c
   return { snapshot, changed, modified };
 }
 
-const NO_NAMES: ReadonlySet<string> = new Set();
-
 /** Unlinks the messages `select` picks; returns their UIDs. */
 export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRecord) => boolean): Promise<number[]> {
   const snap = await box.sync({ moveNew: false, claimRecent: false });
@@ -104,13 +104,13 @@ export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRe
       try {
         await unlink(join(box.paths.dir, rec.sub, rec.filename));
         if (attempt === 0) unlinked.add(r.basename);
-        else exact = false;
         break;
       } catch (err) {
         if (code(err) !== 'ENOENT') throw err;
       }
       rec = (await box.scan()).get(r.basename);
     }
+    // Found elsewhere or gone: only a full sync knows the directory now.
     if (!unlinked.has(r.basename)) exact = false;
     // Gone either way: unlinked by us or by someone else first.
     gone.push(r.uid);

@@ -7,9 +7,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MaildirMailbox, type MailboxSnapshot } from '../../../../mda/storage/maildir/mailbox.js';
+import { openMailStore } from '../../../../mda/storage/api.js';
 import { tempStore } from '../helpers.js';
 
 const MSG = Buffer.from('From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n');
@@ -142,4 +143,27 @@ test('STORE and EXPUNGE build their snapshot from their own changes, without lis
   assert.deepEqual(after.expunged, [4]);
   assert.deepEqual(readdirSync(cur).length, 3);
   await view.close();
+});
+
+test('a delivery by another process between a STORE and its snapshot keeps its uidlist record and UID', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG);
+  const other = await openMailStore({ mailLocation: `maildir:${root}`, user: 'alice', hostname: 'otherhost' });
+  t.after(() => other.close());
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  // The other process delivers right after the STORE's rename, before its snapshot is built: the
+  // new file is in no listing this process made, but its record is in dovecot-uidlist.
+  let delivered: number | undefined;
+  const orig = MaildirMailbox.prototype.syncAfterOwnChanges;
+  t.mock.method(MaildirMailbox.prototype, 'syncAfterOwnChanges', async function (this: MaildirMailbox, ...a: Parameters<typeof orig>) {
+    delivered ??= (await other.deliver('INBOX', MSG)).uid;
+    return orig.apply(this, a);
+  });
+  await view.store([1], { mode: 'add', flags: ['\\Seen'] });
+  assert.equal(delivered, 4);
+  const base = readdirSync(join(root, 'new'))[0]!.split(':')[0]!;
+  assert.match(readFileSync(join(root, 'dovecot-uidlist'), 'latin1'), new RegExp(`^4 .*:${base.replace(/\./g, '\\.')}$`, 'm'), 'the new record was dropped from dovecot-uidlist');
+  const r = await view.refresh();
+  assert.deepEqual(r.added.map((m) => m.uid), [4]);
+  assert.equal(view.byUid(4)!.guid, base);
 });
