@@ -226,43 +226,14 @@ export class Sidecar {
   }
 
   /**
-   * reconcileIn's writes and answer, computed from the last answer instead of the records: the
-   * same order of new modseqs (stored records by ascending UID, removed or changed ones first,
-   * then the input's new messages in input order), so both give identical results
-   * (test/mda/storage/maildir/sidecar-answers.test.ts compares them). Reading and decoding every
-   * record of a mailbox on each change was 10 % of the IMAP server's CPU at 100 clients.
+   * reconcileIn with the stored records taken from the last answer instead of read from the
+   * database (they are exactly its input with its modseqs while the meta entry is unchanged).
+   * Reading and decoding every record of a mailbox on each change was 10 % of the IMAP server's
+   * CPU at 100 clients.
    */
   private reconcileFrom(kv: Kv, box: string, input: ReconcileInput, known: Answer, meta: Meta): ReconcileResult {
-    const m: Meta = { ...meta };
-    const modseqs = new Map<number, number>();
-    const current = new Map(input.messages.map((x) => [x.uid, x]));
     const stored = isAscending(known.input.messages) ? known.input.messages : [...known.input.messages].sort((a, b) => a.uid - b.uid);
-    for (const rec of stored) {
-      const now = current.get(rec.uid);
-      if (now === undefined) {
-        kv.remove(['m', box, rec.uid]);
-        kv.remove(['d', box, rec.uid]);
-        kv.put(['x', box, rec.uid], ++m.hms);
-        continue;
-      }
-      if (rec.flagsKey !== now.flagsKey) {
-        const ms = ++m.hms;
-        kv.put(['m', box, rec.uid], { m: ms, f: now.flagsKey });
-        modseqs.set(rec.uid, ms);
-      } else {
-        modseqs.set(rec.uid, known.modseqs.get(rec.uid)!);
-      }
-    }
-    for (const msg of input.messages) {
-      if (modseqs.has(msg.uid)) continue;
-      const ms = ++m.hms;
-      kv.put(['m', box, msg.uid], { m: ms, f: msg.flagsKey });
-      modseqs.set(msg.uid, ms);
-    }
-    const claimedFrom = input.claimRecent ? m.fr : input.nextUid;
-    if (input.claimRecent) m.fr = Math.max(m.fr, input.nextUid);
-    if (m.hms !== meta.hms || m.fr !== meta.fr) kv.put(['meta', box], m);
-    return { modseqs, highestModseq: m.hms, claimedFrom, firstRecentUid: m.fr };
+    return this.applyDifference(kv, box, input, stored, known.modseqs, meta, false);
   }
 
   /**
@@ -288,30 +259,47 @@ export class Sidecar {
       this.clear(box, kv);
       meta = undefined;
     }
-    const fresh = meta === undefined;
+    const stored: { uid: number; flagsKey: string }[] = [];
+    const storedModseqs = new Map<number, number>();
+    for (const { key, value } of kv.range(['m', box], ['m', box, Number.MAX_SAFE_INTEGER])) {
+      const uid = key[2] as number;
+      const rec = value as MsgRec;
+      stored.push({ uid, flagsKey: rec.f });
+      storedModseqs.set(uid, rec.m);
+    }
     // A fresh index starts with first_recent_uid = 1, as Dovecot's does: whatever is in the
     // mailbox (new/ or cur/) has not been claimed by any session yet. Deciding by "in new/"
     // would be wrong when the first sync is the SELECT that just moved new/ to cur/.
-    if (meta === undefined) meta = { uv: input.uidValidity, hms: 1, fr: 1 };
+    return this.applyDifference(kv, box, input, stored, storedModseqs, meta ?? { uv: input.uidValidity, hms: 1, fr: 1 }, meta === undefined);
+  }
+
+  /**
+   * Writes what differs between the stored records (ascending UID, with their modseqs) and the
+   * input: a removed record becomes an expunge record, a changed one takes ++HIGHESTMODSEQ (in UID
+   * order), then each new message (in input order; all at modseq 1 in a `fresh` index). Answers
+   * the modseq of every input message.
+   */
+  private applyDifference(
+    kv: Kv, box: string, input: ReconcileInput, stored: readonly { uid: number; flagsKey: string }[],
+    storedModseqs: ReadonlyMap<number, number>, meta: Meta, fresh: boolean,
+  ): ReconcileResult {
     const m: Meta = { ...meta };
     const modseqs = new Map<number, number>();
     const current = new Map(input.messages.map((x) => [x.uid, x]));
-    for (const { key, value } of [...kv.range(['m', box], ['m', box, Number.MAX_SAFE_INTEGER])]) {
-      const uid = key[2] as number;
-      if (!current.has(uid)) {
-        kv.remove(key);
-        kv.remove(['d', box, uid]);
-        kv.put(['x', box, uid], ++m.hms);
+    for (const rec of stored) {
+      const now = current.get(rec.uid);
+      if (now === undefined) {
+        kv.remove(['m', box, rec.uid]);
+        kv.remove(['d', box, rec.uid]);
+        kv.put(['x', box, rec.uid], ++m.hms);
         continue;
       }
-      const rec = value as MsgRec;
-      const now = current.get(uid)!;
-      if (rec.f !== now.flagsKey) {
+      if (rec.flagsKey !== now.flagsKey) {
         const ms = ++m.hms;
-        kv.put(key, { m: ms, f: now.flagsKey });
-        modseqs.set(uid, ms);
+        kv.put(['m', box, rec.uid], { m: ms, f: now.flagsKey });
+        modseqs.set(rec.uid, ms);
       } else {
-        modseqs.set(uid, rec.m);
+        modseqs.set(rec.uid, storedModseqs.get(rec.uid)!);
       }
     }
     for (const msg of input.messages) {
