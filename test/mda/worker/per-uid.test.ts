@@ -101,6 +101,10 @@ service pop3-login {
   inet_listener pop3 {
     port = ${pop3}
   }
+  # ssl = yes would also listen on Dovecot's default pop3s port, 995, which tests running at the same time share.
+  inet_listener pop3s {
+    port = 0
+  }
 }
 `);
   const { child, log } = await runMdaConfig(t, conf, join(dir, 'dovecot.log'));

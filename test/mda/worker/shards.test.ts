@@ -89,6 +89,10 @@ service pop3-login {
   inet_listener pop3 {
     port = ${pop3}
   }
+  # ssl = yes would also listen on Dovecot's default pop3s port, 995, which tests running at the same time share.
+  inet_listener pop3s {
+    port = 0
+  }
 }
 plugin {
   postern_mail_processes = 2
