@@ -19,7 +19,7 @@ export interface LogSink {
 }
 
 /** How long a file's log lines wait to be written together (see openLogSink). */
-export const FLUSH_MS = 10;
+const FLUSH_MS = 10;
 
 const passThrough = winston.format.printf((info) => String(info.message));
 
