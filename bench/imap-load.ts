@@ -7,6 +7,7 @@
  * IDLE counts as one command whose latency is the two server turns (IDLE to "+", DONE to OK),
  * not the 20 ms the client dwells in it.
  */
+import { cpuMeter, type CpuUse } from './cpu-meter.js';
 import { ImapClient } from './imap-client.js';
 import { percentileSorted } from './stats.js';
 
@@ -59,6 +60,8 @@ export interface LoadOptions {
 export interface LoadResult {
   readonly commands: number;
   readonly seconds: number;
+  /** Machine CPU during the measured window (the load generator's own included). */
+  readonly cpu: CpuUse;
   readonly errors: number;
   readonly firstError?: string;
   readonly p50: number;
@@ -104,6 +107,7 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     }
   };
   const started = process.hrtime.bigint();
+  const cpuEnd = cpuMeter();
   const end = Date.now() + o.seconds * 1000;
   await Promise.all(sessions.map(async (c, si) => {
     const rnd = prng(1000 + si);
@@ -165,6 +169,7 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     }
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuEnd();
   await Promise.all(sessions.map(async (c) => {
     await c.run('LOGOUT', undefined, 10_000).catch(() => undefined);
     c.close();
@@ -178,6 +183,7 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
   return {
     commands: all.length,
     seconds,
+    cpu,
     errors,
     ...(firstError !== undefined ? { firstError } : {}),
     p50: percentileSorted(all, 50),

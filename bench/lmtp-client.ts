@@ -5,6 +5,7 @@
  * Messages are taken from one shared counter, so N connections deliver `count` messages in total;
  * message i goes to recipient i mod |recipients| with body i mod |bodies|.
  */
+import { cpuMeter, type CpuUse } from './cpu-meter.js';
 import { LineSocket } from './reply-reader.js';
 
 export interface LmtpRunOptions {
@@ -19,6 +20,8 @@ export interface LmtpRunOptions {
 
 export interface LmtpRunResult {
   readonly seconds: number;
+  /** Machine CPU from the first connect to the last reply (the client's own included). */
+  readonly cpu: CpuUse;
   readonly delivered: number;
   readonly failed: number;
   readonly firstError?: string;
@@ -33,6 +36,7 @@ export async function runLmtp(o: LmtpRunOptions): Promise<LmtpRunResult> {
   let firstError: string | undefined;
   const sender = o.sender ?? 'bench-sender@example.org';
   const started = process.hrtime.bigint();
+  const cpuEnd = cpuMeter();
   const worker = async (): Promise<void> => {
     const c = await LineSocket.open(o.socket);
     try {
@@ -71,5 +75,5 @@ export async function runLmtp(o: LmtpRunOptions): Promise<LmtpRunResult> {
   };
   await Promise.all(Array.from({ length: o.connections }, () => worker()));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, delivered, failed, ...(firstError !== undefined ? { firstError } : {}) };
+  return { seconds, cpu: cpuEnd(), delivered, failed, ...(firstError !== undefined ? { firstError } : {}) };
 }

@@ -10,6 +10,7 @@ import { runImapLoad } from '../imap-load.js';
 import { copyTree, writeMaildir } from '../maildir-fixture.js';
 import { benchDir, PASSWORD, startMdaPeer, userName } from '../mda-peers.js';
 import type { MetricSpec } from '../workload.js';
+import { cpuText } from '../cpu-meter.js';
 import { log, type Workload } from '../workload.js';
 
 export function imapWorkload(levels: readonly number[]): Workload {
@@ -18,6 +19,7 @@ export function imapWorkload(levels: readonly number[]): Workload {
     { metric: `${n} clients`, unit: 'commands/s', higherIsBetter: true },
     { metric: `${n} clients p50`, unit: 'ms', higherIsBetter: false },
     { metric: `${n} clients p99`, unit: 'ms', higherIsBetter: false },
+    { metric: `${n} clients CPU`, unit: 'CPU ms/command', higherIsBetter: false },
   ]);
   return {
     id: 'imap',
@@ -50,8 +52,9 @@ export function imapWorkload(levels: readonly number[]): Workload {
           out[`${n} clients`] = r.commands / r.seconds;
           out[`${n} clients p50`] = r.p50;
           out[`${n} clients p99`] = r.p99;
+          out[`${n} clients CPU`] = r.cpu.busyMs / r.commands;
           const ops = Object.entries(r.perOp).map(([op, v]) => `${op} n=${v.n} p50=${v.p50.toFixed(1)} p99=${v.p99.toFixed(1)}`).join('; ');
-          log(`imap ${side} ${n} clients: ${(r.commands / r.seconds).toFixed(0)} commands/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; ${ops}`);
+          log(`imap ${side} ${n} clients: ${(r.commands / r.seconds).toFixed(0)} commands/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${cpuText(r.cpu, r.commands, 'command')}, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; ${ops}`);
         } finally {
           await peer.stop();
         }

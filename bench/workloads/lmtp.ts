@@ -10,6 +10,7 @@ import { loadCorpus } from '../corpus.js';
 import { createEmptyMaildirs } from '../maildir-fixture.js';
 import { runLmtp } from '../lmtp-client.js';
 import { startMdaPeer, userName } from '../mda-peers.js';
+import { cpuText } from '../cpu-meter.js';
 import { log, type Workload } from '../workload.js';
 
 function countNew(root: string): number {
@@ -28,7 +29,10 @@ export const lmtpWorkload: Workload = {
   id: 'lmtp',
   title: 'LMTP delivery alone',
   referenceName: 'Dovecot 2.3 lmtp',
-  metrics: [{ metric: 'delivery', unit: 'messages/s', higherIsBetter: true }],
+  metrics: [
+    { metric: 'delivery', unit: 'messages/s', higherIsBetter: true },
+    { metric: 'delivery CPU', unit: 'CPU ms/message', higherIsBetter: false },
+  ],
   async run(side, _round, s) {
     const recipients = Array.from({ length: s.users }, (_, i) => userName(i + 1));
     const peer = await startMdaPeer(side, { users: s.users, mailProcesses: s.mailProcesses, prepare: (root) => createEmptyMaildirs(root, recipients) });
@@ -43,8 +47,8 @@ export const lmtpWorkload: Workload = {
       if (r.failed > 0) throw new Error(`${r.failed} deliveries failed: ${r.firstError ?? ''}`);
       const files = countNew(peer.mailRoot);
       if (files !== r.delivered) throw new Error(`${r.delivered} accepted but ${files} files in new/`);
-      log(`lmtp ${side}: ${r.delivered} messages in ${r.seconds.toFixed(2)} s`);
-      return { delivery: r.delivered / r.seconds };
+      log(`lmtp ${side}: ${r.delivered} messages in ${r.seconds.toFixed(2)} s, ${cpuText(r.cpu, r.delivered, 'message')}`);
+      return { delivery: r.delivered / r.seconds, 'delivery CPU': r.cpu.busyMs / r.delivered };
     } finally {
       await peer.stop();
     }

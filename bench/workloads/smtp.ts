@@ -12,20 +12,29 @@ import { freePort } from '../../test/helpers/free-port.js';
 import { startMdaPeer, userName } from '../mda-peers.js';
 import { createEmptyMaildirs } from '../maildir-fixture.js';
 import { listening, ourMtaBuilt, startMtaPeer, type MtaPeer } from '../mta-peers.js';
+import { cpuMeter, cpuText, type CpuUse } from '../cpu-meter.js';
 import { log, type Workload } from '../workload.js';
 
 const SMTP_SOURCE = '/usr/sbin/smtp-source';
 
-/** Runs smtp-source to completion; resolves with the seconds from spawn to exit. */
-export async function smtpSource(peer: MtaPeer, sessions: number, count: number, to: string): Promise<number> {
+export interface SourceRun {
+  /** From spawn to exit. */
+  readonly secs: number;
+  /** Machine CPU over the same window (smtp-source's own included). */
+  readonly cpu: CpuUse;
+}
+
+/** Runs smtp-source to completion. */
+export async function smtpSource(peer: MtaPeer, sessions: number, count: number, to: string): Promise<SourceRun> {
   const t0 = process.hrtime.bigint();
+  const cpuEnd = cpuMeter();
   const child = spawn(SMTP_SOURCE, ['-s', String(sessions), '-l', '5120', '-m', String(count), '-f', 'sender@example.org', '-t', to, `${peer.host}:${peer.port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
   if (code !== 0) throw new Error(`smtp-source -s ${sessions}: exit ${code}: ${err.slice(0, 300)}`);
   if (/error|fatal/i.test(err)) throw new Error(`smtp-source -s ${sessions}: ${err.slice(0, 300)}`);
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuEnd() };
 }
 
 const notBuilt = async (): Promise<string | undefined> => (ourMtaBuilt() ? undefined : 'MTA not built');
@@ -37,6 +46,8 @@ export const smtpWorkload: Workload = {
   metrics: [
     { metric: 'acceptance -s 20', unit: 'messages/s', higherIsBetter: true },
     { metric: 'acceptance -s 1', unit: 'messages/s', higherIsBetter: true },
+    { metric: 'acceptance -s 20 CPU', unit: 'CPU ms/message', higherIsBetter: false },
+    { metric: 'acceptance -s 1 CPU', unit: 'CPU ms/message', higherIsBetter: false },
   ],
   unavailable: notBuilt,
   async setup(s) {
@@ -45,8 +56,8 @@ export const smtpWorkload: Workload = {
     const sink = spawn('/usr/sbin/smtp-sink', [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
-      const secs = await smtpSource({ host: '127.0.0.1', port, maillog: '', stop: async () => undefined }, 20, s.smtpMessages, 'rcpt@bench.test');
-      log(`smtp: ceiling smtp-source -s 20 into smtp-sink: ${(s.smtpMessages / secs).toFixed(0)} messages/s`);
+      const r = await smtpSource({ host: '127.0.0.1', port, maillog: '', stop: async () => undefined }, 20, s.smtpMessages, 'rcpt@bench.test');
+      log(`smtp: ceiling smtp-source -s 20 into smtp-sink: ${(s.smtpMessages / r.secs).toFixed(0)} messages/s, ${cpuText(r.cpu, s.smtpMessages, 'message')}`);
     } catch (err) {
       log(`smtp: ceiling not measured: ${(err as Error).message}`);
     } finally {
@@ -59,8 +70,16 @@ export const smtpWorkload: Workload = {
       const s20 = await smtpSource(peer, 20, s.smtpMessages, 'rcpt@bench.test');
       const n1 = Math.max(100, Math.round(s.smtpMessages / 5));
       const s1 = await smtpSource(peer, 1, n1, 'rcpt@bench.test');
-      log(`smtp ${side}: -s 20: ${s.smtpMessages} in ${s20.toFixed(2)} s; -s 1: ${n1} in ${s1.toFixed(2)} s`);
-      return { 'acceptance -s 20': s.smtpMessages / s20, 'acceptance -s 1': n1 / s1 };
+      log(
+        `smtp ${side}: -s 20: ${s.smtpMessages} in ${s20.secs.toFixed(2)} s, ${cpuText(s20.cpu, s.smtpMessages, 'message')}; ` +
+          `-s 1: ${n1} in ${s1.secs.toFixed(2)} s, ${cpuText(s1.cpu, n1, 'message')}`,
+      );
+      return {
+        'acceptance -s 20': s.smtpMessages / s20.secs,
+        'acceptance -s 1': n1 / s1.secs,
+        'acceptance -s 20 CPU': s20.cpu.busyMs / s.smtpMessages,
+        'acceptance -s 1 CPU': s1.cpu.busyMs / n1,
+      };
     } finally {
       await peer.stop();
     }
@@ -79,7 +98,10 @@ export const e2eWorkload: Workload = {
   id: 'e2e',
   title: 'End-to-end: smtp-source into the MTA, LMTP into the MDA, until the last file is in new/',
   referenceName: 'Postfix 3.7 + Dovecot 2.3',
-  metrics: [{ metric: 'end-to-end -s 20', unit: 'messages/s', higherIsBetter: true }],
+  metrics: [
+    { metric: 'end-to-end -s 20', unit: 'messages/s', higherIsBetter: true },
+    { metric: 'end-to-end -s 20 CPU', unit: 'CPU ms/message', higherIsBetter: false },
+  ],
   unavailable: notBuilt,
   async run(side, _round, s) {
     const mda = await startMdaPeer(side, { users: s.users, mailProcesses: s.mailProcesses, prepare: (root) => createEmptyMaildirs(root, [userName(1)]) });
@@ -93,6 +115,7 @@ export const e2eWorkload: Workload = {
       const to = userName(1);
       const newDir = `${mda.maildir(to)}/new`;
       const t0 = process.hrtime.bigint();
+      const cpuEnd = cpuMeter();
       await smtpSource(mta, 20, s.smtpMessages, to);
       // A deferred delivery waits for the retry back-off (minutes): 20 s without progress is a stall.
       let last = -1;
@@ -107,8 +130,9 @@ export const e2eWorkload: Workload = {
         await new Promise((r) => setTimeout(r, 20));
       }
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      log(`e2e ${side}: ${s.smtpMessages} messages in new/ after ${secs.toFixed(2)} s`);
-      return { 'end-to-end -s 20': s.smtpMessages / secs };
+      const cpu = cpuEnd();
+      log(`e2e ${side}: ${s.smtpMessages} messages in new/ after ${secs.toFixed(2)} s, ${cpuText(cpu, s.smtpMessages, 'message')}`);
+      return { 'end-to-end -s 20': s.smtpMessages / secs, 'end-to-end -s 20 CPU': cpu.busyMs / s.smtpMessages };
     } finally {
       await mta?.stop();
       await mda.stop();

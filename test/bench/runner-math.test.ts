@@ -10,6 +10,7 @@ import { advantage, formatNumber, median, percentile, percentileSorted, ratio } 
 import { checkResultShape, consoleTable, markdownReport, RESULT_SCHEMA, summarize, unavailable, type BenchResult } from '../../bench/results.js';
 import { MIX, pickOp, prng } from '../../bench/imap-load.js';
 import { dotStuff, toCrlf } from '../../bench/corpus.js';
+import { cpuBetween, sampleOf } from '../../bench/cpu-meter.js';
 
 test('median', () => {
   const cases: [number[], number][] = [
@@ -108,4 +109,14 @@ test('DATA framing: CRLF normalisation and dot-stuffing', () => {
   for (const [inp, want] of cases) assert.equal(toCrlf(Buffer.from(inp)).toString(), want);
   assert.equal(dotStuff(Buffer.from('.a\r\nb\r\n..\r\n.\r\n')).toString(), '..a\r\nb\r\n...\r\n..\r\n');
   assert.equal(dotStuff(Buffer.from('x.\r\n')).toString(), 'x.\r\n');
+});
+
+test('machine CPU between two samples: busy is user + nice + sys + irq over every CPU', () => {
+  const cpu = (user: number, nice: number, sys: number, idle: number, irq: number) => ({ model: 'x', speed: 1, times: { user, nice, sys, idle, irq } });
+  const a = sampleOf([cpu(100, 0, 50, 1000, 0), cpu(10, 5, 5, 2000, 10)]);
+  assert.deepEqual(a, { busyMs: 180, totalMs: 3180 });
+  const b = sampleOf([cpu(700, 0, 250, 1200, 0), cpu(310, 5, 105, 2100, 10)]);
+  // Busy grew by 600 + 200 (first CPU) and 300 + 100 (second); idle by 200 + 100.
+  assert.deepEqual(cpuBetween(a, b), { busyMs: 1200, busyShare: 1200 / 1500 });
+  assert.deepEqual(cpuBetween(a, a), { busyMs: 0, busyShare: 0 });
 });
