@@ -133,8 +133,28 @@ export class LmtpConnection extends SMTPConnection {
     this.reply(REPLIES.greeting(this.o.hostname, this.o.greeting));
   }
 
+  /** Whether the socket is corked until the end of this event-loop turn (coalesce()). */
+  private corked = false;
+
+  /**
+   * Replies written in one event-loop turn leave in one write(2): a pipelining client (Postfix's
+   * lmtp client sends MAIL, RCPT … and DATA together) gets its 250s and the 354 together, as
+   * Dovecot's output stream flushes once per batch of input. One write per reply line was about
+   * a tenth of the LMTP server's CPU in the bench profile. end() flushes a corked socket.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this._socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this._socket.uncork();
+    });
+  }
+
   /** Writes one of our replies (the enhanced code is part of the text, never the library's). */
   reply(r: LmtpReply): void {
+    this.coalesce();
     super.send(r.code, r.enhanced !== '' ? `${r.enhanced} ${r.text}` : r.text, false);
   }
 
@@ -149,6 +169,7 @@ export class LmtpConnection extends SMTPConnection {
       this.close();
       return;
     }
+    this.coalesce();
     super.send(code, data, context);
   }
 
@@ -215,7 +236,8 @@ export class LmtpConnection extends SMTPConnection {
     // Goes into the Received header: keep it printable and short.
     this.lhloName = name.replace(/[^\x21-\x7e]/g, '').slice(0, 255);
     this.resetTransaction();
-    for (const l of formatLhlo(this.o.hostname, ['8BITMIME', 'ENHANCEDSTATUSCODES', 'PIPELINING'])) this._socket.write(`${l}\r\n`);
+    this.coalesce();
+    this._socket.write(formatLhlo(this.o.hostname, ['8BITMIME', 'ENHANCEDSTATUSCODES', 'PIPELINING']).map((l) => `${l}\r\n`).join(''));
   }
 
   private parsePath(which: 'FROM' | 'TO', args: string): ParsedPath | undefined {

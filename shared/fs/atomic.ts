@@ -4,11 +4,24 @@
  * file intact (the temporary file is removed), which is what `postconf -e` and `postmap` promise.
  */
 import { open, rename, unlink, stat } from 'node:fs/promises';
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, statSync } from 'node:fs';
+import { openSync, writeSync, fsync, fsyncSync, closeSync, renameSync, unlinkSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function tempName(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/**
+ * Writes all of `buf` at the descriptor's position: write(2) may write less than asked (a filling
+ * disk writes what fits, and only the next call fails with ENOSPC), so one call could leave a
+ * silently truncated file.
+ */
+export function writeAllSync(fd: number, buf: Uint8Array): void {
+  for (let off = 0; off < buf.length;) {
+    const n = writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
+    off += n;
+  }
 }
 
 /** Replaces `target` with `data` durably. Keeps the original file's mode when it exists. */
@@ -55,8 +68,7 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
   const fd = openSync(tmp, 'wx', fileMode);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    writeAllSync(fd, buf);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -73,13 +85,22 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
   fsyncDirSync(dirname(target));
 }
 
+/**
+ * fsync(2) of an open descriptor on the thread pool: the one call here that waits for the disk.
+ * Callers on the mail store open, write, rename and close synchronously (docs/architecture.md,
+ * "Local file-system calls"), and only this goes off the event loop.
+ */
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
 /** fsync a directory so a rename or create inside it survives a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

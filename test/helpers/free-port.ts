@@ -19,3 +19,18 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs `attempt` (which picks its ports with freePort and starts a daemon on them) again when the
+ * daemon could not bind: under `--test-concurrency=2` another test process can be handed the same
+ * port between freePort's close and the daemon's listen (seen once in a few hundred runs).
+ */
+export async function retryOnAddrInUse<T>(attempt: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= tries || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}

@@ -14,10 +14,10 @@
  * Distrusts: lock files left by crashed processes (handled as stale) and a lock that vanished or
  * was replaced under us (release never removes somebody else's lock).
  */
-import { open, stat, unlink, rename, readFile, utimes, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { fsyncDir } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, writeAllSync } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
 import { StorageError } from '../errors.js';
 
@@ -45,9 +45,9 @@ export interface Dotlock {
 }
 
 /** The pid of a lock naming a process on this host, else undefined. */
-async function localPid(lockPath: string): Promise<number | undefined> {
+function localPid(lockPath: string): number | undefined {
   try {
-    const m = /^([0-9]+):(.*)$/.exec((await readFile(lockPath, 'utf8')).trim());
+    const m = /^([0-9]+):(.*)$/.exec(readFileSync(lockPath, 'utf8').trim());
     if (m !== null && m[2] === hostname() && Number(m[1]) > 0) return Number(m[1]);
   } catch {
     /* unreadable or gone: let the next attempt decide */
@@ -55,41 +55,49 @@ async function localPid(lockPath: string): Promise<number | undefined> {
   return undefined;
 }
 
-async function isStale(lockPath: string, staleSecs: number, liveOwnerHolds: boolean): Promise<boolean> {
-  let st;
-  try {
-    st = await stat(lockPath);
-  } catch {
-    return false;
-  }
+function isStale(lockPath: string, staleSecs: number, liveOwnerHolds: boolean): boolean {
+  const st = statSync(lockPath, { throwIfNoEntry: false });
+  if (st === undefined) return false;
   if (liveOwnerHolds) {
-    const pid = await localPid(lockPath);
+    const pid = localPid(lockPath);
     if (pid !== undefined) return pid === process.pid || !pidAlive(pid);
     return Date.now() - st.mtimeMs > staleSecs * 1000;
   }
   if (Date.now() - st.mtimeMs > staleSecs * 1000) return true;
-  const pid = await localPid(lockPath);
+  const pid = localPid(lockPath);
   return pid !== undefined && pid !== process.pid && !pidAlive(pid);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Takes `<target>.lock`; waits (polling) while someone else holds a fresh lock. */
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Takes `<target>.lock`; waits (polling) while someone else holds a fresh lock. The file-system
+ * calls are synchronous (docs/architecture.md, "Local file-system calls"); only replace()'s
+ * fsyncs wait on the thread pool.
+ */
 export async function acquireDotlock(target: string, opts: DotlockOptions = {}): Promise<Dotlock> {
   const lockPath = `${target}.lock`;
   const staleSecs = opts.staleSecs ?? 120;
   const deadline = Date.now() + (opts.timeoutSecs ?? 120) * 1000;
   let delay = 5;
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   for (;;) {
     try {
-      fh = await open(lockPath, 'wx', opts.mode ?? 0o600);
+      fd = openSync(lockPath, 'wx', opts.mode ?? 0o600);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (await isStale(lockPath, staleSecs, opts.liveOwnerHolds === true)) {
-      await unlink(lockPath).catch(() => undefined);
+    if (isStale(lockPath, staleSecs, opts.liveOwnerHolds === true)) {
+      unlinkQuietly(lockPath);
       continue;
     }
     if (Date.now() > deadline) {
@@ -98,49 +106,70 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
     await sleep(delay);
     delay = Math.min(delay * 2, 200);
   }
-  const handle = fh;
-  await handle.writeFile(`${process.pid}:${hostname()}`);
-  const ino = (await handle.stat()).ino;
-  let done = false;
-  const stillOurs = async (): Promise<boolean> => {
-    try {
-      return (await stat(lockPath)).ino === ino;
-    } catch {
-      return false;
-    }
+  let openFd: number | undefined = fd;
+  /** Closes the descriptor once: a second close could close a descriptor reused by someone else. */
+  const closeOnce = (): void => {
+    if (openFd === undefined) return;
+    const d = openFd;
+    openFd = undefined;
+    closeSync(d);
   };
+  let ino: number;
+  try {
+    writeAllSync(fd, Buffer.from(`${process.pid}:${hostname()}`));
+    ino = fstatSync(fd).ino;
+  } catch (err) {
+    closeOnce();
+    unlinkQuietly(lockPath);
+    throw err;
+  }
+  let done = false;
+  const stillOurs = (): boolean => statSync(lockPath, { throwIfNoEntry: false })?.ino === ino;
   return {
     path: lockPath,
     async replace(data) {
       if (done) throw new Error('dotlock already released');
       done = true;
       try {
-        await handle.truncate(0);
-        await handle.write(typeof data === 'string' ? Buffer.from(data) : data, 0, undefined, 0);
+        ftruncateSync(fd, 0);
+        const buf = typeof data === 'string' ? Buffer.from(data) : data;
+        for (let off = 0; off < buf.length;) {
+          const n = writeSync(fd, buf, off, buf.length - off, off);
+          if (n <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
+          off += n;
+        }
         // DURABILITY: the new content must be on disk before the rename makes it the real file;
         // a crash before this point leaves the old file and a stale lock, never a torn file.
-        await handle.sync();
-        await handle.close();
-        if (!(await stillOurs())) throw new StorageError('TEMP', 'Lock was lost', `dotlock ${lockPath} was replaced by another process`);
-        await rename(lockPath, target);
+        await fsyncFd(fd);
+        closeOnce();
+        if (!stillOurs()) throw new StorageError('TEMP', 'Lock was lost', `dotlock ${lockPath} was replaced by another process`);
+        renameSync(lockPath, target);
         await fsyncDir(dirname(target));
       } catch (err) {
-        await handle.close().catch(() => undefined);
-        if (await stillOurs()) await unlink(lockPath).catch(() => undefined);
+        try {
+          closeOnce();
+        } catch {
+          /* already failing */
+        }
+        if (stillOurs()) unlinkQuietly(lockPath);
         throw err;
       }
     },
     async release() {
       if (done) return;
       done = true;
-      await handle.close().catch(() => undefined);
-      if (await stillOurs()) await unlink(lockPath).catch(() => undefined);
+      try {
+        closeOnce();
+      } catch {
+        /* the lock file is removed below either way */
+      }
+      if (stillOurs()) unlinkQuietly(lockPath);
     },
     async touch() {
-      if (done || !(await stillOurs())) return false;
+      if (done || !stillOurs()) return false;
       const now = new Date();
       try {
-        await utimes(lockPath, now, now);
+        utimesSync(lockPath, now, now);
         return true;
       } catch {
         return false;

@@ -6,7 +6,7 @@
  *
  * Distrusts: the file (bad lines ignored); letters with no entry read as `unknown-<n>` as in Dovecot.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { stampOf, type Stamp } from './sync-stamp.js';
 import { acquireDotlock } from './dotlock.js';
 import { formatKeywords, isValidKeyword, parseKeywords, type KeywordTable } from './control-files.js';
@@ -40,7 +40,7 @@ export class KeywordsFile {
     if (known !== undefined && known.stamp.settled && stamp.settled && known.stamp.key === stamp.key) return known.table;
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return NO_KEYWORDS;
       throw err;

@@ -10,7 +10,7 @@
  * contain the client separator, are skipped rather than shown garbled), and mailbox names
  * (validated by names.ts before any path is built; every path is checked to stay inside its root).
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { MaildirLocation } from './location.js';
@@ -60,7 +60,7 @@ export interface ListedMailbox {
 
 async function isDir(p: string): Promise<boolean> {
   try {
-    return (await stat(p)).isDirectory();
+    return statSync(p).isDirectory();
   } catch {
     return false;
   }
@@ -68,7 +68,7 @@ async function isDir(p: string): Promise<boolean> {
 
 async function entries(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

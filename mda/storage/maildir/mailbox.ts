@@ -20,7 +20,8 @@
  * Distrusts: directory contents (dot files, names with `/`-free garbage, subdirectories are
  * skipped) and every other process touching the maildir.
  */
-import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readdirSync, renameSync, statSync } from 'node:fs';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
 import { KeywordsFile, keywordName } from './keywords.js';
@@ -168,7 +169,7 @@ export class MaildirMailbox {
 
   async exists(): Promise<boolean> {
     try {
-      return (await stat(join(this.paths.dir, 'cur'))).isDirectory();
+      return statSync(join(this.paths.dir, 'cur')).isDirectory();
     } catch {
       return false;
     }
@@ -179,7 +180,7 @@ export class MaildirMailbox {
     const listed: string[][] = [];
     for (const sub of ['new', 'cur'] as const) {
       try {
-        listed.push(await readdir(join(this.paths.dir, sub)));
+        listed.push(readdirSync(join(this.paths.dir, sub)));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         listed.push([]);
@@ -377,7 +378,7 @@ export class MaildirMailbox {
         if (f.sub !== 'new') continue;
         const to = f.parsed.hasInfo ? f.filename : `${f.filename}:2,`;
         try {
-          await rename(join(this.paths.dir, 'new', f.filename), join(this.paths.dir, 'cur', to));
+          renameSync(join(this.paths.dir, 'new', f.filename), join(this.paths.dir, 'cur', to));
           (moved ??= new Map(files)).set(f.parsed.base, { sub: 'cur', filename: to, parsed: parseFilename(to) });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -8,6 +8,7 @@
  * (it may have been renamed for a flag change); if it is still gone it was expunged, which is a
  * normal race, not an error.
  */
+import { renameSync, unlinkSync } from 'node:fs';
 import { copyFile, link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../../../shared/fs/atomic.js';
@@ -45,7 +46,7 @@ async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: strin
     const exact = attempt === 0 ? { filename: to } : {};
     if (to === rec.filename) return { changed: true, ...exact };
     try {
-      await rename(join(box.paths.dir, rec.sub, rec.filename), join(box.paths.dir, rec.sub, to));
+      renameSync(join(box.paths.dir, rec.sub, rec.filename), join(box.paths.dir, rec.sub, to));
       return { changed: true, ...exact };
     } catch (err) {
       if (code(err) !== 'ENOENT') throw err;
@@ -102,7 +103,7 @@ export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRe
     let rec: { sub: string; filename: string } | undefined = r;
     for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
       try {
-        await unlink(join(box.paths.dir, rec.sub, rec.filename));
+        unlinkSync(join(box.paths.dir, rec.sub, rec.filename));
         if (attempt === 0) unlinked.add(r.basename);
         break;
       } catch (err) {

@@ -8,10 +8,10 @@
  * Distrusts: the message stream (any bytes; it may fail half-way: the tmp file is then removed)
  * and the clock (usec is bumped so two saves in one microsecond still get distinct names).
  */
-import { open, rename, unlink, utimes } from 'node:fs/promises';
+import { closeSync, openSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fsyncDir } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, writeAllSync } from '../../../shared/fs/atomic.js';
 import { encodeFlagLetters, formatFilename, formatUniqueBase, withSizes, type SystemFlag } from './filename.js';
 import type { MaildirMailbox } from './mailbox.js';
 
@@ -57,21 +57,16 @@ async function* chunks(data: Uint8Array | AsyncIterable<Uint8Array>): AsyncItera
   else yield* data;
 }
 
-/**
- * Writes all of `buf`: write(2) may write less than asked (a filling disk writes what fits, and only
- * the next call fails with ENOSPC); FileHandle.write does not retry, so a single call could leave a
- * silently truncated message behind a correct S= size.
- */
-async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer): Promise<void> {
-  for (let off = 0; off < buf.length;) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    if (bytesWritten <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
-    off += bytesWritten;
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
   }
 }
 
 /** Writes `data` with CRLF -> LF to `fh`; returns [size, vsize]. */
-async function writeLf(fh: import('node:fs/promises').FileHandle, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<[number, number]> {
+async function writeLf(fd: number, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<[number, number]> {
   let size = 0;
   let lfs = 0;
   let pendingCr = false;
@@ -97,12 +92,12 @@ async function writeLf(fh: import('node:fs/promises').FileHandle, data: Uint8Arr
       out[o++] = b;
     }
     if (o > 0) {
-      await writeAll(fh, out.subarray(0, o));
+      writeAllSync(fd, out.subarray(0, o));
       size += o;
     }
   }
   if (pendingCr) {
-    await writeAll(fh, Buffer.from([0x0d]));
+    writeAllSync(fd, Buffer.from([0x0d]));
     size++;
   }
   return [size, size + lfs];
@@ -115,12 +110,12 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   const dir = box.paths.dir;
   let unique = '';
   let tmpPath = '';
-  let fh: import('node:fs/promises').FileHandle | undefined;
-  for (let attempt = 0; fh === undefined; attempt++) {
+  let fd: number | undefined;
+  for (let attempt = 0; fd === undefined; attempt++) {
     unique = nextUniqueName(host);
     tmpPath = join(dir, 'tmp', unique);
     try {
-      fh = await open(tmpPath, 'wx', 0o600);
+      fd = openSync(tmpPath, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw err;
     }
@@ -128,17 +123,17 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   let size: number;
   let vsize: number;
   try {
-    [size, vsize] = await writeLf(fh, input.data);
+    [size, vsize] = await writeLf(fd, input.data);
     // DURABILITY: the message bytes must be on disk before the rename publishes the file in
     // new/ or cur/; a crash before this leaves only a tmp/ file (removed after 36 h), never a
     // truncated message that readers would see.
-    await fh.sync();
+    await fsyncFd(fd);
   } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmpPath).catch(() => undefined);
+    closeSync(fd);
+    unlinkQuietly(tmpPath);
     throw err;
   }
-  await fh.close();
+  closeSync(fd);
   const basename = withSizes(unique, size, vsize);
   const letters = encodeFlagLetters(system, kwIdx);
   const sub = letters === '' ? 'new' : 'cur';
@@ -146,11 +141,11 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   try {
     if (input.internalDate !== undefined) {
       const t = input.internalDate.getTime() / 1000;
-      await utimes(tmpPath, t, t);
+      utimesSync(tmpPath, t, t);
     }
-    await rename(tmpPath, join(dir, sub, finalName));
+    renameSync(tmpPath, join(dir, sub, finalName));
   } catch (err) {
-    await unlink(tmpPath).catch(() => undefined);
+    unlinkQuietly(tmpPath);
     throw err;
   }
   // DURABILITY: fsync the directory so the rename survives a crash. Between the rename and this

@@ -11,7 +11,8 @@
  * Distrusts: the file (a parse error is a TEMP error with the detail in the log; we do not silently
  * recreate it, since that would renumber every message) and concurrent writers.
  */
-import { readFile, open } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { writeAllSync } from '../../../shared/fs/atomic.js';
 import { randomBytes } from 'node:crypto';
 import { acquireDotlock } from './dotlock.js';
 import { StorageError } from '../errors.js';
@@ -52,7 +53,7 @@ export class UidlistFile {
   async read(): Promise<UidlistData | undefined> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -137,11 +138,11 @@ export class UidlistFile {
       } else if (needRewrite) {
         await lock.replace(formatUidlist(data, records));
       } else {
-        const fh = await open(this.path, 'a');
+        const fd = openSync(this.path, 'a');
         try {
-          await fh.write(appended.map(formatUidlistRecord).join(''));
+          writeAllSync(fd, Buffer.from(appended.map(formatUidlistRecord).join('')));
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
       }
       return data;

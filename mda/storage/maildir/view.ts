@@ -13,8 +13,8 @@
  * A read whose length is known (the S= size in the file name, or a prefix asked for) is one
  * open, one read and one close, without readFile's fstat.
  */
-import { close as closeCb, createReadStream, open as openCb, read as readCb, statSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type {
@@ -239,7 +239,7 @@ export class MaildirView implements MailboxView {
       const p = join(this.box.paths.dir, r.sub, r.filename);
       if (!verify) return p;
       try {
-        await stat(p);
+        statSync(p);
         return p;
       } catch { /* moved: look again */ }
     }
@@ -322,7 +322,7 @@ export class MaildirView implements MailboxView {
     const box = this.snap.guid || this.box.paths.dir;
     const known = this.box.sidecar.saveDate(box, uid);
     if (known !== undefined) return new Date(known * 1000);
-    const seconds = Math.floor((await stat(await this.path(uid))).ctimeMs / 1000);
+    const seconds = Math.floor(statSync(await this.path(uid)).ctimeMs / 1000);
     await this.box.sidecar.recordSaveDates(box, [{ uid, seconds }], false);
     return new Date((this.box.sidecar.saveDate(box, uid) ?? seconds) * 1000);
   }
@@ -341,31 +341,45 @@ export class MaildirView implements MailboxView {
   }
 }
 
-const openP = (p: string): Promise<number> => new Promise((res, rej) => openCb(p, 'r', (e, fd) => (e ? rej(e) : res(fd))));
-const readP = (fd: number, buf: Buffer, off: number, pos: number): Promise<number> =>
-  new Promise((res, rej) => readCb(fd, buf, off, buf.length - off, pos, (e, n) => (e ? rej(e) : res(n))));
-const closeP = (fd: number): Promise<void> => new Promise((res) => closeCb(fd, () => res()));
+/**
+ * Reads up to this size are synchronous: one open, read and close that never leave the event
+ * loop (docs/architecture.md, "Local file-system calls"). Larger ones go to the thread pool, so
+ * one big message read from a cold disk does not stall every other session of the process.
+ */
+const SYNC_READ_MAX = 1 << 20;
 
 /**
  * The first `n` bytes of `path` (fewer if the file is shorter). With `whole` (n is the size the
  * file name states), a file found longer than `n` is read entirely after all.
+ * Reading stops at end of file, or once the expected `n` bytes are in (readFile also trusts the
+ * fstat size that far); a read short of `n` goes on.
  */
 async function readPrefix(path: string, n: number, whole: boolean): Promise<Buffer> {
-  const fd = await openP(path);
-  let got: number;
   // One byte more than expected tells a whole-file read that the file is longer than its name says.
   const buf = Buffer.allocUnsafe(whole ? n + 1 : n);
-  try {
-    // Reading stops at end of file, or once the expected `n` bytes are in (readFile also trusts
-    // the fstat size that far); a read short of `n` goes on.
-    for (got = 0; got < buf.length;) {
-      const r = await readP(fd, buf, got, got);
-      if (r === 0) break;
-      got += r;
-      if (got >= n) break;
+  let got = 0;
+  if (buf.length <= SYNC_READ_MAX) {
+    const fd = openSync(path, 'r');
+    try {
+      for (;;) {
+        const r = readSync(fd, buf, got, buf.length - got, got);
+        got += r;
+        if (r === 0 || got >= n) break;
+      }
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    await closeP(fd);
+  } else {
+    const fh = await open(path, 'r');
+    try {
+      for (;;) {
+        const r = (await fh.read(buf, got, buf.length - got, got)).bytesRead;
+        got += r;
+        if (r === 0 || got >= n) break;
+      }
+    } finally {
+      await fh.close();
+    }
   }
   if (whole && got > n) return readFile(path);
   return buf.subarray(0, got);

@@ -19,7 +19,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
-import { freePort } from '../../helpers/free-port.js';
+import { freePort, retryOnAddrInUse } from '../../helpers/free-port.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { makeTraversable } from '../../helpers/postfix-instance.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -46,7 +46,7 @@ const USERS = [
   { name: 'daemonish', uid: 2, gid: 2 },
 ];
 
-async function start(t: TestContext): Promise<Setup> {
+async function startOnce(t: TestContext): Promise<Setup> {
   const dir = tempDir(t, 'postern-peruid-');
   makeTraversable(dir);
   const home = join(dir, 'home');
@@ -110,6 +110,8 @@ service pop3-login {
   const { child, log } = await runMdaConfig(t, conf, join(dir, 'dovecot.log'));
   return { dir, lmtp, imap, imaps, pop3, child, log };
 }
+
+const start = (t: TestContext): Promise<Setup> => retryOnAddrInUse(() => startOnce(t));
 
 async function lmtpDeliver(s: Setup, rcpts: string[], body: string): Promise<string[]> {
   const c = await LineClient.open(s.lmtp);

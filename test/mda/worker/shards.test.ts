@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shardOf } from '../../../mda/worker/route.js';
 import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
-import { freePort } from '../../helpers/free-port.js';
+import { freePort, retryOnAddrInUse } from '../../helpers/free-port.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startMdaDaemon } from '../lmtp/mda-daemon.js';
@@ -64,15 +64,17 @@ function uidOf(pid: number): number {
 test('postern_mail_processes = 2: sessions spread over two workers by user, sharing the maildirs with the master', { timeout: 120_000 }, async (t) => {
   const names = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'];
   assert.deepEqual(new Set(names.map((n) => shardOf(n, 2))), new Set([0, 1]), 'the chosen names cover both shards');
-  const [imap, imaps, pop3] = [await freePort(), await freePort(), await freePort()];
   const certDir = tempDir(t, 'postern-shards-tls-');
   const cert = makeSelfSigned({ commonName: 'mail.test.example', bits: 1024 });
   writeFileSync(join(certDir, 'cert.pem'), cert.certPem);
   writeFileSync(join(certDir, 'key.pem'), cert.keyPem, { mode: 0o600 });
-  const d = await startMdaDaemon(t, {
-    protocols: 'lmtp imap pop3',
-    users: names.map((name) => ({ name, password: `pw-${name}` })),
-    extraConf: `disable_plaintext_auth = no
+  let [imap, imaps, pop3] = [0, 0, 0];
+  const d = await retryOnAddrInUse(async () => {
+    [imap, imaps, pop3] = [await freePort(), await freePort(), await freePort()];
+    return startMdaDaemon(t, {
+      protocols: 'lmtp imap pop3',
+      users: names.map((name) => ({ name, password: `pw-${name}` })),
+      extraConf: `disable_plaintext_auth = no
 ssl = yes
 ssl_cert = <${certDir}/cert.pem
 ssl_key = <${certDir}/key.pem
@@ -98,6 +100,7 @@ plugin {
   postern_mail_processes = 2
 }
 `,
+    });
   });
   const mpidOf = (user: string, service: string): number[] => [...d.log().matchAll(new RegExp(`${service}-login: Info: Login: user=<${user}>,[^\\n]*mpid=(\\d+)`, 'g'))].map((m) => Number(m[1]));
 
