@@ -5,6 +5,7 @@
  * localhost). Lookups are bounded by a timeout; any failure gives `unknown`, never a hang.
  */
 import { promises as dns } from 'node:dns';
+import { isIP } from 'node:net';
 
 export interface HostResolver {
   reverse(addr: string): Promise<string[]>;
@@ -12,7 +13,17 @@ export interface HostResolver {
 }
 
 export const systemResolver: HostResolver = {
-  reverse: (addr) => dns.reverse(addr),
+  /**
+   * getnameinfo(3), the call Postfix's smtpd makes, so /etc/hosts and nsswitch.conf answer as they
+   * do for Postfix. Node's dns.reverse asks c-ares, which for a hosts-file answer leaves out the
+   * entry's first name: on Debian 127.0.0.1 came out as no name at all (`unknown`) where Postfix
+   * logs `localhost`. Without NI_NAMEREQD getnameinfo gives the address itself when there is no
+   * name: that is no name.
+   */
+  reverse: async (addr) => {
+    const { hostname } = await dns.lookupService(addr, 0);
+    return isIP(hostname) === 0 ? [hostname] : [];
+  },
   forward: async (name) => {
     const r = await dns.lookup(name, { all: true });
     return r.map((a) => a.address);
