@@ -14,10 +14,10 @@
  * Distrusts: lock files left by crashed processes (handled as stale) and a lock that vanished or
  * was replaced under us (release never removes somebody else's lock).
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { fsyncDir, fsyncFd, writeAllSync } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, openFd, writeAllSync } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
 import { StorageError } from '../errors.js';
 
@@ -80,8 +80,8 @@ function unlinkQuietly(path: string): void {
 
 /**
  * Takes `<target>.lock`; waits (polling) while someone else holds a fresh lock. The file-system
- * calls are synchronous (docs/architecture.md, "Local file-system calls"); only replace()'s
- * fsyncs wait on the thread pool.
+ * calls are synchronous (docs/architecture.md, "Local file-system calls") except the lock's
+ * creation and replace()'s fsyncs, which go to the thread pool.
  */
 export async function acquireDotlock(target: string, opts: DotlockOptions = {}): Promise<Dotlock> {
   const lockPath = `${target}.lock`;
@@ -91,7 +91,7 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
   let fd: number | undefined;
   for (;;) {
     try {
-      fd = openSync(lockPath, 'wx', opts.mode ?? 0o600);
+      fd = await openFd(lockPath, 'wx', opts.mode ?? 0o600);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -106,12 +106,12 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
     await sleep(delay);
     delay = Math.min(delay * 2, 200);
   }
-  let openFd: number | undefined = fd;
+  let heldFd: number | undefined = fd;
   /** Closes the descriptor once: a second close could close a descriptor reused by someone else. */
   const closeOnce = (): void => {
-    if (openFd === undefined) return;
-    const d = openFd;
-    openFd = undefined;
+    if (heldFd === undefined) return;
+    const d = heldFd;
+    heldFd = undefined;
     closeSync(d);
   };
   let ino: number;

@@ -8,10 +8,10 @@
  * Distrusts: the message stream (any bytes; it may fail half-way: the tmp file is then removed)
  * and the clock (usec is bumped so two saves in one microsecond still get distinct names).
  */
-import { closeSync, openSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fsyncDir, fsyncFd, writeAllSync } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, openFd, writeAllSync } from '../../../shared/fs/atomic.js';
 import { encodeFlagLetters, formatFilename, formatUniqueBase, withSizes, type SystemFlag } from './filename.js';
 import type { MaildirMailbox } from './mailbox.js';
 
@@ -115,7 +115,7 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
     unique = nextUniqueName(host);
     tmpPath = join(dir, 'tmp', unique);
     try {
-      fd = openSync(tmpPath, 'wx', 0o600);
+      fd = await openFd(tmpPath, 'wx', 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw err;
     }
