@@ -12,13 +12,13 @@ function tempName(target: string): string {
 }
 
 /**
- * Writes all of `buf` at the descriptor's position: write(2) may write less than asked (a filling
- * disk writes what fits, and only the next call fails with ENOSPC), so one call could leave a
- * silently truncated file.
+ * Writes all of `buf`, at the descriptor's position or from byte `at` of the file: write(2) may
+ * write less than asked (a filling disk writes what fits, and only the next call fails with
+ * ENOSPC), so one call could leave a silently truncated file.
  */
-export function writeAllSync(fd: number, buf: Uint8Array): void {
+export function writeAllSync(fd: number, buf: Uint8Array, at?: number): void {
   for (let off = 0; off < buf.length;) {
-    const n = writeSync(fd, buf, off, buf.length - off);
+    const n = writeSync(fd, buf, off, buf.length - off, at === undefined ? null : at + off);
     if (n <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
     off += n;
   }
@@ -92,6 +92,15 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
  */
 export function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** unlink(2), ignoring any failure: for clean-up paths where the file may already be gone. */
+export function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**

@@ -14,10 +14,10 @@
  * Distrusts: lock files left by crashed processes (handled as stale) and a lock that vanished or
  * was replaced under us (release never removes somebody else's lock).
  */
-import { closeSync, fstatSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, readFileSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { fsyncDir, fsyncFd, openFd, writeAllSync } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, openFd, unlinkQuietly, writeAllSync } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
 import { StorageError } from '../errors.js';
 
@@ -69,14 +69,6 @@ function isStale(lockPath: string, staleSecs: number, liveOwnerHolds: boolean): 
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
-}
 
 /**
  * Takes `<target>.lock`; waits (polling) while someone else holds a fresh lock. The file-system
@@ -132,12 +124,7 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
       done = true;
       try {
         ftruncateSync(fd, 0);
-        const buf = typeof data === 'string' ? Buffer.from(data) : data;
-        for (let off = 0; off < buf.length;) {
-          const n = writeSync(fd, buf, off, buf.length - off, off);
-          if (n <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
-          off += n;
-        }
+        writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data, 0);
         // DURABILITY: the new content must be on disk before the rename makes it the real file;
         // a crash before this point leaves the old file and a stale lock, never a torn file.
         await fsyncFd(fd);

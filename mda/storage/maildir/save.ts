@@ -8,10 +8,10 @@
  * Distrusts: the message stream (any bytes; it may fail half-way: the tmp file is then removed)
  * and the clock (usec is bumped so two saves in one microsecond still get distinct names).
  */
-import { closeSync, renameSync, unlinkSync, utimesSync } from 'node:fs';
+import { closeSync, renameSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fsyncDir, fsyncFd, openFd, writeAllSync } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncFd, openFd, unlinkQuietly, writeAllSync } from '../../../shared/fs/atomic.js';
 import { encodeFlagLetters, formatFilename, formatUniqueBase, withSizes, type SystemFlag } from './filename.js';
 import type { MaildirMailbox } from './mailbox.js';
 
@@ -55,14 +55,6 @@ export function nextUniqueName(host = hostname()): string {
 async function* chunks(data: Uint8Array | AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   if (data instanceof Uint8Array) yield data;
   else yield* data;
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
 }
 
 /** Writes `data` with CRLF -> LF to `fh`; returns [size, vsize]. */
