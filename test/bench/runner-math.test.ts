@@ -111,12 +111,14 @@ test('DATA framing: CRLF normalisation and dot-stuffing', () => {
   assert.equal(dotStuff(Buffer.from('x.\r\n')).toString(), 'x.\r\n');
 });
 
-test('machine CPU between two samples: busy is user + nice + sys + irq over every CPU', () => {
-  const cpu = (user: number, nice: number, sys: number, idle: number, irq: number) => ({ model: 'x', speed: 1, times: { user, nice, sys, idle, irq } });
-  const a = sampleOf([cpu(100, 0, 50, 1000, 0), cpu(10, 5, 5, 2000, 10)]);
-  assert.deepEqual(a, { busyMs: 180, totalMs: 3180 });
-  const b = sampleOf([cpu(700, 0, 250, 1200, 0), cpu(310, 5, 105, 2100, 10)]);
-  // Busy grew by 600 + 200 (first CPU) and 300 + 100 (second); idle by 200 + 100.
-  assert.deepEqual(cpuBetween(a, b), { busyMs: 1200, busyShare: 1200 / 1500 });
+test('machine CPU from /proc/stat: busy is user + nice + system + irq + softirq; iowait counts as idle; steal is left out', () => {
+  const stat = (user: number, nice: number, system: number, idle: number, iowait: number, irq: number, softirq: number, steal: number) =>
+    `cpu  ${user} ${nice} ${system} ${idle} ${iowait} ${irq} ${softirq} ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 12345\n`;
+  const a = sampleOf(stat(100, 5, 50, 1000, 20, 0, 10, 3));
+  assert.deepEqual(a, { busyMs: 1650, totalMs: 11850 }); // ticks of 10 ms: busy 165, total 165 + 1000 + 20
+  const b = sampleOf(stat(160, 5, 80, 1050, 30, 0, 20, 9));
+  // Busy grew by 60 + 30 + 10 ticks, idle by 50 and iowait by 10; steal's 6 ticks count nowhere.
+  assert.deepEqual(cpuBetween(a, b), { busyMs: 1000, busyShare: 100 / 160 });
   assert.deepEqual(cpuBetween(a, a), { busyMs: 0, busyShare: 0 });
+  assert.throws(() => sampleOf('intr 1\n'), /no aggregate cpu line/);
 });
