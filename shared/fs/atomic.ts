@@ -86,9 +86,9 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
 }
 
 /**
- * fsync(2) of an open descriptor on the thread pool: the one call here that waits for the disk.
- * Callers on the mail store open, write, rename and close synchronously (docs/architecture.md,
- * "Local file-system calls"), and only this goes off the event loop.
+ * fsync(2) of an open descriptor on the thread pool: it waits for the disk. Callers on the mail
+ * store write, rename and close synchronously (docs/architecture.md, "Local file-system calls");
+ * this and file creation (openFd) go off the event loop.
  */
 export function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));

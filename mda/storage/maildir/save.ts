@@ -121,7 +121,11 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
     // truncated message that readers would see.
     await fsyncFd(fd);
   } catch (err) {
-    closeSync(fd);
+    try {
+      closeSync(fd);
+    } catch {
+      /* the write's or fsync's error is the one to report */
+    }
     unlinkQuietly(tmpPath);
     throw err;
   }

@@ -138,6 +138,8 @@ export class UidlistFile {
       } else if (needRewrite) {
         await lock.replace(formatUidlist(data, records));
       } else {
+        // The file exists here (cur was read under the lock), so this open creates nothing and
+        // may stay synchronous (openFd in shared/fs/atomic.ts says why creates may not).
         const fd = openSync(this.path, 'a');
         try {
           writeAllSync(fd, Buffer.from(appended.map(formatUidlistRecord).join('')));
