@@ -126,11 +126,20 @@ export function flagsKey(system: readonly string[], keywords: readonly string[])
 export class MaildirMailbox {
   readonly uidlist: UidlistFile;
   readonly keywords: KeywordsFile;
-  /** The last scan of new/ + cur/ and the last uidlist read, each valid for one settled stamp. */
-  private readonly scanCache = new StampedCache<ReadonlyMap<string, FileEntry>>();
+  /**
+   * The last listing of new/ and of cur/, and the last uidlist read, each kept for its stamp
+   * (StampedCache: until the stamp changes, with one more read once a dirty stamp settles). The
+   * directories are kept apart, as Dovecot checks them apart: a delivery or APPEND into new/ does
+   * not list cur/ again.
+   */
+  private readonly dirCache = { new: new StampedCache<readonly string[]>(), cur: new StampedCache<readonly string[]>() };
   private readonly listCache = new StampedCache<UidlistData | undefined>();
-  /** The names the last scan() listed and the map it built from them (reused when they are the same). */
-  private lastScan: { names: readonly (readonly string[])[]; files: ReadonlyMap<string, FileEntry> } | undefined;
+  /**
+   * The names of new/ and cur/ the last listing had and the map built from them: reused whole when
+   * the names are the same, and entry by entry (a file keeps its entry while its name is the same)
+   * when some changed, so a flag change costs one new entry, not 150.
+   */
+  private lastScan: { names: readonly [readonly string[], readonly string[]]; files: ReadonlyMap<string, FileEntry> } | undefined;
   /**
    * What the last sync() built, by the identity of what it was built from: a command on a mailbox
    * nobody changed gets the very same snapshot object back (a view then knows nothing changed
@@ -175,34 +184,60 @@ export class MaildirMailbox {
     }
   }
 
-  /** The files in new/ and cur/ by base name. The map is shared (the last scan's when nothing changed): do not modify it. */
+  /** The files in new/ and cur/ by base name, listed now. The map is shared (the last scan's when nothing changed): do not modify it. */
   async scan(): Promise<ReadonlyMap<string, FileEntry>> {
-    const listed: string[][] = [];
-    for (const sub of ['new', 'cur'] as const) {
-      try {
-        listed.push(readdirSync(join(this.paths.dir, sub)));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        listed.push([]);
+    return this.filesOf([this.listDir('new'), this.listDir('cur')]);
+  }
+
+  /** Forgets the listings, so the next sync lists new/ and cur/ again (a file was not where they said). */
+  invalidateListing(): void {
+    this.dirCache.new.clear();
+    this.dirCache.cur.clear();
+  }
+
+  private listDir(sub: Sub): string[] {
+    try {
+      return readdirSync(join(this.paths.dir, sub));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return [];
+    }
+  }
+
+  /** The map of `names` ([new/, cur/]), reusing the last one's map or its entries where names are the same. */
+  private filesOf(names: readonly [readonly string[], readonly string[]]): ReadonlyMap<string, FileEntry> {
+    const last = this.lastScan;
+    if (last !== undefined) {
+      const same0 = last.names[0] === names[0] || sameLists([last.names[0]], [names[0]]);
+      const same1 = last.names[1] === names[1] || sameLists([last.names[1]], [names[1]]);
+      if (same0 && same1) {
+        if (last.names[0] !== names[0] || last.names[1] !== names[1]) this.lastScan = { names, files: last.files };
+        return last.files;
       }
     }
-    const last = this.lastScan;
-    if (last !== undefined && sameLists(last.names, listed)) return last.files;
     const files = new Map<string, FileEntry>();
-    for (const [i, sub] of (['new', 'cur'] as const).entries()) {
-      for (const filename of listed[i]!) {
+    const subs = ['new', 'cur'] as const;
+    for (let i = 0; i < 2; i++) {
+      const sub = subs[i]!;
+      for (const filename of names[i]!) {
         if (filename.startsWith('.')) continue;
-        let parsed: ParsedFilename;
-        try {
-          parsed = parseFilename(filename);
-        } catch {
-          continue;
+        let entry: FileEntry | undefined;
+        // The base is the name up to ':' (filename.ts); an unchanged name keeps its parsed entry.
+        const colon = filename.indexOf(':');
+        const prev = last?.files.get(colon < 0 ? filename : filename.slice(0, colon));
+        if (prev !== undefined && prev.sub === sub && prev.filename === filename) entry = prev;
+        else {
+          try {
+            entry = { sub, filename, parsed: parseFilename(filename) };
+          } catch {
+            continue;
+          }
         }
         // The same base in new/ and cur/ happens mid-move; cur/ wins.
-        files.set(parsed.base, { sub, filename, parsed });
+        files.set(entry.parsed.base, entry);
       }
     }
-    this.lastScan = { names: listed, files };
+    this.lastScan = { names, files };
     return files;
   }
 
@@ -231,13 +266,29 @@ export class MaildirMailbox {
     }
   }
 
-  /** scan(), or the last scan's result when neither directory changed since (`stamp` of both). */
-  private async scanStamped(stamp: Stamp): Promise<{ files: ReadonlyMap<string, FileEntry>; cached: boolean }> {
-    const hit = this.scanCache.get(stamp);
-    if (hit !== undefined) return { files: hit, cached: true };
-    const files = await this.scan();
-    this.scanCache.set(stamp, files);
-    return { files, cached: false };
+  /**
+   * The files in new/ and cur/, each directory listed again only when its stamp asks for it
+   * (StampedCache). `cached`: both listings are ones kept from a settled stamp, so a uidlist record
+   * without a file in them has none. Otherwise such a record gets a second look (syncWith): a
+   * listing read now may have raced a rename, and one kept from a dirty stamp may miss a file added
+   * in the same clock tick after it was read.
+   */
+  private scanStamped(sNew: Stamp, sCur: Stamp): { files: ReadonlyMap<string, FileEntry>; cached: boolean } {
+    let cached = true;
+    const read = (sub: Sub, stamp: Stamp): readonly string[] => {
+      const hit = this.dirCache[sub].lookup(stamp);
+      if (hit !== undefined) {
+        cached &&= hit.settled;
+        return hit.value;
+      }
+      cached = false;
+      const listed = this.listDir(sub);
+      this.dirCache[sub].set(stamp, listed);
+      return listed;
+    };
+    // new/ before cur/ (the top of this file).
+    const names: [readonly string[], readonly string[]] = [read('new', sNew), read('cur', sCur)];
+    return { files: this.filesOf(names), cached };
   }
 
   private async readListStamped(stamp: Stamp): Promise<UidlistData | undefined> {
@@ -335,9 +386,13 @@ export class MaildirMailbox {
     const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
     let list = await this.readListStamped(sList);
-    const scanned = own !== undefined && list !== undefined && sameRecords(list, own.list)
-      ? { files: own.files, cached: true }
-      : await this.scanStamped({ key: `${sNew.key}|${sCur.key}`, settled: sNew.settled && sCur.settled });
+    let scanned: { files: ReadonlyMap<string, FileEntry>; cached: boolean };
+    if (own !== undefined && list !== undefined && sameRecords(list, own.list)) {
+      scanned = { files: own.files, cached: true };
+      this.keepOwnListing(own.files, sNew, sCur);
+    } else {
+      scanned = this.scanStamped(sNew, sCur);
+    }
     let files = scanned.files;
     // A record without its file may be a rename in flight: look again, unless the directories
     // have not changed for a while (then a second look would see the same), or every such record
@@ -346,7 +401,7 @@ export class MaildirMailbox {
     let missing = this.missingIn(files, list);
     if (!scanned.cached && missing.some((r) => !this.confirmedGone.has(r.basename))) {
       files = await this.scan();
-      missing = missing.filter((r) => !files.has(r.basename));
+      missing = this.missingIn(files, list);
     }
     // Every record still in `missing` is now known to have no file (a second listing, a settled
     // directory, or a second listing at an earlier sync).
@@ -443,6 +498,26 @@ export class MaildirMailbox {
     };
     memo.snap = { snapshot, modseqs: rec.modseqs };
     return snapshot;
+  }
+
+  /**
+   * Keeps the listing this process derived after its own renames and unlinks as the listing for the
+   * directories' stamps taken after them, as Dovecot records cur/'s mtime after its own changes
+   * (maildir_sync_index_update_ext_header): the next command does not list cur/ again. It is kept
+   * as read while dirty, so once the stamps settle the directories are listed once more, which
+   * brings in anything another process changed there meanwhile.
+   */
+  private keepOwnListing(files: ReadonlyMap<string, FileEntry>, sNew: Stamp, sCur: Stamp): void {
+    const names: [string[], string[]] = [[], []];
+    for (const f of files.values()) names[f.sub === 'new' ? 0 : 1].push(f.filename);
+    const last = this.lastScan;
+    const dirty = (s: Stamp): Stamp => ({ key: s.key, settled: false });
+    for (const [i, sub, stamp] of [[0, 'new', sNew], [1, 'cur', sCur]] as const) {
+      // A directory our changes did not touch keeps its listing (and its settled state).
+      if (last !== undefined && sameLists([last.names[i]], [names[i]])) continue;
+      this.dirCache[sub].set(dirty(stamp), names[i]);
+    }
+    this.lastScan = { names, files };
   }
 
   /** The uidlist records without a file in `files` (kept for the last pair of objects asked about). */

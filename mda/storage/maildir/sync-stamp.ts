@@ -82,16 +82,34 @@ export function stampOf(path: string, now: number, fineClock = false): Stamp {
   return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - window };
 }
 
-/** A value remembered for one stamp; reused only while the stamp is unchanged and settled. */
+/**
+ * A value remembered for one stamp, reused while the stamp is unchanged, by Dovecot 2.3's rule
+ * (maildir_sync_quick_check, DIR_DELAYED_REFRESH): a value read while its stamp was settled holds
+ * until the stamp changes; one read while the stamp was dirty holds while the stamp stays the same
+ * and dirty, and is read once more when that same stamp has settled (a change made in the same
+ * clock tick after the read would not have moved the stamp, so the second read sees it). Between
+ * the two reads, such a change is not seen yet, as if it had come a moment later: the one-time
+ * delay Dovecot also accepts. Why not re-read on every dirty stamp: a mailbox written every
+ * second (any busy mailbox; the IMAP benchmark's mix) listed cur/ again on most commands.
+ */
 export class StampedCache<T> {
-  private entry: { key: string; value: T } | undefined;
+  private entry: { key: string; value: T; settled: boolean } | undefined;
 
-  get(stamp: Stamp): T | undefined {
-    return stamp.settled && this.entry?.key === stamp.key ? this.entry.value : undefined;
+  /** The value for `stamp`, and whether it was read with that stamp settled (complete for certain). */
+  lookup(stamp: Stamp): { value: T; settled: boolean } | undefined {
+    const e = this.entry;
+    if (e === undefined || e.key !== stamp.key) return undefined;
+    if (!e.settled && stamp.settled) return undefined; // the delayed second read
+    return { value: e.value, settled: e.settled };
   }
 
+  get(stamp: Stamp): T | undefined {
+    return this.lookup(stamp)?.value;
+  }
+
+  /** Remembers `value` as read with `stamp` (taken before the read). */
   set(stamp: Stamp, value: T): void {
-    this.entry = stamp.settled ? { key: stamp.key, value } : undefined;
+    this.entry = { key: stamp.key, value, settled: stamp.settled };
   }
 
   clear(): void {

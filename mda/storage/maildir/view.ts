@@ -243,6 +243,9 @@ export class MaildirView implements MailboxView {
         return p;
       } catch { /* moved: look again */ }
     }
+    // Not where the last listing said (or not known): list the directories again, whatever their
+    // stamps say (Dovecot's sync after a failed open).
+    this.box.invalidateListing();
     const snap = await this.box.sync({ moveNew: false, claimRecent: false });
     const cur = snap.messages.find((m) => m.uid === uid);
     if (cur === undefined) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} vanished from ${this.box.paths.dir}`);

@@ -32,6 +32,18 @@ function spySnapshots(t: TestContext): MailboxSnapshot[] {
   return seen;
 }
 
+/** Counts the directory listings the mailboxes make (readdir of new/ or cur/). */
+function countListings(t: TestContext): { count(): number; reset(): void } {
+  let n = 0;
+  const proto = MaildirMailbox.prototype as unknown as { listDir(sub: string): string[] };
+  const orig = proto.listDir;
+  t.mock.method(proto, 'listDir', function (this: unknown, sub: string) {
+    n++;
+    return orig.call(this, sub);
+  });
+  return { count: () => n, reset: () => void (n = 0) };
+}
+
 /** Moves the clock `ms` further ahead (cumulative), so stamps taken now are settled. */
 function clock(t: TestContext): (ms: number) => void {
   const real = Date.now.bind(Date);
@@ -88,16 +100,50 @@ test('an unchanged mailbox gives the same snapshot back; changes by another proc
   await view.close();
 });
 
-test('within the dirty second a change is seen even when the directory stamp could be equal', async (t) => {
+test('within the dirty window a change is seen at the latest once the stamps settle', async (t) => {
   const { store, root } = await tempStore(t);
   for (let i = 0; i < 2; i++) await store.append('INBOX', MSG);
   const view = await store.openMailbox('INBOX', { readOnly: false });
-  // No clock change: everything was just written, so every stamp is dirty and rescanned.
+  const forward = clock(t);
+  // No clock change yet: everything was just written, so every stamp is dirty. A stamp that moved
+  // shows the change at once; one that could not (the same clock tick) at the delayed second
+  // listing once it settles (StampedCache, Dovecot's DIR_DELAYED_REFRESH).
   const cur = join(root, 'cur');
   const f = fileOf(cur, view, 1);
   renameSync(join(cur, f), join(cur, f.replace(/:2,.*$/, ':2,F')));
+  const first = await view.refresh();
+  forward(5000);
+  const second = await view.refresh();
+  assert.deepEqual([...first.flagChanges, ...second.flagChanges].map((m) => [m.uid, m.flags]), [[1, ['\\Flagged']]]);
+  await view.close();
+});
+
+test('after its own STORE a session does not list cur/ again while the stamps are dirty; once they settle it lists once more', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG);
+  const forward = clock(t);
+  // The clock 10 s behind: every stamp taken now is dirty (newer than "now").
+  forward(-10_000);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  await view.refresh();
+  const listings = countListings(t);
+  await view.store([2], { mode: 'add', flags: ['\\Seen'] });
+  const quiet = await view.refresh();
+  await view.refresh();
+  assert.equal(listings.count(), 0, 'a command after our own STORE listed the directories again');
+  assert.deepEqual([quiet.expunged, quiet.added, quiet.flagChanges], [[], [], []]);
+  // Another process flags message 3; settled stamps bring the second listing, which sees it.
+  const name = fileOf(join(root, 'cur'), view, 3);
+  renameSync(join(root, 'cur', name), join(root, 'cur', name.replace(/:2,.*$/, ':2,F')));
+  forward(20_000);
   const r = await view.refresh();
-  assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[1, ['\\Flagged']]]);
+  assert.ok(listings.count() > 0);
+  assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[3, ['\\Flagged']]]);
+  assert.deepEqual(view.byUid(2)!.flags, ['\\Seen']);
+  // Settled and quiet: no listing at all.
+  listings.reset();
+  await view.refresh();
+  assert.equal(listings.count(), 0);
   await view.close();
 });
 
@@ -108,25 +154,21 @@ test('STORE and EXPUNGE build their snapshot from their own changes, without lis
   const view = await store.openMailbox('INBOX', { readOnly: false });
   forward(5000);
   await view.refresh();
-  let scans = 0;
-  const orig = MaildirMailbox.prototype.scan;
-  t.mock.method(MaildirMailbox.prototype, 'scan', async function (this: MaildirMailbox) {
-    scans++;
-    return orig.apply(this);
-  });
+  const listings = countListings(t);
   const hms = (await store.status('INBOX')).highestModseq;
-  scans = 0;
+  listings.reset();
   const stored = await view.store([1, 3], { mode: 'add', flags: ['\\Flagged'] });
-  assert.equal(scans, 0, 'STORE listed new/ and cur/');
+  assert.equal(listings.count(), 0, 'STORE listed new/ and cur/');
   assert.deepEqual(stored.updated.map((m) => [m.uid, m.flags, m.modseq]), [[1, ['\\Flagged'], hms + 1], [3, ['\\Flagged'], hms + 2]]);
   const cur = join(root, 'cur');
   assert.match(fileOf(cur, view, 1), /:2,F$/);
-  // Another process flags message 2 right after; the next refresh lists the directory (its stamp
-  // moved with our own rename) and reports that change, and nothing for ours.
+  // Another process flags message 2 right after; the next refresh (the clock is ahead, so the
+  // stamps after our rename are settled at once) lists the directory and reports that change, and
+  // nothing for ours.
   const second = fileOf(cur, view, 2);
   renameSync(join(cur, second), join(cur, second.replace(/:2,.*$/, ':2,S')));
   const r = await view.refresh();
-  assert.ok(scans > 0);
+  assert.ok(listings.count() > 0);
   assert.deepEqual(r.flagChanges.map((m) => [m.uid, m.flags]), [[2, ['\\Seen']]]);
   assert.equal(view.byUid(1)!.modseq, hms + 1, 'our own change kept its modseq');
 
@@ -136,9 +178,9 @@ test('STORE and EXPUNGE build their snapshot from their own changes, without lis
   await view.store([4], { mode: 'add', flags: ['\\Deleted'] });
   forward(5000);
   await view.refresh();
-  scans = 0;
+  listings.reset();
   assert.deepEqual(await view.expunge({ onlyDeleted: true }), [4]);
-  assert.equal(scans, 0, 'EXPUNGE listed new/ and cur/');
+  assert.equal(listings.count(), 0, 'EXPUNGE listed new/ and cur/');
   const after = await view.refresh();
   assert.deepEqual(after.expunged, [4]);
   assert.deepEqual(readdirSync(cur).length, 3);

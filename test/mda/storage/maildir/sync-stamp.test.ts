@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINE_DIRTY_MS, fineClockAt, stampOf, SYNC_DIRTY_MS } from '../../../../mda/storage/maildir/sync-stamp.js';
+import { FINE_DIRTY_MS, fineClockAt, StampedCache, stampOf, SYNC_DIRTY_MS } from '../../../../mda/storage/maildir/sync-stamp.js';
 import { tempDir } from '../../../helpers/tmp.js';
 import { tempStore } from '../helpers.js';
 
@@ -20,6 +20,30 @@ test('fineClockAt: local filesystems yes, procfs no, a missing directory unknown
   assert.equal(fineClockAt(dir), true, 'the test directory is on a local filesystem (ext4, tmpfs, …)');
   assert.equal(fineClockAt('/proc'), false);
   assert.equal(fineClockAt(join(dir, 'missing')), undefined);
+});
+
+test('StampedCache: a value read settled holds until the stamp changes; one read dirty holds while the stamp stays the same and dirty, then is read once more', () => {
+  const st = (key: string, settled: boolean) => ({ key, settled });
+  // [what it was read with, the stamp asked with, the answer: undefined (read again) or the value and whether it was read settled]
+  const cases: [ReturnType<typeof st>, ReturnType<typeof st>, { value: string; settled: boolean } | undefined][] = [
+    [st('a', true), st('a', true), { value: 'v', settled: true }],
+    [st('a', true), st('b', true), undefined],
+    [st('a', true), st('b', false), undefined],
+    [st('a', false), st('a', false), { value: 'v', settled: false }],
+    [st('a', false), st('a', true), undefined], // Dovecot's delayed refresh
+    [st('a', false), st('b', false), undefined],
+  ];
+  for (const [readWith, askedWith, want] of cases) {
+    const c = new StampedCache<string>();
+    c.set(readWith, 'v');
+    assert.deepEqual(c.lookup(askedWith), want, `${JSON.stringify(readWith)} asked ${JSON.stringify(askedWith)}`);
+    assert.equal(c.get(askedWith), want?.value);
+  }
+  const c = new StampedCache<string>();
+  assert.equal(c.lookup(st('a', true)), undefined);
+  c.set(st('a', true), 'v');
+  c.clear();
+  assert.equal(c.lookup(st('a', true)), undefined);
 });
 
 test('stampOf: the window by filesystem and by the timestamps themselves', (t) => {
