@@ -87,7 +87,11 @@ export const UIDLIST_COMPRESS_PERCENTAGE = 75;
 /** How often one mailbox object lists tmp/ for abandoned files. */
 export const TMP_CLEAN_INTERVAL_MS = 3600 * 1000;
 
-/** One message present in both the uidlist and the directories, as sync() pairs them. */
+/**
+ * One message present in both the uidlist and the directories, as sync() pairs them. Kept from
+ * one sync to the next while its file entry (the same name), UID, uidlist fields and the keyword
+ * table are the same, with what was derived from it: its sidecar input and its last record.
+ */
 interface Present {
   readonly uid: number;
   readonly file: FileEntry;
@@ -96,6 +100,16 @@ interface Present {
   readonly other: string;
   readonly ext: ReadonlyMap<string, string>;
   readonly basename: string;
+  readonly input: ReconcileInput['messages'][number];
+  /** The record the last snapshot built from this entry (reused while its modseq is the same). */
+  record: MessageRecord | undefined;
+}
+
+function sameExt(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 function sameLists(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
@@ -149,7 +163,7 @@ export class MaildirMailbox {
    */
   private lastSync: {
     files: ReadonlyMap<string, FileEntry>; list: UidlistData; table: KeywordTable;
-    present: readonly Present[]; messages: ReconcileInput['messages'];
+    present: readonly Present[]; byBase: ReadonlyMap<string, Present>; messages: ReconcileInput['messages'];
     snap?: { snapshot: MailboxSnapshot; modseqs: ReadonlyMap<number, number> };
   } | undefined;
   /** When this process last cleaned tmp/ (Date.now()). */
@@ -444,15 +458,25 @@ export class MaildirMailbox {
     const table = await this.keywords.read();
     let memo = this.lastSync;
     if (memo === undefined || memo.files !== files || memo.list !== list || memo.table !== table) {
+      const prev = memo !== undefined && memo.table === table ? memo.byBase : undefined;
       const present: Present[] = [];
+      const byBase = new Map<string, Present>();
       for (const r of list.records) {
         const file = files.get(r.basename);
         if (file === undefined) continue;
-        const d = decodeFlagLetters(file.parsed.letters);
-        present.push({ uid: r.uid, file, system: d.system, kw: d.keywords.map((i) => keywordName(table, i)), other: d.other, ext: r.ext, basename: r.basename });
+        let p = prev?.get(r.basename);
+        if (p === undefined || p.file !== file || p.uid !== r.uid || !sameExt(p.ext, r.ext)) {
+          const d = decodeFlagLetters(file.parsed.letters);
+          const kw = d.keywords.map((i) => keywordName(table, i));
+          p = {
+            uid: r.uid, file, system: d.system, kw, other: d.other, ext: r.ext, basename: r.basename,
+            input: { uid: r.uid, flagsKey: flagsKey(d.system, kw), inNew: file.sub === 'new' }, record: undefined,
+          };
+        }
+        present.push(p);
+        byBase.set(r.basename, p);
       }
-      const messages = present.map((p) => ({ uid: p.uid, flagsKey: flagsKey(p.system, p.kw), inNew: p.file.sub === 'new' }));
-      memo = { files, list, table, present, messages };
+      memo = { files, list, table, present, byBase, messages: present.map((p) => p.input) };
       this.lastSync = memo;
     }
     const present = memo.present;
@@ -480,21 +504,26 @@ export class MaildirMailbox {
       firstRecentUid: rec.firstRecentUid,
       claimedFrom: rec.claimedFrom,
       keywordTable: table,
-      messages: present.map((p) => ({
-        uid: p.uid,
-        basename: p.basename,
-        sub: p.file.sub,
-        filename: p.file.filename,
-        system: p.system,
-        keywords: p.kw,
-        other: p.other,
-        extra: p.file.parsed.extra,
-        size: p.file.parsed.size ?? numExt(p.ext, 'S'),
-        vsize: p.file.parsed.vsize ?? numExt(p.ext, 'W'),
-        modseq: rec.modseqs.get(p.uid) ?? 1,
-        pop3Uidl: p.ext.get('P'),
-        pop3Order: numExt(p.ext, 'O'),
-      })),
+      messages: present.map((p) => {
+        const modseq = rec.modseqs.get(p.uid) ?? 1;
+        if (p.record !== undefined && p.record.modseq === modseq) return p.record;
+        p.record = {
+          uid: p.uid,
+          basename: p.basename,
+          sub: p.file.sub,
+          filename: p.file.filename,
+          system: p.system,
+          keywords: p.kw,
+          other: p.other,
+          extra: p.file.parsed.extra,
+          size: p.file.parsed.size ?? numExt(p.ext, 'S'),
+          vsize: p.file.parsed.vsize ?? numExt(p.ext, 'W'),
+          modseq,
+          pop3Uidl: p.ext.get('P'),
+          pop3Order: numExt(p.ext, 'O'),
+        };
+        return p.record;
+      }),
     };
     memo.snap = { snapshot, modseqs: rec.modseqs };
     return snapshot;

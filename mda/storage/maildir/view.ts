@@ -123,32 +123,49 @@ export class MaildirView implements MailboxView {
     if (snap === this.snap) {
       return { expunged: [], expungedSeqs: [], added: [], flagChanges: [], exists: this.list.length, recent: this.list.filter((m) => m.recent).length, keywordsChanged: false };
     }
-    const now = new Map(snap.messages.map((r) => [r.uid, r]));
+    // Both lists are in UID order (the uidlist's; checked, a hand-edited one may not be): one walk
+    // pairs them. A message whose record is the very object we hold (mailbox.ts keeps a record
+    // while its file, UID and modseq are the same) at the same position keeps its MessageInfo, so
+    // a change to one message costs one new object, not one per message.
+    const msgs = snap.messages;
+    const ordered = isAscending(msgs);
+    const byUid = ordered ? undefined : new Map(msgs.map((r) => [r.uid, r]));
     const expunged: number[] = [];
     const expungedSeqs: number[] = [];
-    this.list.forEach((m, i) => {
-      if (!now.has(m.uid)) {
-        expunged.push(m.uid);
-        expungedSeqs.unshift(i + 1);
-      }
-    });
     const maxOld = this.maxUid;
     const kept: MessageInfo[] = [];
     const flagChanges: MessageInfo[] = [];
-    for (const m of this.list) {
-      const r = now.get(m.uid);
+    /** New MessageInfo objects for messages kept (byUidMap must hold the same objects as the list). */
+    const replaced: MessageInfo[] = [];
+    let j = 0;
+    for (let i = 0; i < this.list.length; i++) {
+      const m = this.list[i]!;
+      let r: MessageRecord | undefined;
+      if (byUid !== undefined) r = byUid.get(m.uid);
+      else {
+        while (j < msgs.length && msgs[j]!.uid < m.uid) j++;
+        if (j < msgs.length && msgs[j]!.uid === m.uid) r = msgs[j++];
+      }
       if (r === undefined) {
+        expunged.push(m.uid);
+        expungedSeqs.unshift(i + 1);
         this.records.delete(m.uid);
         this.dates.delete(m.uid);
         continue;
       }
+      const seq = kept.length + 1;
+      if (r === this.records.get(m.uid) && m.seq === seq) {
+        kept.push(m);
+        continue;
+      }
       this.records.set(m.uid, r);
-      const next = this.info(r, kept.length + 1);
+      const next = this.info(r, seq);
       kept.push(next);
-      if (next.modseq !== m.modseq || next.flags.join(' ') !== m.flags.join(' ')) flagChanges.push(next);
+      replaced.push(next);
+      if (next.modseq !== m.modseq || !sameStrings(next.flags, m.flags)) flagChanges.push(next);
     }
     const added: MessageInfo[] = [];
-    for (const r of snap.messages) {
+    for (const r of msgs) {
       // A UID at or below what we already showed and not in our list was expunged and reported;
       // it must never come back in this session.
       if (r.uid <= maxOld) continue;
@@ -158,8 +175,13 @@ export class MaildirView implements MailboxView {
       kept.push(info);
       added.push(info);
     }
-    this.list = kept;
-    this.reindex();
+    if (expunged.length === 0 && added.length === 0) {
+      for (const m of replaced) this.byUidMap.set(m.uid, m);
+      this.list = kept;
+    } else {
+      this.list = kept;
+      this.reindex();
+    }
     this.maxUid = Math.max(maxOld, this.list.at(-1)?.uid ?? 0);
     this.snap = snap;
     const kw = definedKeywords(snap);
@@ -196,10 +218,10 @@ export class MaildirView implements MailboxView {
       }
       const info = this.info(r, m.seq);
       this.list[m.seq - 1] = info;
+      this.byUidMap.set(r.uid, info);
       this.records.set(r.uid, r);
       updated.push(info);
     }
-    this.reindex();
     this.snap = { ...this.snap, highestModseq: snap.highestModseq, keywordTable: snap.keywordTable };
     const kw = definedKeywords(snap);
     const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
@@ -386,6 +408,17 @@ async function readPrefix(path: string, n: number, whole: boolean): Promise<Buff
   }
   if (whole && got > n) return readFile(path);
   return buf.subarray(0, got);
+}
+
+function isAscending(ms: readonly { uid: number }[]): boolean {
+  for (let i = 1; i < ms.length; i++) if (ms[i - 1]!.uid >= ms[i]!.uid) return false;
+  return true;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function definedKeywords(snap: MailboxSnapshot): string[] {
