@@ -540,7 +540,7 @@ export class MaildirMailbox {
     const names: [string[], string[]] = [[], []];
     for (const f of files.values()) names[f.sub === 'new' ? 0 : 1].push(f.filename);
     const last = this.lastScan;
-    const dirty = (s: Stamp): Stamp => ({ key: s.key, settled: false });
+    const dirty = (s: Stamp): Stamp => ({ key: s.key, settled: false, at: s.at });
     for (const [i, sub, stamp] of [[0, 'new', sNew], [1, 'cur', sCur]] as const) {
       // A directory our changes did not touch keeps its listing (and its settled state).
       if (last !== undefined && sameLists([last.names[i]], [names[i]])) continue;

@@ -66,10 +66,21 @@ export async function openMaildirStore(opts: OpenStoreOptions): Promise<MaildirS
   return new MaildirStore(opts, layout, sidecar);
 }
 
+/** Mailbox objects a store keeps (see MaildirStore.boxes). */
+const MAILBOX_OBJECTS_KEPT = 32;
+
 export class MaildirStore implements MailStore {
   readonly user: string;
   readonly separator: string;
   private readonly subs: SubscriptionsFile;
+  /**
+   * Mailbox objects by name, so a session that selects a mailbox again (or APPENDs to it, or asks
+   * its STATUS) finds the listings, uidlist and snapshot it last built, each still checked against
+   * the disk's stamps (mailbox.ts), instead of listing and parsing the whole maildir again as a
+   * new object must. At most MAILBOX_OBJECTS_KEPT, the least recently used dropped first; a delete
+   * or rename (which moves directories under the names) drops them all.
+   */
+  private readonly boxes = new Map<string, MaildirMailbox>();
   private readonly controlRoot: string;
 
   constructor(private readonly opts: OpenStoreOptions, private readonly layout: Layout, private readonly sidecar: Sidecar) {
@@ -91,7 +102,15 @@ export class MaildirStore implements MailStore {
   }
 
   private box(name: string, parts: readonly string[]): MaildirMailbox {
-    return new MaildirMailbox(name, mailboxPaths(this.layout, parts), this.sidecar, () => nextUidValidity(this.controlRoot));
+    let box = this.boxes.get(name);
+    if (box !== undefined) {
+      this.boxes.delete(name);
+    } else {
+      box = new MaildirMailbox(name, mailboxPaths(this.layout, parts), this.sidecar, () => nextUidValidity(this.controlRoot));
+      if (this.boxes.size >= MAILBOX_OBJECTS_KEPT) this.boxes.delete(this.boxes.keys().next().value!);
+    }
+    this.boxes.set(name, box);
+    return box;
   }
 
   private async makeMaildir(box: MaildirMailbox, marker: boolean): Promise<void> {
@@ -168,6 +187,7 @@ export class MaildirStore implements MailStore {
     const norm = parts.join(this.separator);
     if (isInboxParts(parts)) throw new StorageError('NOTPOSSIBLE', "INBOX can't be deleted.");
     const box = this.box(norm, parts);
+    this.boxes.clear();
     if (!(await exists(box.paths.dir))) throw notFound(norm);
     await guard(`delete ${box.paths.dir}`, async () => {
       const guid = (await box.uidlist.read().catch(() => undefined))?.guid;
@@ -204,6 +224,7 @@ export class MaildirStore implements MailStore {
     const all = (await guard('list mailboxes', () => listOnDisk(this.layout))).map((m) => m.name);
     const moving = all.filter((n) => n === fromName || n.startsWith(fromName + sep));
     if (moving.length === 0) throw notFound(fromName);
+    this.boxes.clear();
     const pairs = moving.map((n) => {
       const newName = toName + n.slice(fromName.length);
       return [this.box(n, n.split(sep)), this.box(newName, newName.split(sep))] as const;

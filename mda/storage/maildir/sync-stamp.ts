@@ -62,9 +62,9 @@ export interface Stamp {
   readonly key: string;
   /** True when the state is old enough that any later change must alter `key`. */
   readonly settled: boolean;
+  /** When it was taken (the `now` given to stampOf). */
+  readonly at: number;
 }
-
-const ABSENT: Stamp = { key: 'absent', settled: true };
 
 /**
  * Stamps `path`; `now` is a Date.now() taken before this call; `fineClock` is fineClockAt() of its
@@ -74,32 +74,35 @@ export function stampOf(path: string, now: number, fineClock = false): Stamp {
   // A missing file (dovecot-keywords usually is) without a thrown error: building the ENOENT error
   // and its stack on every command was 2 % of the IMAP server's CPU. Other errors are thrown.
   const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-  if (st === undefined) return ABSENT;
+  if (st === undefined) return { key: 'absent', settled: true, at: now };
   const newestNs = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
   const newest = Number(newestNs / 1_000_000n);
   const subSecond = st.mtimeNs % 1_000_000_000n !== 0n || st.ctimeNs % 1_000_000_000n !== 0n;
   const window = fineClock && subSecond ? FINE_DIRTY_MS : SYNC_DIRTY_MS;
-  return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - window };
+  return { key: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, settled: newest <= now - window, at: now };
 }
 
 /**
  * A value remembered for one stamp, reused while the stamp is unchanged, by Dovecot 2.3's rule
  * (maildir_sync_quick_check, DIR_DELAYED_REFRESH): a value read while its stamp was settled holds
- * until the stamp changes; one read while the stamp was dirty holds while the stamp stays the same
- * and dirty, and is read once more when that same stamp has settled (a change made in the same
- * clock tick after the read would not have moved the stamp, so the second read sees it). Between
- * the two reads, such a change is not seen yet, as if it had come a moment later: the one-time
- * delay Dovecot also accepts. Why not re-read on every dirty stamp: a mailbox written every
- * second (any busy mailbox; the IMAP benchmark's mix) listed cur/ again on most commands.
+ * until the stamp changes; one read while the stamp was dirty holds while the stamp stays the same,
+ * and is read once more when that stamp has settled and SYNC_DIRTY_MS have passed since the read
+ * (a change made in the same clock tick after the read would not have moved the stamp, so the
+ * second read sees it). Until then such a change is not seen, as if it had come a moment later:
+ * the delay of at most a second Dovecot also accepts. A further change moves the stamp, and the
+ * delay starts again with the next read, as Dovecot's check time moves with each of its own
+ * changes: a mailbox this process keeps changing is not listed again after every change.
+ * Why not re-read on every dirty stamp: a mailbox written every second (any busy mailbox; the
+ * IMAP benchmark's mix) listed cur/ again on most commands.
  */
 export class StampedCache<T> {
-  private entry: { key: string; value: T; settled: boolean } | undefined;
+  private entry: { key: string; value: T; settled: boolean; refreshAt: number } | undefined;
 
   /** The value for `stamp`, and whether it was read with that stamp settled (complete for certain). */
   lookup(stamp: Stamp): { value: T; settled: boolean } | undefined {
     const e = this.entry;
     if (e === undefined || e.key !== stamp.key) return undefined;
-    if (!e.settled && stamp.settled) return undefined; // the delayed second read
+    if (!e.settled && stamp.settled && stamp.at >= e.refreshAt) return undefined; // the delayed second read
     return { value: e.value, settled: e.settled };
   }
 
@@ -109,7 +112,7 @@ export class StampedCache<T> {
 
   /** Remembers `value` as read with `stamp` (taken before the read). */
   set(stamp: Stamp, value: T): void {
-    this.entry = { key: stamp.key, value, settled: stamp.settled };
+    this.entry = { key: stamp.key, value, settled: stamp.settled, refreshAt: stamp.at + SYNC_DIRTY_MS };
   }
 
   clear(): void {

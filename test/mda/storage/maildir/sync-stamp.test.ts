@@ -22,15 +22,19 @@ test('fineClockAt: local filesystems yes, procfs no, a missing directory unknown
   assert.equal(fineClockAt(join(dir, 'missing')), undefined);
 });
 
-test('StampedCache: a value read settled holds until the stamp changes; one read dirty holds while the stamp stays the same and dirty, then is read once more', () => {
-  const st = (key: string, settled: boolean) => ({ key, settled });
+test('StampedCache: a value read settled holds until the stamp changes; one read dirty holds while the stamp is the same, and is read once more when it has settled and a second has passed', () => {
+  const st = (key: string, settled: boolean, at = 0) => ({ key, settled, at });
+  const later = SYNC_DIRTY_MS;
   // [what it was read with, the stamp asked with, the answer: undefined (read again) or the value and whether it was read settled]
   const cases: [ReturnType<typeof st>, ReturnType<typeof st>, { value: string; settled: boolean } | undefined][] = [
-    [st('a', true), st('a', true), { value: 'v', settled: true }],
+    [st('a', true), st('a', true, later * 5), { value: 'v', settled: true }],
     [st('a', true), st('b', true), undefined],
     [st('a', true), st('b', false), undefined],
     [st('a', false), st('a', false), { value: 'v', settled: false }],
-    [st('a', false), st('a', true), undefined], // Dovecot's delayed refresh
+    [st('a', false), st('a', false, later * 5), { value: 'v', settled: false }], // still dirty: kept
+    [st('a', false), st('a', true, later - 1), { value: 'v', settled: false }], // settled, within the second: kept
+    [st('a', false), st('a', true, later), undefined], // Dovecot's delayed refresh
+    [st('a', false, 100), st('a', true, 100 + later - 1), { value: 'v', settled: false }],
     [st('a', false), st('b', false), undefined],
   ];
   for (const [readWith, askedWith, want] of cases) {
