@@ -166,6 +166,12 @@ export class MaildirMailbox {
     present: readonly Present[]; byBase: ReadonlyMap<string, Present>; messages: ReconcileInput['messages'];
     snap?: { snapshot: MailboxSnapshot; modseqs: ReadonlyMap<number, number> };
   } | undefined;
+  /**
+   * INTERNALDATE (the file's mtime) by UID, valid for the base name it was read for: kept with the
+   * mailbox object, so the views of a later SELECT do not stat every message again (Dovecot keeps
+   * it in dovecot.index.cache). Pruned to the UIDs present when it outgrows the mailbox.
+   */
+  readonly internalDates = new Map<number, { base: string; date: Date }>();
   /** When this process last cleaned tmp/ (Date.now()). */
   private tmpCleanedAt = 0;
   /** fineClockAt() of the mailbox and control directories, asked once each exists (sync-stamp.ts). */
@@ -526,6 +532,10 @@ export class MaildirMailbox {
       }),
     };
     memo.snap = { snapshot, modseqs: rec.modseqs };
+    if (this.internalDates.size > 2 * snapshot.messages.length + 64) {
+      const present = new Set(snapshot.messages.map((m) => m.uid));
+      for (const uid of this.internalDates.keys()) if (!present.has(uid)) this.internalDates.delete(uid);
+    }
     return snapshot;
   }
 

@@ -40,7 +40,6 @@ export class MaildirView implements MailboxView {
   /** Highest UID this session has ever shown: anything at or below it that is missing stays gone. */
   private maxUid = 0;
   /** INTERNALDATE per UID, with the base name it was read for (one entry per message in the view). */
-  private dates = new Map<number, { base: string; date: Date }>();
 
   private constructor(
     private readonly box: MaildirMailbox,
@@ -150,7 +149,7 @@ export class MaildirView implements MailboxView {
         expunged.push(m.uid);
         expungedSeqs.unshift(i + 1);
         this.records.delete(m.uid);
-        this.dates.delete(m.uid);
+        this.box.internalDates.delete(m.uid);
         continue;
       }
       const seq = kept.length + 1;
@@ -328,13 +327,13 @@ export class MaildirView implements MailboxView {
 
   async internalDate(uid: number): Promise<Date> {
     const base = this.byUidMap.get(uid)?.guid;
-    const known = this.dates.get(uid);
+    const known = this.box.internalDates.get(uid);
     if (known !== undefined && known.base === base) return new Date(known.date.getTime());
     // A synchronous stat, as for the sync stamps (sync-stamp.ts): the file's inode is in the kernel's
     // cache (its directory was just listed), and the promise API cost 15-20 times the syscall; the
     // first envelope listing of a mailbox stats every message (3 % of the IMAP CPU at 100 clients).
     const date = (await this.atPath(uid, async (p) => statSync(p))).mtime;
-    if (base !== undefined) this.dates.set(uid, { base, date });
+    if (base !== undefined) this.box.internalDates.set(uid, { base, date });
     return new Date(date.getTime());
   }
 
