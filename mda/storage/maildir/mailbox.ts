@@ -163,7 +163,7 @@ export class MaildirMailbox {
    */
   private lastSync: {
     files: ReadonlyMap<string, FileEntry>; list: UidlistData; table: KeywordTable;
-    present: readonly Present[]; byBase: ReadonlyMap<string, Present>; messages: ReconcileInput['messages'];
+    present: readonly Present[]; messages: ReconcileInput['messages'];
     snap?: { snapshot: MailboxSnapshot; modseqs: ReadonlyMap<number, number> };
   } | undefined;
   /**
@@ -432,7 +432,10 @@ export class MaildirMailbox {
     const unknown: FileEntry[] = [];
     if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
       const knownBases = this.basesOf(list);
-      for (const f of files.values()) if (!knownBases.has(f.parsed.base)) unknown.push(f);
+      // Every file has a record when the records with a file (all but `missing`) are as many as the
+      // files and name distinct bases: then no file is left over, and the per-file look is skipped.
+      const counted = list !== undefined && knownBases.size === list.records.length && list.records.length - missing.length === files.size;
+      if (!counted) for (const f of files.values()) if (!knownBases.has(f.parsed.base)) unknown.push(f);
       if (list !== undefined && unknown.length === 0) this.allKnown = { files, list };
     }
     // Dovecot's uidlist compression (maildir-uidlist.c maildir_uidlist_want_compress,
@@ -464,14 +467,17 @@ export class MaildirMailbox {
     const table = await this.keywords.read();
     let memo = this.lastSync;
     if (memo === undefined || memo.files !== files || memo.list !== list || memo.table !== table) {
-      const prev = memo !== undefined && memo.table === table ? memo.byBase : undefined;
+      // The last pairing, walked alongside the records (both in uidlist order: a message keeps its
+      // place), so each record finds its previous entry without a map.
+      const prev = memo !== undefined && memo.table === table ? memo.present : [];
+      let k = 0;
       const present: Present[] = [];
-      const byBase = new Map<string, Present>();
       for (const r of list.records) {
         const file = files.get(r.basename);
         if (file === undefined) continue;
-        let p = prev?.get(r.basename);
-        if (p === undefined || p.file !== file || p.uid !== r.uid || !sameExt(p.ext, r.ext)) {
+        while (k < prev.length && prev[k]!.uid < r.uid) k++;
+        let p = prev[k];
+        if (p === undefined || p.file !== file || p.uid !== r.uid || p.basename !== r.basename || !sameExt(p.ext, r.ext)) {
           const d = decodeFlagLetters(file.parsed.letters);
           const kw = d.keywords.map((i) => keywordName(table, i));
           p = {
@@ -480,9 +486,8 @@ export class MaildirMailbox {
           };
         }
         present.push(p);
-        byBase.set(r.basename, p);
       }
-      memo = { files, list, table, present, byBase, messages: present.map((p) => p.input) };
+      memo = { files, list, table, present, messages: present.map((p) => p.input) };
       this.lastSync = memo;
     }
     const present = memo.present;
