@@ -284,12 +284,11 @@ export class Sidecar {
     storedModseqs: ReadonlyMap<number, number>, meta: Meta, fresh: boolean,
   ): ReconcileResult {
     const m: Meta = { ...meta };
-    // The stored modseqs, copied whole (one native copy), then the differences applied: a command
-    // changes a message or two, and building the map entry by entry was most of this function.
-    // `storedModseqs` holds exactly the UIDs of `stored` (both callers build them together).
-    const modseqs = new Map<number, number>(storedModseqs);
+    const modseqs = new Map<number, number>();
     const msgs = input.messages;
     // Both in UID order (the uidlist's; checked): one walk pairs them, without a map of the input.
+    // (Copying `storedModseqs` whole with new Map(map) and applying the differences was measured
+    // slower: the copy goes through the entry iterator, one array per entry.)
     const current = isAscending(msgs) && isAscending(stored) ? undefined : new Map(msgs.map((x) => [x.uid, x]));
     let j = 0;
     for (const rec of stored) {
@@ -303,13 +302,14 @@ export class Sidecar {
         kv.remove(['m', box, rec.uid]);
         kv.remove(['d', box, rec.uid]);
         kv.put(['x', box, rec.uid], ++m.hms);
-        modseqs.delete(rec.uid);
         continue;
       }
       if (rec.flagsKey !== now.flagsKey) {
         const ms = ++m.hms;
         kv.put(['m', box, rec.uid], { m: ms, f: now.flagsKey });
         modseqs.set(rec.uid, ms);
+      } else {
+        modseqs.set(rec.uid, storedModseqs.get(rec.uid)!);
       }
     }
     for (const msg of input.messages) {
