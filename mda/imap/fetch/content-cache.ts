@@ -38,6 +38,8 @@ export interface CachedHeader {
 interface MessageEntry {
   readonly uid: number;
   readonly guid: string;
+  /** The mailbox key it is filed under (its mailbox is forgotten with its last entry). */
+  readonly box: string;
   /** The map holding this entry (to drop it from on eviction). */
   readonly owner: Map<number, MessageEntry>;
   readonly items: Partial<Record<CachedItem, string>>;
@@ -67,7 +69,7 @@ export class ContentCache {
     let b = this.boxes.get(box);
     if (b === undefined || b.uidValidity !== uidValidity) {
       if (!create) return undefined;
-      if (b !== undefined) for (const e of b.messages.values()) this.drop(e);
+      if (b !== undefined) for (const e of [...b.messages.values()]) this.drop(e);
       b = { uidValidity, messages: new Map() };
       this.boxes.set(box, b);
     }
@@ -79,7 +81,7 @@ export class ContentCache {
     if (!create) return undefined;
     if (e !== undefined) this.drop(e);
     // Born used: the value about to be stored must not be the first thing the trim it causes drops.
-    const fresh: MessageEntry = { uid: m.uid, guid: m.guid, owner: b.messages, items: {}, header: undefined, chars: 64, used: true };
+    const fresh: MessageEntry = { uid: m.uid, guid: m.guid, box, owner: b.messages, items: {}, header: undefined, chars: 64, used: true };
     b.messages.set(m.uid, fresh);
     this.order.add(fresh);
     this.chars += fresh.chars;
@@ -93,6 +95,11 @@ export class ContentCache {
     this.trim();
   }
 
+  /** How many mailboxes have entries (for tests). */
+  mailboxCount(): number {
+    return this.boxes.size;
+  }
+
   /** Whether a value of `n` characters is worth keeping (not more than an eighth of the whole). */
   fits(n: number): boolean {
     return n <= this.limit / 8;
@@ -101,6 +108,8 @@ export class ContentCache {
   private drop(e: MessageEntry): void {
     if (!this.order.delete(e)) return;
     if (e.owner.get(e.uid) === e) e.owner.delete(e.uid);
+    // A mailbox without entries is forgotten, so the map of mailboxes stays as bounded as the entries.
+    if (e.owner.size === 0 && this.boxes.get(e.box)?.messages === e.owner) this.boxes.delete(e.box);
     this.chars -= e.chars;
   }
 

@@ -59,6 +59,14 @@ test('ContentCache: bounded by characters; the oldest entry not asked for since 
   c.entry('box', 1, msg(5), false);
   add(8);
   assert.deepEqual([5, 6, 7, 8].map((uid) => c.entry('box', 1, msg(uid), false) !== undefined), [true, false, true, true]);
+  // Entries of other mailboxes push these out; a mailbox whose last entry went is forgotten.
+  assert.equal(c.mailboxCount(), 1);
+  for (let uid = 1; uid <= 3; uid++) {
+    const e = c.entry('other', 1, msg(uid), true)!;
+    c.grow(e, 100);
+  }
+  assert.equal(c.mailboxCount(), 1, 'box had no entry left');
+  assert.equal(c.entry('box', 1, msg(8), false), undefined);
   assert.equal(c.fits(3 * 164 / 8), true);
   assert.equal(c.fits(3 * 164 / 8 + 1), false);
 });
