@@ -411,6 +411,15 @@ export class MaildirMailbox {
       scanned = { files: own.files, cached: true };
       this.keepOwnListing(own.files, sNew, sCur);
     } else {
+      // A listing kept from a dirty stamp stands for the directory only while nobody else changed
+      // the mailbox: the stamp may not move for a change in the same clock tick. Another Postern
+      // session's change moves the sidecar's meta entry (as Dovecot's sessions see each other's
+      // changes in the index log), so those are seen at once; other programs' at the latest when
+      // the stamp settles (StampedCache).
+      if (this.sidecar.changedByOthers(list?.guid ?? this.paths.dir)) {
+        this.dirCache.new.dropIfDirty();
+        this.dirCache.cur.dropIfDirty();
+      }
       scanned = this.scanStamped(sNew, sCur);
     }
     let files = scanned.files;

@@ -193,10 +193,36 @@ export class Sidecar {
     kv.remove(['meta', box]);
   }
 
+  /**
+   * Whether another writer (another process, or another store of this one) moved the meta entry of
+   * `box` since this sidecar last reconciled it, or since the last call found it unchanged while
+   * it moved before the reconcile that followed. Every flag change, expunge and \Recent claim
+   * made through Postern moves it (see `answered`), so this is the maildir's view of Dovecot's
+   * index log: a session learns that others changed the mailbox even when the directories' stamps
+   * could not show it (a change in the same clock tick as its listing; mailbox.ts then lists again).
+   */
+  changedByOthers(box: string): boolean {
+    this.kv.fresh();
+    const meta = this.kv.get(['meta', box]) as Meta | undefined;
+    this.peeked.set(box, meta);
+    if (this.peeked.size > ANSWERS_KEPT) this.peeked.delete(this.peeked.keys().next().value!);
+    const known = this.answered.get(box);
+    return this.moved.delete(box) || known === undefined || meta === undefined || !sameMeta(meta, known.meta);
+  }
+
+  /** The meta entry changedByOthers() last saw per mailbox. */
+  private readonly peeked = new Map<string, Meta | undefined>();
+  /** Mailboxes whose meta entry moved after changedByOthers() looked and before the reconcile. */
+  private readonly moved = new Set<string>();
+
   /** Brings the sidecar in line with the maildir; new or changed messages get a new modseq. */
   async reconcile(box: string, input: ReconcileInput): Promise<ReconcileResult> {
     this.kv.fresh();
     const meta = this.kv.get(['meta', box]) as Meta | undefined;
+    if (this.peeked.has(box)) {
+      const seen = this.peeked.get(box);
+      if (seen === undefined ? meta !== undefined : meta === undefined || !sameMeta(meta, seen)) this.moved.add(box);
+    }
     const known = this.answered.get(box);
     const metaKnown = known !== undefined && meta !== undefined && sameMeta(meta, known.meta);
     if (metaKnown && (!input.claimRecent || meta.fr >= input.nextUid) && sameMessages(input, known.input)) {
@@ -208,9 +234,9 @@ export class Sidecar {
       // that finds the meta entry moved meanwhile (another process) does the full pass instead.
       const result = await this.kv.txn(() => {
         const now = this.kv.get(['meta', box]) as Meta | undefined;
-        return now !== undefined && sameMeta(now, known.meta)
-          ? this.reconcileFrom(this.kv, box, input, known, now)
-          : this.reconcileIn(this.kv, box, input);
+        if (now !== undefined && sameMeta(now, known.meta)) return this.reconcileFrom(this.kv, box, input, known, now);
+        this.moved.add(box);
+        return this.reconcileIn(this.kv, box, input);
       });
       this.remember(box, { uv: input.uidValidity, hms: result.highestModseq, fr: result.firstRecentUid }, input, result.modseqs);
       return result;

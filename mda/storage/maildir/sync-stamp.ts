@@ -118,4 +118,9 @@ export class StampedCache<T> {
   clear(): void {
     this.entry = undefined;
   }
+
+  /** Forgets the value if it was read while its stamp was dirty (it may miss a change since). */
+  dropIfDirty(): void {
+    if (this.entry !== undefined && !this.entry.settled) this.entry = undefined;
+  }
 }

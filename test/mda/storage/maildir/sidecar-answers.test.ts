@@ -129,3 +129,24 @@ test('a dropped mailbox and a new UIDVALIDITY start again from modseq 1', async 
   assert.deepEqual(modseqs(uv), [1, 1]);
   assert.equal(uv.highestModseq, 1);
 });
+
+test('changedByOthers: another writer\'s change is seen once, our own changes are not', async (t) => {
+  const { a, b } = pair(t);
+  assert.equal(a.changedByOthers('box'), true, 'never reconciled here: nothing is known');
+  await a.reconcile('box', input(['', '']));
+  assert.equal(a.changedByOthers('box'), false);
+  await a.reconcile('box', input(['\\Seen', '']));
+  assert.equal(a.changedByOthers('box'), false, 'our own flag change');
+  // b (another process or another store) changes a flag: a learns it once, and not again after
+  // its own reconcile has taken the change in.
+  await b.reconcile('box', input(['\\Seen', '\\Flagged']));
+  assert.equal(a.changedByOthers('box'), true);
+  await a.reconcile('box', input(['\\Seen', '\\Flagged']));
+  assert.equal(a.changedByOthers('box'), false);
+  // b's change lands after a looked and before a's reconcile: the next look still reports it.
+  assert.equal(a.changedByOthers('box'), false);
+  await b.reconcile('box', input(['', '\\Flagged']));
+  await a.reconcile('box', input(['', '\\Flagged']));
+  assert.equal(a.changedByOthers('box'), true, 'a change between the look and the reconcile was lost');
+  assert.equal(a.changedByOthers('box'), false);
+});

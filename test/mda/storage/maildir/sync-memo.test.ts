@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { MaildirMailbox, type MailboxSnapshot } from '../../../../mda/storage/maildir/mailbox.js';
 import { openMailStore } from '../../../../mda/storage/api.js';
+import { Sidecar } from '../../../../mda/storage/maildir/sidecar.js';
 import { tempStore } from '../helpers.js';
 
 const MSG = Buffer.from('From: a@example.org\r\nSubject: s\r\n\r\nbody\r\n');
@@ -208,4 +209,26 @@ test('a delivery by another process between a STORE and its snapshot keeps its u
   const r = await view.refresh();
   assert.deepEqual(r.added.map((m) => m.uid), [4]);
   assert.equal(view.byUid(4)!.guid, base);
+});
+
+test('a listing kept from a dirty stamp is read again when another session changed the mailbox (the sidecar says so)', async (t) => {
+  const { store } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG);
+  const forward = clock(t);
+  forward(-10_000); // every stamp is dirty
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  await view.refresh();
+  const listings = countListings(t);
+  await view.refresh();
+  assert.equal(listings.count(), 0, 'unchanged stamps, nobody else: the kept listing serves');
+  // Nothing on disk changes, but the sidecar reports another writer: the dirty listings go.
+  const proto = Sidecar.prototype as unknown as { changedByOthers(box: string): boolean };
+  const mock = t.mock.method(proto, 'changedByOthers', () => true);
+  await view.refresh();
+  assert.equal(listings.count(), 2, 'new/ and cur/ listed again');
+  mock.mock.restore();
+  listings.reset();
+  await view.refresh();
+  assert.equal(listings.count(), 0);
+  await view.close();
 });
