@@ -30,6 +30,7 @@ import type { KeywordTable } from './control-files.js';
 import type { ReconcileInput, Sidecar, StatusCounts } from './sidecar.js';
 import { virtualSize } from './eol.js';
 import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js';
+import { sameStrings } from './uid-order.js';
 import { effectiveNextUid, type UidlistData } from './uidlist-format.js';
 
 export type Sub = 'new' | 'cur';
@@ -109,17 +110,6 @@ function sameExt(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
   if (a === b) return true;
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
-
-function sameLists(a: readonly (readonly string[])[], b: readonly (readonly string[])[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.length !== y.length) return false;
-    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
-  }
   return true;
 }
 
@@ -227,13 +217,10 @@ export class MaildirMailbox {
   /** The map of `names` ([new/, cur/]), reusing the last one's map or its entries where names are the same. */
   private filesOf(names: readonly [readonly string[], readonly string[]]): ReadonlyMap<string, FileEntry> {
     const last = this.lastScan;
-    if (last !== undefined) {
-      const same0 = last.names[0] === names[0] || sameLists([last.names[0]], [names[0]]);
-      const same1 = last.names[1] === names[1] || sameLists([last.names[1]], [names[1]]);
-      if (same0 && same1) {
-        if (last.names[0] !== names[0] || last.names[1] !== names[1]) this.lastScan = { names, files: last.files };
-        return last.files;
-      }
+    if (last !== undefined && sameStrings(last.names[0], names[0]) && sameStrings(last.names[1], names[1])) {
+      // Holding these very arrays lets the next comparison with them stop at identity.
+      this.lastScan = { names, files: last.files };
+      return last.files;
     }
     const files = new Map<string, FileEntry>();
     const subs = ['new', 'cur'] as const;
@@ -567,7 +554,7 @@ export class MaildirMailbox {
     const dirty = (s: Stamp): Stamp => ({ key: s.key, settled: false, at: s.at });
     for (const [i, sub, stamp] of [[0, 'new', sNew], [1, 'cur', sCur]] as const) {
       // A directory our changes did not touch keeps its listing (and its settled state).
-      if (last !== undefined && sameLists([last.names[i]], [names[i]])) continue;
+      if (last !== undefined && sameStrings(last.names[i], names[i])) continue;
       this.dirCache[sub].set(dirty(stamp), names[i]);
     }
     this.lastScan = { names, files };

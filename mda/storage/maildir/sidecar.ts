@@ -30,6 +30,7 @@
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import { observeCommit } from '../../../shared/lmdb-commit.js';
+import { isAscending, uidFinder } from './uid-order.js';
 
 type Key = (string | number)[];
 
@@ -95,11 +96,6 @@ interface Answer { readonly meta: Meta; readonly input: ReconcileInput; readonly
 
 function sameMeta(a: Meta, b: Meta): boolean {
   return a.uv === b.uv && a.hms === b.hms && a.fr === b.fr;
-}
-
-function isAscending(ms: readonly { uid: number }[]): boolean {
-  for (let i = 1; i < ms.length; i++) if (ms[i - 1]!.uid >= ms[i]!.uid) return false;
-  return true;
 }
 
 /** The counts a STATUS needs, as a full sync computes them. */
@@ -312,18 +308,12 @@ export class Sidecar {
     const m: Meta = { ...meta };
     const modseqs = new Map<number, number>();
     const msgs = input.messages;
-    // Both in UID order (the uidlist's; checked): one walk pairs them, without a map of the input.
-    // (Copying `storedModseqs` whole with new Map(map) and applying the differences was measured
-    // slower: the copy goes through the entry iterator, one array per entry.)
-    const current = isAscending(msgs) && isAscending(stored) ? undefined : new Map(msgs.map((x) => [x.uid, x]));
-    let j = 0;
+    // One walk pairs them in UID order (uid-order.ts). (Copying `storedModseqs` whole with
+    // new Map(map) and applying the differences was measured slower: the copy goes through the
+    // entry iterator, one array per entry.)
+    const find = uidFinder(msgs, stored);
     for (const rec of stored) {
-      let now: ReconcileInput['messages'][number] | undefined;
-      if (current !== undefined) now = current.get(rec.uid);
-      else {
-        while (j < msgs.length && msgs[j]!.uid < rec.uid) j++;
-        if (j < msgs.length && msgs[j]!.uid === rec.uid) now = msgs[j++];
-      }
+      const now = find(rec.uid);
       if (now === undefined) {
         kv.remove(['m', box, rec.uid]);
         kv.remove(['d', box, rec.uid]);

@@ -25,6 +25,7 @@ import { lfToCrlf, virtualSize } from './eol.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
 import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
 import { copyMessages, expungeMessages, storeFlags } from './ops.js';
+import { sameStrings, uidFinder } from './uid-order.js';
 import { watchMailbox } from './watch.js';
 
 const isSystem = (f: string): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f);
@@ -127,8 +128,7 @@ export class MaildirView implements MailboxView {
     // while its file, UID and modseq are the same) at the same position keeps its MessageInfo, so
     // a change to one message costs one new object, not one per message.
     const msgs = snap.messages;
-    const ordered = isAscending(msgs);
-    const byUid = ordered ? undefined : new Map(msgs.map((r) => [r.uid, r]));
+    const find = uidFinder(msgs, this.list);
     const expunged: number[] = [];
     const expungedSeqs: number[] = [];
     const maxOld = this.maxUid;
@@ -136,15 +136,9 @@ export class MaildirView implements MailboxView {
     const flagChanges: MessageInfo[] = [];
     /** New MessageInfo objects for messages kept (byUidMap must hold the same objects as the list). */
     const replaced: MessageInfo[] = [];
-    let j = 0;
     for (let i = 0; i < this.list.length; i++) {
       const m = this.list[i]!;
-      let r: MessageRecord | undefined;
-      if (byUid !== undefined) r = byUid.get(m.uid);
-      else {
-        while (j < msgs.length && msgs[j]!.uid < m.uid) j++;
-        if (j < msgs.length && msgs[j]!.uid === m.uid) r = msgs[j++];
-      }
+      const r = find(m.uid);
       if (r === undefined) {
         expunged.push(m.uid);
         expungedSeqs.unshift(i + 1);
@@ -407,17 +401,6 @@ async function readPrefix(path: string, n: number, whole: boolean): Promise<Buff
   }
   if (whole && got > n) return readFile(path);
   return buf.subarray(0, got);
-}
-
-function isAscending(ms: readonly { uid: number }[]): boolean {
-  for (let i = 1; i < ms.length; i++) if (ms[i - 1]!.uid >= ms[i]!.uid) return false;
-  return true;
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function definedKeywords(snap: MailboxSnapshot): string[] {

@@ -1,0 +1,37 @@
+/*
+ * Pairing message lists by UID (mda/storage/maildir/uid-order.ts): the forward walk when both
+ * lists are in UID order, a map when either is not, and the same answers either way.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isAscending, sameStrings, uidFinder } from '../../../../mda/storage/maildir/uid-order.js';
+
+const msgs = (...uids: number[]) => uids.map((uid) => ({ uid, name: `m${uid}` }));
+
+test('isAscending: strictly increasing UIDs only', () => {
+  const cases: [number[], boolean][] = [[[], true], [[5], true], [[1, 2, 9], true], [[1, 1], false], [[2, 1], false], [[1, 3, 2], false]];
+  for (const [uids, want] of cases) assert.equal(isAscending(msgs(...uids)), want, JSON.stringify(uids));
+});
+
+test('uidFinder: every asked UID finds its item or nothing, whatever the order of either list', () => {
+  // [list searched, UIDs asked in this order]
+  const cases: [number[], number[]][] = [
+    [[1, 2, 3, 5, 8], [1, 3, 4, 8, 9]], // both ascending: the walk, with gaps on both sides
+    [[], [1, 2]],
+    [[1, 2], []],
+    [[5, 1, 3], [1, 3, 4, 5]], // the list searched out of order
+    [[1, 3, 5], [5, 1, 3, 4]], // the UIDs asked out of order (a view built from an unordered uidlist)
+  ];
+  for (const [list, asked] of cases) {
+    const items = msgs(...list);
+    const find = uidFinder(items, msgs(...asked));
+    const got = asked.map((uid) => find(uid)?.name);
+    assert.deepEqual(got, asked.map((uid) => (list.includes(uid) ? `m${uid}` : undefined)), `${JSON.stringify(list)} asked ${JSON.stringify(asked)}`);
+  }
+});
+
+test('sameStrings', () => {
+  const a = ['x', 'y'];
+  const cases: [string[], string[], boolean][] = [[a, a, true], [['x', 'y'], ['x', 'y'], true], [[], [], true], [['x'], ['x', 'y'], false], [['y', 'x'], ['x', 'y'], false]];
+  for (const [x, y, want] of cases) assert.equal(sameStrings(x, y), want, `${JSON.stringify(x)} ${JSON.stringify(y)}`);
+});
