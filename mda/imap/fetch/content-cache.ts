@@ -88,8 +88,9 @@ export class ContentCache {
     return fresh;
   }
 
-  /** Accounts `n` more characters to `e` (a value added to it), then keeps within the limit. */
+  /** Accounts `n` more characters to `e` (a value added to it), then keeps within the limit; nothing for an evicted entry. */
   grow(e: MessageEntry, n: number): void {
+    if (!this.order.has(e)) return; // evicted meanwhile: no longer counted
     e.chars += n;
     this.chars += n;
     this.trim();
@@ -163,18 +164,18 @@ export interface HeaderHandle {
 
 /** The top-level header fields of `m`, from the cache or computed (and remembered) on a miss. */
 export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: () => Promise<readonly HeaderField[]>): Promise<HeaderHandle> {
-  let h = entryOf(view, m, false).entry?.header;
-  let holder: { cache: ContentCache; entry: MessageEntry | undefined } | undefined;
+  let { cache, entry } = entryOf(view, m, false);
+  let h = entry?.header;
   if (h === undefined) {
     const fields = (await compute()).map((f) => ({ name: f.name, value: f.value }));
     h = { fields, derived: new Map() };
     const chars = fields.reduce((a, f) => a + f.name.length + f.value.length + 16, 0);
-    holder = entryOf(view, m, true);
-    if (holder.entry !== undefined && holder.cache.fits(chars)) {
-      if (holder.entry.header === undefined) {
-        holder.entry.header = h;
-        holder.cache.grow(holder.entry, chars);
-      } else h = holder.entry.header;
+    ({ cache, entry } = entryOf(view, m, true));
+    // Another caller may have stored it while we computed: use theirs.
+    if (entry?.header !== undefined) h = entry.header;
+    else if (entry !== undefined && cache.fits(chars)) {
+      entry.header = h;
+      cache.grow(entry, chars);
     }
   }
   const header = h;
@@ -185,8 +186,7 @@ export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: (
       if (known !== undefined) return known;
       const v = computeForm();
       header.derived.set(k, v);
-      holder ??= entryOf(view, m, false);
-      if (holder.entry?.header === header) holder.cache.grow(holder.entry, k.length + v.length + 16);
+      if (entry?.header === header) cache.grow(entry, k.length + v.length + 16);
       return v;
     },
   };

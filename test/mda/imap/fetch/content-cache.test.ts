@@ -67,6 +67,15 @@ test('ContentCache: bounded by characters; the oldest entry not asked for since 
   }
   assert.equal(c.mailboxCount(), 1, 'box had no entry left');
   assert.equal(c.entry('box', 1, msg(8), false), undefined);
+  // Growing an entry that was evicted (a caller still holding it) counts nothing: it pushes no
+  // live entry out.
+  const gone = c.entry('other', 1, msg(1), false) ?? c.entry('other', 1, msg(2), false) ?? c.entry('other', 1, msg(3), false);
+  assert.ok(gone);
+  for (let uid = 10; uid <= 12; uid++) c.grow(c.entry('third', 1, msg(uid), true)!, 100);
+  assert.equal(c.entry('other', 1, msg(gone.uid), false), undefined, 'evicted by the third mailbox');
+  const live = [10, 11, 12].filter((uid) => c.entry('third', 1, msg(uid), false) !== undefined);
+  c.grow(gone, 10_000);
+  assert.deepEqual([10, 11, 12].filter((uid) => c.entry('third', 1, msg(uid), false) !== undefined), live);
   assert.equal(c.fits(3 * 164 / 8), true);
   assert.equal(c.fits(3 * 164 / 8 + 1), false);
 });
