@@ -46,7 +46,8 @@ export function ourMtaBuilt(): boolean {
   return existsSync(OUR_MTA);
 }
 
-export async function startMtaPeer(side: Side, main: Readonly<Record<string, string>>): Promise<MtaPeer> {
+/** `smtpdProcesses`: our postern_smtpd_processes (BenchSettings.smtpdProcesses); Postfix ignores it. */
+export async function startMtaPeer(side: Side, main: Readonly<Record<string, string>>, smtpdProcesses = 1): Promise<MtaPeer> {
   if (side === 'reference') {
     const hooks = hookContext();
     const pf = await startPostfix(hooks.t, { main: { ...BENCH_MTA_MAIN, ...main } });
@@ -70,6 +71,7 @@ export async function startMtaPeer(side: Side, main: Readonly<Record<string, str
     alias_database: '',
     ...BENCH_MTA_MAIN,
     ...main,
+    postern_smtpd_processes: String(smtpdProcesses),
   };
   writeFileSync(join(dir, 'main.cf'), Object.entries(all).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
   writeFileSync(

@@ -28,6 +28,11 @@ export interface BenchSettings {
    * logged-in sessions are spread over. Default: one per CPU, as Dovecot uses every core.
    */
   readonly mailProcesses: number;
+  /**
+   * Our MTA's `postern_smtpd_processes` (Postfix has no such parameter; it runs smtpd processes as
+   * the load asks, up to master.cf's maxproc): the processes that accept SMTP. Default: one per CPU.
+   */
+  readonly smtpdProcesses: number;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
@@ -64,5 +69,6 @@ export function benchSettings(env: NodeJS.ProcessEnv): BenchSettings {
     cliRepeats: num(env, 'BENCH_CLI_REPEATS', quick ? 3 : 5),
     smtpMessages: num(env, 'BENCH_SMTP_MESSAGES', quick ? 500 : 5000),
     mailProcesses: num(env, 'BENCH_MAIL_PROCESSES', availableParallelism()),
+    smtpdProcesses: num(env, 'BENCH_SMTPD_PROCESSES', availableParallelism()),
   };
 }

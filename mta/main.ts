@@ -16,8 +16,6 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPostfixConfig, type PostfixConfig } from '../shared/config/postfix/config.js';
-import { effectiveServices, entryParams, parseMasterCf, type MasterEntry } from '../shared/config/postfix/master-cf.js';
-import { ConfigOpenError, strerror } from '../shared/errors/config-error.js';
 import { postfixLogger, type Log } from '../shared/log/logger.js';
 import { openLogSink, type LogSink } from '../shared/log/sink.js';
 import { QueueStore } from './queue/store.js';
@@ -32,17 +30,17 @@ import { controlHandler } from './qmgr/control.js';
 import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
 import { mtaEvents } from './log-events.js';
+import { POSTERN_MTA_PARAMS } from './params.js';
 import { createCleanup } from './cleanup/service.js';
 import { cleanupSettings } from './cleanup/settings.js';
 import { addressMapsFromResolver } from './cleanup/resolver-maps.js';
-import { createSmtpdPolicy } from './smtpd/policy/engine.js';
-import { startSmtpd } from './smtpd/server.js';
-import { DovecotSaslClient, resolveSaslPath } from './smtpd/sasl/dovecot-client.js';
-import type { Cleanup } from './cleanup/api.js';
+import { startSmtpdServices } from './smtpd/services.js';
+import { readMasterServices, smtpdEndpoints, type MasterService } from './master/services.js';
+import { becomeMailOwner, mailOwner, MailOwnerError } from './master/privileges.js';
+import { startSmtpdProcesses } from './master/smtpd-processes.js';
 import { sendDelayWarning, sendPendingNotices, type BounceDeps } from './bounce/notify.js';
 import { bounceSettings } from './bounce/settings.js';
 import { startPickup } from './pickup/pickup.js';
-import { loadPostfixCredentials } from '../shared/tls/credentials.js';
 import { pidAlive } from '../shared/fs/pid.js';
 
 export interface MtaOptions {
@@ -69,7 +67,7 @@ export interface ServiceContext {
   qmgr: Qmgr;
   logger(program: string, syslogName?: string): Log;
   /** master.cf services with the effective config of each (main.cf + -o overrides + service_name). */
-  services: Array<{ entry: MasterEntry; name: string; type: string; command: string; config: PostfixConfig }>;
+  services: MasterService[];
 }
 
 export interface MtaHandle {
@@ -79,6 +77,8 @@ export interface MtaHandle {
   stop(graceSeconds?: number, signal?: number): Promise<void>;
   /** SIGHUP: logs Postfix's reload line (the configuration is not re-read in place yet). */
   reload(): void;
+  /** PIDs of the smtpd processes (postern_smtpd_processes > 1); empty when smtpd runs in this process. */
+  smtpdPids(): number[];
 }
 
 export class MtaStartError extends Error {
@@ -103,28 +103,15 @@ export function readPidFile(queueDirectory: string): number | undefined {
   }
 }
 
-function lookupPasswd(name: string): { uid: number; gid: number } | undefined {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === name && f.length >= 4) return { uid: Number(f[2]), gid: Number(f[3]) };
-    }
-  } catch {
-    // no passwd file
-  }
-  return /^\d+$/.test(name) ? { uid: Number(name), gid: Number(name) } : undefined;
-}
-
-function lookupGroup(name: string): number | undefined {
-  try {
-    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f[0] === name && f.length >= 3) return Number(f[2]);
-    }
-  } catch {
-    // no group file
-  }
-  return /^\d+$/.test(name) ? Number(name) : undefined;
+/**
+ * postern_smtpd_processes: a whole number ≥ 1; unset or empty means its default (POSTERN_MTA_PARAMS;
+ * the configuration's built-in defaults are Postfix's catalogue, which does not know the name).
+ */
+export function smtpdProcessCount(cfg: PostfixConfig): number {
+  const name = 'postern_smtpd_processes';
+  const text = cfg.get(name).trim() || (POSTERN_MTA_PARAMS.find((x) => x.name === name)?.default ?? '1');
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new MtaStartError(`bad numerical configuration: ${name} = ${text}`);
+  return Number(text);
 }
 
 /**
@@ -151,14 +138,7 @@ function chownTree(dir: string, uid: number, gid: number): void {
 
 export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   const cfg = loadPostfixConfig({ configDir: o.configDir });
-  const masterPath = join(o.configDir, 'master.cf');
-  let masterText: string;
-  try {
-    masterText = readFileSync(masterPath, 'utf8');
-  } catch (err) {
-    throw new ConfigOpenError(masterPath, strerror(err));
-  }
-  const master = parseMasterCf(masterText, masterPath);
+  const services = readMasterServices(o.configDir);
   const myhostname = cfg.get('myhostname');
   const syslogName = cfg.get('syslog_name') || 'postfix';
   const sink: LogSink = openLogSink(cfg.get('maillog_file'));
@@ -177,17 +157,21 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   }
   writeFileSync(pidPath, formatPidFile(process.pid));
 
-  const store = QueueStore.open({ queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, warn: (m) => qmgrLog.warn(m) });
+  const smtpdEnabled = o.smtpd ?? true;
+  // smtpd in processes of its own (postern_smtpd_processes > 1): each enqueues with its own slot of
+  // the queue-ID space; the master's cleanup (pickup, bounces) has slot 0.
+  const smtpdProcesses = smtpdEnabled ? smtpdProcessCount(cfg) : 1;
+  // How master logs an smtpd process and how long it waits after one failed to start.
+  const smtpdPath = `${cfg.get('daemon_directory')}/smtpd`;
+  const throttleMs = cfg.getTime('service_throttle_time') * 1000;
+  const idSlot = smtpdProcesses > 1 ? { index: 0, count: smtpdProcesses + 1 } : undefined;
+  const store = QueueStore.open({
+    queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, warn: (m) => qmgrLog.warn(m),
+    ...(idSlot ? { idSlot } : {}),
+  });
   await store.recover();
 
   const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
-  const services = effectiveServices(master).map((entry) => {
-    const name = entry.argv[0]!;
-    const overrides: Record<string, string> = { service_name: name };
-    for (const [k, v] of entryParams(entry.argv)) overrides[k] = v;
-    const config = loadPostfixConfig({ configDir: o.configDir, overrides });
-    return { entry, name, type: entry.argv[1]!, command: entry.argv[7]!, config };
-  });
   // One cleanup for every way mail enters: smtpd, pickup (sendmail) and the bounce generator.
   const cleanup = createCleanup({
     store,
@@ -226,7 +210,31 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     },
   });
   const ctx: ServiceContext = { cfg, configDir: o.configDir, store, resolver, qmgr, logger, services };
-  const smtpdListeners = await startSmtpdServices(ctx, cleanup, o.smtpd ?? true);
+  const etrn = async (domain: string): Promise<boolean> => {
+    await qmgr.flushSite(domain);
+    return true;
+  };
+  const pool = !smtpdEnabled || smtpdProcesses <= 1
+    ? undefined
+    : await startSmtpdProcesses({
+        configDir: o.configDir,
+        count: smtpdProcesses,
+        endpoints: smtpdEndpoints(services),
+        keepPrivileges: o.keepPrivileges === true || process.getuid?.() !== 0,
+        path: smtpdPath,
+        throttleMs,
+        log: masterLog,
+        queue: {
+          // Another process committed these: qmgr scans incoming (a fresh read snapshot).
+          enqueued: (ids) => store.notifyChange({ kind: 'enqueued', ids }),
+          admitted: (id) => qmgr.adoptAdmitted(id),
+          lend: (n) => qmgr.lendSlots(n),
+          giveBack: (n) => qmgr.returnSlots(n),
+          orphaned: () => qmgr.adoptStray(),
+        },
+        onEtrn: (domain) => void etrn(domain),
+      });
+  const smtpdListeners = pool ? [pool] : smtpdEnabled ? await startSmtpdServices({ services, resolver, cleanup, logger, etrn }) : [];
   const defaultDsn = async (rec: QueueRecord): Promise<void> => {
     const r = await sendPendingNotices(bounceDeps, rec);
     if (!r.ok) throw new Error('a notice was refused by cleanup');
@@ -239,15 +247,17 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
 
   // Everything privileged is done (sockets bound, files open): run as mail_owner from here on.
   if (!o.keepPrivileges && process.getuid?.() === 0) {
-    const owner = cfg.get('mail_owner');
-    const ids = lookupPasswd(owner);
-    if (!ids) throw new MtaStartError(`file ${cfg.mainCfPath}: parameter mail_owner: unknown user name value: ${owner}`);
+    let ids;
+    try {
+      ids = mailOwner(cfg);
+    } catch (err) {
+      if (err instanceof MailOwnerError) throw new MtaStartError(err.message);
+      throw err;
+    }
+    await sink.opened?.();
     chownTree(store.paths.dir, ids.uid, ids.gid);
-    const dropGid = lookupGroup(cfg.get('setgid_group')) ?? ids.gid;
-    prepareMaildrop(join(qs.queueDirectory, 'maildrop'), ids.uid, dropGid);
-    process.setgroups?.([ids.gid, dropGid]);
-    process.setgid?.(ids.gid);
-    process.setuid?.(ids.uid);
+    prepareMaildrop(join(qs.queueDirectory, 'maildrop'), ids.uid, ids.dropGid);
+    becomeMailOwner(ids);
   }
 
   masterLog.info(mtaEvents.master.started(cfg.get('mail_version'), o.configDir));
@@ -268,84 +278,5 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     return stopped;
   };
   const reload = () => masterLog.info(mtaEvents.master.reload(cfg.get('mail_version'), o.configDir));
-  return { store, qmgr, log: masterLog, stop, reload };
-}
-
-/** Well-known service ports for master.cf names that are not numbers (getservbyname). */
-const SERVICE_PORTS: Record<string, number> = { smtp: 25, submission: 587, submissions: 465, smtps: 465, lmtp: 24 };
-
-/** Listening addresses of an inet service: `[host]:port`, `host:port` or `port` (then inet_interfaces). */
-export function inetEndpoints(name: string, cfg: PostfixConfig): Array<{ host: string; port: number }> {
-  let host: string | undefined;
-  let portText = name;
-  const m = /^\[([^\]]*)\]:(.+)$/.exec(name) ?? /^([^:[\]]*):([^:]+)$/.exec(name);
-  if (m) {
-    host = m[1]!;
-    portText = m[2]!;
-  }
-  const port = /^\d+$/.test(portText) ? Number(portText) : SERVICE_PORTS[portText];
-  if (port === undefined) throw new MtaStartError(`unknown service: ${portText}/tcp`);
-  if (host !== undefined && host !== '') return [{ host, port }];
-  const protocols = cfg.getList('inet_protocols').map((x) => x.toLowerCase());
-  const v4 = protocols.includes('all') || protocols.includes('ipv4');
-  const v6 = protocols.includes('all') || protocols.includes('ipv6');
-  const out: Array<{ host: string; port: number }> = [];
-  for (const i of cfg.getList('inet_interfaces').map((x) => x.toLowerCase())) {
-    if (i === 'all') {
-      out.push({ host: v6 ? '::' : '0.0.0.0', port });
-    } else if (i === 'loopback-only') {
-      if (v4) out.push({ host: '127.0.0.1', port });
-      if (v6) out.push({ host: '::1', port });
-    } else {
-      out.push({ host: i.replace(/^\[|\]$/g, ''), port });
-    }
-  }
-  return out;
-}
-
-/**
- * Every master.cf `inet` service whose command is smtpd: one listener per address, with the
- * service's own configuration (main.cf + -o overrides: syslog_name, smtpd_tls_wrappermode …), a
- * shared cleanup into the store, the restriction engine, Dovecot SASL when enabled, TLS credentials
- * when configured.
- */
-async function startSmtpdServices(ctx: ServiceContext, cleanup: Cleanup, enabled: boolean): Promise<Array<{ close(): Promise<void> }>> {
-  if (!enabled) return [];
-  const resolver = ctx.resolver;
-  const out: Array<{ close(): Promise<void> }> = [];
-  try {
-    for (const s of ctx.services) {
-      if (s.type !== 'inet' || s.command !== 'smtpd') continue;
-      const c = s.config;
-      const syslog = c.get('syslog_name') || 'postfix';
-      const log = ctx.logger('smtpd', syslog);
-      const policy = createSmtpdPolicy(c, { resolver, log: (line) => log.info(line) });
-      let sasl: DovecotSaslClient | undefined;
-      if (c.getBool('smtpd_sasl_auth_enable') && c.get('smtpd_sasl_type') === 'dovecot') {
-        sasl = new DovecotSaslClient({ endpoint: resolveSaslPath(c.get('smtpd_sasl_path'), c.get('queue_directory')) });
-      }
-      const credentials = loadPostfixCredentials({
-        chainFiles: c.getList('smtpd_tls_chain_files'),
-        certFile: c.get('smtpd_tls_cert_file'),
-        keyFile: c.get('smtpd_tls_key_file'),
-        eccertFile: c.get('smtpd_tls_eccert_file'),
-        eckeyFile: c.get('smtpd_tls_eckey_file'),
-      });
-      for (const listen of inetEndpoints(s.name, c)) {
-        const h = await startSmtpd({
-          config: c, listen, cleanup, policy, sasl, credentials, log, qualify: (a) => resolver.qualify(a),
-          // ETRN: smtpd has checked fast_flush_domains; the site's deferred mail becomes due now.
-          etrn: async (domain) => {
-            await ctx.qmgr.flushSite(domain);
-            return true;
-          },
-        });
-        out.push({ close: async () => { await h.close(); sasl?.close(); policy.close?.(); } });
-      }
-    }
-  } catch (err) {
-    await Promise.allSettled(out.map((x) => x.close()));
-    throw err;
-  }
-  return out;
+  return { store, qmgr, log: masterLog, stop, reload, smtpdPids: () => pool?.pids() ?? [] };
 }

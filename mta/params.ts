@@ -55,6 +55,7 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("default_destination_recipient_limit", 'int', "50"),
   p("default_process_limit", 'int', "100"),
   p("default_rbl_reply", 'string', "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}"),
+  p("daemon_directory", 'string', "/usr/lib/postfix/sbin"),
   p("default_transport", 'string', "smtp"),
   p("defer_code", 'int', "450"),
   p("delay_logging_resolution_limit", 'int', "2"),
@@ -152,6 +153,7 @@ export const MTA_PARAMS: readonly MtaParam[] = [
   p("sender_bcc_maps", 'list', ""),
   p("sender_canonical_maps", 'list', ""),
   p("service_name", 'string', ""),
+  p("service_throttle_time", 'time', "60s", 's'),
   p("setgid_group", 'string', "postdrop"),
   p("show_user_unknown_table_name", 'bool', "yes"),
   p("smtp_balance_inet_protocols", 'bool', "yes"),
@@ -322,7 +324,6 @@ export const MTA_ACCEPTED_PARAMS: readonly AcceptedParam[] = [
   a("command_directory", 'string', "/usr/sbin", DIRS),
   a("config_directory", 'string', "/etc/postfix", CONFIG),
   a("content_filter", 'string', "", FILTER),
-  a("daemon_directory", 'string', "/usr/lib/postfix/sbin", DIRS),
   a("daemon_timeout", 'time', "18000s", MASTER, 's'),
   a("data_directory", 'string', "/var/lib/postfix", DIRS),
   a("default_delivery_slot_cost", 'int', "5", SCHED),
@@ -624,8 +625,16 @@ export function isHonoured(name: string): boolean {
  *  - postern_dns_servers: DNS servers the smtp(8) client asks for MX/A/AAAA records, `ip` or
  *    `ip:port` / `[ipv6]:port`, comma or space separated; empty (default) uses /etc/resolv.conf.
  *    Tests point it at a responder on loopback.
+ *  - postern_smtpd_processes: how many processes run smtpd and cleanup (default 1: in the master
+ *    process). With N > 1 the master binds the smtpd addresses and N processes accept on them
+ *    directly, as Postfix's smtpd processes do (mta/master/smtpd-processes.ts); qmgr and delivery
+ *    stay in the master. Postfix sizes its pool by load up to master.cf's maxproc; Node runs one
+ *    thread per process, so the useful figure is about one per CPU.
  */
-export const POSTERN_MTA_PARAMS: readonly MtaParam[] = [p("postern_dns_servers", 'list', "")];
+export const POSTERN_MTA_PARAMS: readonly MtaParam[] = [
+  p("postern_dns_servers", 'list', ""),
+  p("postern_smtpd_processes", 'int', "1"),
+];
 
 /** True for a Postern-only MTA parameter (see POSTERN_MTA_PARAMS). */
 export function isPosternParam(name: string): boolean {

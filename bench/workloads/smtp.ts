@@ -1,18 +1,24 @@
 /*
  * Workloads 1 and 2, with Postfix's own smtp-source as the client (`-s 20 -l 5120 -m N`, and `-s 1`):
  *  - smtp: acceptance into the MTA with delivery to the discard transport (default_transport =
- *    discard): messages/s from smtp-source's start to its exit (its last 250 and QUIT).
+ *    discard): messages/s from smtp-source's start to its exit (its last 250 and QUIT). Each round
+ *    starts both MTAs fresh and measures `-s 20` twice: *cold* (the first N messages after start:
+ *    Postfix forks its smtpd and cleanup processes, Node compiles our code as it goes) and *warm*
+ *    (the next N, once the first N are delivered and the machine has settled), then `-s 1`. A mail
+ *    server runs for days: the warm figure is its steady state, the cold one is kept beside it,
+ *    measured as in every run before the seventh session (and the only one those runs had).
  *  - e2e: into the MTA with virtual_transport = lmtp:unix:<the MDA's socket> (Postfix into Dovecot,
  *    ours into ours): messages/s until the last file is in new/ (polled every 20 ms).
  * Both need our MTA; without it they report "not available: MTA not built".
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { freePort } from '../../test/helpers/free-port.js';
 import { startMdaPeer, userName } from '../mda-peers.js';
 import { createEmptyMaildirs } from '../maildir-fixture.js';
 import { listening, ourMtaBuilt, startMtaPeer, type MtaPeer } from '../mta-peers.js';
 import { cpuMeter, cpuText, type CpuUse } from '../cpu-meter.js';
+import { settleMachine } from '../settle.js';
 import { log, type Workload } from '../workload.js';
 
 const SMTP_SOURCE = '/usr/sbin/smtp-source';
@@ -37,6 +43,33 @@ export async function smtpSource(peer: MtaPeer, sessions: number, count: number,
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpuEnd() };
 }
 
+/**
+ * Waits until the MTA's log says `removed` for `count` messages in all (both MTAs log it when a
+ * message leaves the queue), so that no delivery of one measurement runs into the next. Gives up
+ * after a minute without progress, saying so; the measurement after it is then still taken.
+ */
+async function delivered(peer: MtaPeer, count: number): Promise<void> {
+  let last = -1;
+  let progressAt = Date.now();
+  for (;;) {
+    let n = 0;
+    try {
+      n = readFileSync(peer.maillog, 'latin1').split(': removed\n').length - 1;
+    } catch {
+      // no log yet
+    }
+    if (n >= count) return;
+    if (n !== last) {
+      last = n;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > 60_000) {
+      log(`smtp: only ${n} of ${count} messages left the queue (see ${peer.maillog}); measuring anyway`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const notBuilt = async (): Promise<string | undefined> => (ourMtaBuilt() ? undefined : 'MTA not built');
 
 export const smtpWorkload: Workload = {
@@ -45,8 +78,10 @@ export const smtpWorkload: Workload = {
   referenceName: 'Postfix 3.7',
   metrics: [
     { metric: 'acceptance -s 20', unit: 'messages/s', higherIsBetter: true },
+    { metric: 'acceptance -s 20 warm', unit: 'messages/s', higherIsBetter: true },
     { metric: 'acceptance -s 1', unit: 'messages/s', higherIsBetter: true },
     { metric: 'acceptance -s 20 CPU', unit: 'CPU ms/message', higherIsBetter: false },
+    { metric: 'acceptance -s 20 warm CPU', unit: 'CPU ms/message', higherIsBetter: false },
     { metric: 'acceptance -s 1 CPU', unit: 'CPU ms/message', higherIsBetter: false },
   ],
   unavailable: notBuilt,
@@ -65,19 +100,28 @@ export const smtpWorkload: Workload = {
     }
   },
   async run(side, _round, s) {
-    const peer = await startMtaPeer(side, { default_transport: 'discard' });
+    const peer = await startMtaPeer(side, { default_transport: 'discard' }, s.smtpdProcesses);
     try {
-      const s20 = await smtpSource(peer, 20, s.smtpMessages, 'rcpt@bench.test');
-      const n1 = Math.max(100, Math.round(s.smtpMessages / 5));
+      const n = s.smtpMessages;
+      const cold = await smtpSource(peer, 20, n, 'rcpt@bench.test');
+      await delivered(peer, n);
+      await settleMachine();
+      const warm = await smtpSource(peer, 20, n, 'rcpt@bench.test');
+      await delivered(peer, 2 * n);
+      await settleMachine();
+      const n1 = Math.max(100, Math.round(n / 5));
       const s1 = await smtpSource(peer, 1, n1, 'rcpt@bench.test');
       log(
-        `smtp ${side}: -s 20: ${s.smtpMessages} in ${s20.secs.toFixed(2)} s, ${cpuText(s20.cpu, s.smtpMessages, 'message')}; ` +
+        `smtp ${side}: -s 20 cold: ${n} in ${cold.secs.toFixed(2)} s, ${cpuText(cold.cpu, n, 'message')}; ` +
+          `warm: ${n} in ${warm.secs.toFixed(2)} s, ${cpuText(warm.cpu, n, 'message')}; ` +
           `-s 1: ${n1} in ${s1.secs.toFixed(2)} s, ${cpuText(s1.cpu, n1, 'message')}`,
       );
       return {
-        'acceptance -s 20': s.smtpMessages / s20.secs,
+        'acceptance -s 20': n / cold.secs,
+        'acceptance -s 20 warm': n / warm.secs,
         'acceptance -s 1': n1 / s1.secs,
-        'acceptance -s 20 CPU': s20.cpu.busyMs / s.smtpMessages,
+        'acceptance -s 20 CPU': cold.cpu.busyMs / n,
+        'acceptance -s 20 warm CPU': warm.cpu.busyMs / n,
         'acceptance -s 1 CPU': s1.cpu.busyMs / n1,
       };
     } finally {
@@ -111,7 +155,7 @@ export const e2eWorkload: Workload = {
         virtual_mailbox_domains: 'bench.test',
         virtual_mailbox_maps: 'static:OK',
         virtual_transport: `lmtp:unix:${mda.lmtpSocket}`,
-      });
+      }, s.smtpdProcesses);
       const to = userName(1);
       const newDir = `${mda.maildir(to)}/new`;
       const t0 = process.hrtime.bigint();

@@ -84,6 +84,8 @@ export class Qmgr {
   private makingDue = 0;
   /** Active slots reserved by direct admission for messages whose enqueue is still committing. */
   private admitting = 0;
+  /** Active slots lent to smtpd processes for their own direct admission (lendSlots). */
+  private lent = 0;
   private stopping = false;
   private unsubscribe: (() => void) | undefined;
   /** Resolves whenever the scheduler becomes idle (tests wait on it). */
@@ -121,7 +123,7 @@ export class Qmgr {
     // is due (QueueStore.DirectAdmission): one write transaction and fsync per message fewer.
     this.d.store.setDirectAdmission({
       reserve: () => {
-        if (this.stopping || this.active.size + this.admitting >= this.d.settings.activeLimit) return false;
+        if (this.stopping || this.active.size + this.admitting + this.lent >= this.d.settings.activeLimit) return false;
         this.admitting++;
         return true;
       },
@@ -211,6 +213,57 @@ export class Qmgr {
     await Promise.allSettled([...this.active.values()].map((m) => m.chain));
   }
 
+  // --- slots lent to smtpd processes ------------------------------------------------------------
+
+  /**
+   * Lends up to `n` active slots to a process that enqueues into the same store (an smtpd process,
+   * mta/master): it may then store that many new messages straight as active, with the same checks
+   * as this process's own direct admission (QueueStore.DirectAdmission), and hands each one over
+   * with adoptAdmitted(). Returns how many were lent (none while stopping or without room).
+   */
+  lendSlots(n: number): number {
+    if (this.stopping) return 0;
+    const room = this.d.settings.activeLimit - this.active.size - this.admitting - this.lent;
+    const k = Math.max(0, Math.min(n, room));
+    this.lent += k;
+    return k;
+  }
+
+  /** Slots lent and not used (their process ended): the room is this scheduler's again. */
+  returnSlots(n: number): void {
+    this.lent = Math.max(0, this.lent - n);
+    this.kick();
+  }
+
+  /**
+   * Another process stored message `id` as active with a lent slot and has flushed it: run it.
+   * The record is read from a fresh snapshot, and nothing is started twice: a message already
+   * running here, or no longer active in the store (adoptStray() ran and finished it), is left.
+   */
+  adoptAdmitted(id: string): void {
+    this.lent = Math.max(0, this.lent - 1);
+    if (this.stopping || this.active.has(id)) return;
+    let rec: QueueRecord | undefined;
+    try {
+      this.d.store.refreshSnapshot();
+      rec = this.d.store.get(id);
+    } catch (err) {
+      this.log.warn(`${id}: cannot read the admitted message: ${(err as Error).message}`);
+    }
+    if (rec?.queue === 'active') this.startMessage(rec);
+  }
+
+  /**
+   * Runs every active message in the store that this scheduler is not running: mail a process
+   * admitted and committed but never handed over, because it died first. Without this it would
+   * wait for the next start's recovery.
+   */
+  adoptStray(): void {
+    if (this.stopping) return;
+    this.d.store.refreshSnapshot();
+    for (const rec of this.d.store.list(['active'])) if (!this.active.has(rec.id)) this.startMessage(rec);
+  }
+
   // --- taking mail ------------------------------------------------------------------------------
 
   private async pump(): Promise<void> {
@@ -223,7 +276,7 @@ export class Qmgr {
       do {
         this.again = false;
         while (!this.stopping) {
-          const room = this.d.settings.activeLimit - this.active.size - this.admitting;
+          const room = this.d.settings.activeLimit - this.active.size - this.admitting - this.lent;
           if (room <= 0) break;
           let recs: QueueRecord[];
           try {

@@ -70,8 +70,21 @@ export interface QueueIdGenerator {
 /**
  * `clockMs` returns epoch milliseconds, fractional parts carrying the microseconds.
  * `seed` picks the counter's starting point (random by default, so two processes rarely meet).
+ * `slot` partitions the counter among the processes that enqueue into one queue (the master and
+ * each smtpd process, postern_smtpd_processes): process `index` of `count` only ever produces
+ * counters ≡ index (mod count), so two of them can never produce the same ID, even in the same
+ * microsecond. The store's enqueue transaction still refuses an ID that is in use.
  */
-export function createQueueIdGenerator(opts: { long: boolean; clockMs: () => number; seed?: number }): QueueIdGenerator {
+export function createQueueIdGenerator(opts: {
+  long: boolean;
+  clockMs: () => number;
+  seed?: number;
+  slot?: { index: number; count: number };
+}): QueueIdGenerator {
+  const count = Math.max(1, opts.slot?.count ?? 1);
+  const index = Math.min(Math.max(0, opts.slot?.index ?? 0), count - 1);
+  // Whole multiples of `count` inside the span, so the wrap-around keeps every residue apart.
+  const rounds = Math.floor((opts.long ? LONG_COUNTER_SPAN : SHORT_COUNTER_SPAN) / count);
   let counter = opts.seed ?? Math.floor(Math.random() * 0x7fffffff);
   return {
     next(isTaken) {
@@ -81,7 +94,8 @@ export function createQueueIdGenerator(opts: { long: boolean; clockMs: () => num
         const sec = Math.floor(totalUsec / 1_000_000);
         const usec = totalUsec - sec * 1_000_000;
         counter = (counter + 1) % 0x7fffffff;
-        const id = opts.long ? longQueueId(sec, usec, counter) : shortQueueId(usec, counter);
+        const slotted = (counter % rounds) * count + index;
+        const id = opts.long ? longQueueId(sec, usec, slotted) : shortQueueId(usec, slotted);
         if (!isTaken(id)) return id;
       }
       throw new Error('queue ID space exhausted');

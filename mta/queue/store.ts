@@ -42,6 +42,8 @@ export interface OpenQueueOptions {
   readOnly?: boolean;
   /** Warnings (corrupt records, stale index entries), without the `warning: ` prefix. */
   warn?: (msg: string) => void;
+  /** This process's share of the queue-ID space when several processes enqueue (queue-id.ts). */
+  idSlot?: { index: number; count: number };
 }
 
 export interface QueueChange {
@@ -96,7 +98,11 @@ export class QueueStore {
     this.clock = opts.clockMs ?? defaultClock;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.warn = opts.warn ?? (() => undefined);
-    this.ids = createQueueIdGenerator({ long: opts.longQueueIds ?? false, clockMs: this.clock });
+    this.ids = createQueueIdGenerator({
+      long: opts.longQueueIds ?? false,
+      clockMs: this.clock,
+      ...(opts.idSlot ? { slot: opts.idSlot } : {}),
+    });
     this.dbs.root.on('aftercommit', () => {
       this.commits++;
     });
@@ -189,6 +195,11 @@ export class QueueStore {
       for (const _ of this.dbs.due.getKeys({ start: [q, 0, ''], end: [q, now + 1, ''], limit: 1 })) return true;
     }
     return false;
+  }
+
+  /** Renews this process's read snapshot, so that reads see what other processes committed. */
+  refreshSnapshot(): void {
+    this.dbs.root.resetReadTxn();
   }
 
   /** The record of a message, undefined when absent; throws RecordError when unreadable. */

@@ -14,6 +14,13 @@ import { appendFileSync } from 'node:fs';
 
 export interface LogSink {
   write(line: string): void;
+  /**
+   * Resolves once the file is open (at once for streams and memory). A process that switches to
+   * another uid after opening its log waits for this first: winston opens the file in the
+   * background, and an open attempted after the switch can fail silently (the file belongs to the
+   * user that created it), after which nothing is logged and close() never finishes.
+   */
+  opened?(): Promise<void>;
   /** Flushes and closes; safe to call twice. */
   close(): Promise<void>;
 }
@@ -45,6 +52,20 @@ export function openLogSink(path: string): LogSink {
   // messages in 4.52-4.54 s before, 3.65-4.37 s after, one-sided bench runs). A crash loses at most that
   // many milliseconds of log lines, never mail. stdout/stderr keep one call per line: they are written
   // synchronously, and a command-line tool may exit right after logging.
+  // Resolved by the file's 'open', or its first error (then the file is not usable anyway); a
+  // bound on the wait so that a start-up never hangs on it.
+  const opened: Promise<void> = stream
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        t.unref();
+        const done = (): void => {
+          clearTimeout(t);
+          resolve();
+        };
+        transport.once('open', done);
+        transport.once('error', done);
+      });
   let pending: string[] = [];
   // Lines that arrive after close() (a component still finishing while the daemon stops) cannot go
   // through winston, whose stream has ended ("write after end"). They wait for the file's last
@@ -73,6 +94,7 @@ export function openLogSink(path: string): LogSink {
     if (finished) appendLate();
   };
   return {
+    opened: () => opened,
     write(line: string): void {
       if (stream) {
         logger.info(line);

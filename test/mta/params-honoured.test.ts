@@ -248,8 +248,8 @@ before(async () => {
  * must still ask the configuration for the name.
  */
 const UNEXERCISED: Record<string, { file: string; why: string }> = {
-  mail_owner: { file: 'mta/main.ts', why: 'privilege drop, only when started as root without keepPrivileges' },
-  setgid_group: { file: 'mta/main.ts', why: 'privilege drop, only when started as root without keepPrivileges' },
+  mail_owner: { file: 'mta/master/privileges.ts', why: 'privilege drop, only when started as root without keepPrivileges' },
+  setgid_group: { file: 'mta/master/privileges.ts', why: 'privilege drop, only when started as root without keepPrivileges' },
 };
 const TOP = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -49,6 +49,29 @@ test('the generator skips IDs still in the queue', () => {
   assert.equal(first.slice(0, 5), (123456).toString(16).toUpperCase().padStart(5, '0'));
 });
 
+test('processes with their own slot never produce the same queue ID, across the wrap-around too', () => {
+  // Same clock and same seed in every process: only the slot keeps them apart.
+  for (const long of [false, true]) {
+    for (const count of [2, 3, 7]) {
+      const seen = new Map<string, number>();
+      for (let index = 0; index < count; index++) {
+        // Seeds near the top of the counter range, so each generator wraps around inside the loop.
+        const gen = createQueueIdGenerator({ long, clockMs: () => 1795801359123.456, seed: 0x7fffffff - 50, slot: { index, count } });
+        for (let i = 0; i < 200; i++) {
+          const id = gen.next(() => false);
+          const other = seen.get(id);
+          assert.equal(other, undefined, `long=${long} count=${count}: ${id} from slots ${other} and ${index}`);
+          seen.set(id, index);
+        }
+      }
+      assert.equal(seen.size, count * 200);
+    }
+  }
+  // The counter part of a short ID stays 6 hex digits whatever the slot.
+  const gen = createQueueIdGenerator({ long: false, clockMs: () => 1795801359123.456, seed: 0xf00000 - 3, slot: { index: 6, count: 7 } });
+  for (let i = 0; i < 10; i++) assert.match(gen.next(() => false), /^[0-9A-F]{5}[1-9A-F][0-9A-F]{5}$/);
+});
+
 test('queue IDs from administrators are checked like mail_queue_id_ok', () => {
   for (const ok of ['A745520E479', '3Pt2mN2VXxznjll', 'abc_1']) assert.ok(isValidQueueId(ok), ok);
   for (const bad of ['', 'bad/id', '../x', 'X1 X2', 'a'.repeat(256), 'é']) assert.ok(!isValidQueueId(bad), bad);

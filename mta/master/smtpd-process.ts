@@ -1,0 +1,157 @@
+/*
+ * An smtpd process (Postfix: master(8) runs up to maxproc smtpd processes that all accept on the
+ * same listening sockets). Forked by the master (smtpd-processes.ts) when postern_smtpd_processes
+ * is more than 1; runs smtpd and cleanup for every master.cf `inet … smtpd` service on the
+ * listening sockets the master bound and passed over, and enqueues into the same LMDB queue
+ * (LMDB serialises writers across processes; each process has its own slice of the queue-ID space).
+ * qmgr stays in the master: after each commit this process tells it which queue IDs arrived
+ * (one notice per event-loop turn). It logs its own lines, with its own PID, as Postfix's smtpd
+ * and cleanup processes do, and runs as mail_owner once its files are open.
+ *
+ * Stops on `stop` or when the master goes away (IPC channel closed): listeners and sessions close
+ * at once, as Postfix's smtpd processes do on `postfix stop`; a message whose 250 was not sent is
+ * the client's to retry, one whose commit was flushed is in the queue.
+ */
+import { createServer, type Server } from 'node:net';
+import { loadPostfixConfig } from '../../shared/config/postfix/config.js';
+import { postfixLogger, type Log } from '../../shared/log/logger.js';
+import { openLogSink } from '../../shared/log/sink.js';
+import { createCleanup } from '../cleanup/service.js';
+import { cleanupSettings } from '../cleanup/settings.js';
+import { addressMapsFromResolver } from '../cleanup/resolver-maps.js';
+import { QueueStore } from '../queue/store.js';
+import { queueSettings } from '../queue/settings.js';
+import { createResolveContext } from '../resolve/context.js';
+import { createResolver } from '../resolve/resolver.js';
+import { startSmtpdServices, type RunningService } from '../smtpd/services.js';
+import { becomeMailOwner, mailOwner } from './privileges.js';
+import { readMasterServices, type SmtpdEndpoint } from './services.js';
+import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-protocol.js';
+
+interface Listener {
+  readonly endpoint: SmtpdEndpoint;
+  readonly handle: object;
+  readonly server: Server;
+}
+
+/** Active slots qmgr has lent this process and it has not used yet. */
+const credits = { n: 0 };
+
+function send(m: SmtpdToMaster): void {
+  if (process.connected) process.send?.(m);
+}
+
+async function run(init: InitMessage, listeners: Listener[]): Promise<() => Promise<void>> {
+  const cfg = loadPostfixConfig({ configDir: init.configDir });
+  const services = readMasterServices(init.configDir);
+  const sink = openLogSink(cfg.get('maillog_file'));
+  const host = cfg.get('myhostname');
+  const syslogName = cfg.get('syslog_name') || 'postfix';
+  const logger = (program: string, name = syslogName): Log => postfixLogger({ sink, host, syslogName: name, program });
+  const qs = queueSettings(cfg);
+  const store = QueueStore.open({
+    queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs,
+    warn: (m) => logger('cleanup').warn(m), idSlot: { index: init.slot, count: init.slots },
+  });
+  const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
+  const cleanup = createCleanup({ store, settings: cleanupSettings(cfg), maps: addressMapsFromResolver(resolver), log: logger('cleanup') });
+
+  // Direct admission with the active slots qmgr lent us (credit messages): a new message due at
+  // once, with nothing older due, is stored straight as active, as the master's own cleanup does,
+  // which saves qmgr a write transaction (and its fsync) per batch of new mail.
+  store.setDirectAdmission({
+    reserve: () => {
+      if (credits.n <= 0) return false;
+      credits.n--;
+      return true;
+    },
+    release: () => {
+      credits.n++;
+    },
+  });
+  // qmgr learns of new mail once per event-loop turn, however many sessions committed in it.
+  let arrived: string[] = [];
+  let admitted: string[] = [];
+  store.onChange((c) => {
+    if (c.kind !== 'enqueued') return;
+    if (arrived.length === 0 && admitted.length === 0) {
+      setImmediate(() => {
+        const m: SmtpdToMaster = { type: 'enqueued', ids: arrived, admitted };
+        arrived = [];
+        admitted = [];
+        send(m);
+      });
+    }
+    if (c.admitted !== undefined) admitted.push(...c.ids);
+    else arrived.push(...c.ids);
+  });
+
+  const byAddress = new Map(listeners.map((l) => [`${l.endpoint.service} ${l.endpoint.host} ${l.endpoint.port}`, l.server]));
+  let running: RunningService[];
+  try {
+    running = await startSmtpdServices({
+      services, resolver, cleanup, logger,
+      etrn: async (domain) => {
+        send({ type: 'etrn', domain });
+        return true;
+      },
+      listenerFor: (ep) => byAddress.get(`${ep.service} ${ep.host} ${ep.port}`),
+    });
+  } catch (err) {
+    await store.close();
+    await sink.close();
+    throw err;
+  }
+  // Accept only now that every server has its session handler.
+  for (const l of listeners) l.server.listen(l.handle);
+  if (!init.keepPrivileges && process.getuid?.() === 0) {
+    await sink.opened?.();
+    becomeMailOwner(mailOwner(cfg));
+  }
+  send({ type: 'ready' });
+
+  return async () => {
+    await Promise.allSettled(running.map((s) => s.close()));
+    for (const l of listeners) l.server.close();
+    await store.close();
+    await sink.close();
+  };
+}
+
+function main(): void {
+  let init: InitMessage | undefined;
+  const listeners: Listener[] = [];
+  let stop: Promise<() => Promise<void>> | undefined;
+  let stopping = false;
+  const finish = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const done = stop ? stop.then((f) => f(), () => undefined) : Promise.resolve();
+    void done.finally(() => process.exit(0));
+  };
+  process.on('disconnect', finish);
+  process.on('SIGTERM', finish);
+  // A terminal's ^C or ^\ reaches the whole process group: the master decides (it stops us).
+  for (const sig of ['SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  process.on('message', (m: unknown, handle?: object) => {
+    if (!isMasterMessage(m)) return;
+    if (m.type === 'stop') {
+      finish();
+    } else if (m.type === 'credit') {
+      credits.n += m.n;
+    } else if (m.type === 'init') {
+      init = m;
+    } else if (m.type === 'listener' && init !== undefined && handle !== undefined) {
+      listeners[m.index] = { endpoint: m.endpoint, handle, server: createServer() };
+      if (listeners.filter((x) => x !== undefined).length === init.listeners && stop === undefined) {
+        stop = run(init, listeners);
+        stop.catch((err: Error) => {
+          process.stderr.write(`postfix/smtpd: fatal: ${err.message}\n`);
+          process.exit(1);
+        });
+      }
+    }
+  });
+}
+
+main();

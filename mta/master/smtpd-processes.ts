@@ -1,0 +1,212 @@
+/*
+ * The master's side of the smtpd processes (postern_smtpd_processes > 1).
+ *
+ * Postfix's master binds each `inet` service's socket and runs up to maxproc smtpd processes that
+ * all accept on it; the kernel hands each new connection to one of them. The same here: the master
+ * binds every smtpd address (as root, before it switches to mail_owner), *without listening*, keeps
+ * the bound sockets, and passes them to each smtpd process, which listens and accepts on them
+ * directly. The master itself never accepts, so a connection costs it nothing; it hears only the
+ * queue IDs that arrived (for qmgr) and ETRN requests. qmgr lends each process a few active slots
+ * (CREDIT), so that new mail goes straight to active in its enqueue commit there too, as in the
+ * master's own cleanup (QueueStore.DirectAdmission); a process that dies gives its slots back and
+ * qmgr runs whatever it had stored as active but not handed over. Because it keeps the bound sockets, it can
+ * start a replacement for an smtpd process that died at any time, after it has dropped root.
+ *
+ * A process that exits is logged as Postfix's master logs it (`warning: process
+ * /usr/lib/postfix/sbin/smtpd pid N exit status 1` / `killed by signal 9`) and replaced a second
+ * later; one that dies before it was ready also logs `bad command startup -- throttling` and is
+ * replaced after service_throttle_time.
+ *
+ * Binding without listening uses net._createServerHandle, the function Node's own cluster module
+ * binds with (exported by node:net since Node 0.x, unchanged through Node 24); Node 20 has no
+ * SO_REUSEPORT option that would let each process bind for itself.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import * as net from 'node:net';
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Log } from '../../shared/log/logger.js';
+import type { SmtpdEndpoint } from './services.js';
+import { isSmtpdMessage, type MasterToSmtpd } from './smtpd-protocol.js';
+
+const PROCESS_MAIN = fileURLToPath(new URL('./smtpd-process.js', import.meta.url));
+/** How long a process may take from fork to listening before it counts as failed. */
+const READY_TIMEOUT_MS = 30_000;
+const RESPAWN_DELAY_MS = 1_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export class SmtpdBindError extends Error {
+  override readonly name = 'SmtpdBindError';
+}
+
+export interface SmtpdProcessesOptions {
+  readonly configDir: string;
+  readonly count: number;
+  readonly endpoints: readonly SmtpdEndpoint[];
+  readonly keepPrivileges: boolean;
+  /** `$daemon_directory/smtpd`: the name Postfix's master logs a child by. */
+  readonly path: string;
+  /** service_throttle_time in milliseconds. */
+  readonly throttleMs: number;
+  readonly log: Log;
+  readonly queue: SmtpdQueueLink;
+  onEtrn(domain: string): void;
+}
+
+/** What the smtpd processes need from qmgr (main.ts wires it to the Qmgr and the store). */
+export interface SmtpdQueueLink {
+  /** Messages an smtpd process stored in incoming. */
+  enqueued(ids: readonly string[]): void;
+  /** A message an smtpd process stored straight as active, with a lent slot. */
+  admitted(id: string): void;
+  /** Lends up to n active slots; returns how many. */
+  lend(n: number): number;
+  /** Lent slots that will not be used. */
+  giveBack(n: number): void;
+  /** An smtpd process ended: run what it stored as active but could not hand over. */
+  orphaned(): void;
+}
+
+/** Active slots each smtpd process holds for direct admission (topped up after each notice). */
+const CREDIT = 64;
+
+export interface SmtpdProcesses {
+  /** PIDs of the running smtpd processes (tests, `postfix status`-like checks). */
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+type BoundHandle = object & { close(): void };
+
+interface CreateServerHandle {
+  (address: string, port: number, addressType: number, fd?: number, flags?: number): BoundHandle | number;
+}
+
+async function bindEndpoint(ep: SmtpdEndpoint): Promise<BoundHandle> {
+  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+  if (typeof create !== 'function') throw new SmtpdBindError('this Node.js cannot pass listening sockets to smtpd processes');
+  const address = net.isIP(ep.host) ? ep.host : (await lookup(ep.host)).address;
+  const h = create(address, ep.port, net.isIPv6(address) ? 6 : 4);
+  if (typeof h === 'number') {
+    const code = getSystemErrorName(h);
+    const why = code === 'EADDRINUSE' ? 'Address already in use' : code === 'EACCES' ? 'Permission denied' : code;
+    throw new SmtpdBindError(`bind ${address} port ${ep.port}: ${why}`);
+  }
+  return h;
+}
+
+export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<SmtpdProcesses> {
+  const handles: BoundHandle[] = [];
+  try {
+    for (const ep of o.endpoints) handles.push(await bindEndpoint(ep));
+  } catch (err) {
+    for (const h of handles) h.close();
+    throw err;
+  }
+  const children = new Map<number, ChildProcess>();
+  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
+
+  const later = (ms: number, f: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      f();
+    }, ms);
+    timers.add(t);
+  };
+
+  /** Starts the process for `slot`; resolves once it listens, rejects if it dies or hangs first. */
+  const spawn = (slot: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const child = fork(PROCESS_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      let ready = false;
+      /** Slots lent to this process and not handed back as admitted messages yet. */
+      let lent = 0;
+      const topUp = (): void => {
+        const n = o.queue.lend(CREDIT - lent);
+        if (n <= 0) return;
+        lent += n;
+        if (child.connected) child.send({ type: 'credit', n } satisfies MasterToSmtpd);
+        else o.queue.giveBack(n);
+      };
+      const timer = setTimeout(() => {
+        if (!ready) child.kill('SIGKILL');
+      }, READY_TIMEOUT_MS);
+      child.on('message', (m: unknown) => {
+        if (!isSmtpdMessage(m)) return;
+        if (m.type === 'enqueued') {
+          const used = Math.min(lent, m.admitted.length);
+          lent -= used;
+          for (const id of m.admitted) o.queue.admitted(id);
+          if (m.ids.length > 0) o.queue.enqueued(m.ids);
+          topUp();
+        } else if (m.type === 'etrn') {
+          o.onEtrn(m.domain);
+        } else if (!ready) {
+          ready = true;
+          clearTimeout(timer);
+          topUp();
+          resolve();
+        }
+      });
+      child.on('error', () => undefined);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (child.pid !== undefined) children.delete(child.pid);
+        if (lent > 0) o.queue.giveBack(lent);
+        lent = 0;
+        if (stopping) return;
+        o.queue.orphaned();
+        const pid = child.pid ?? 0;
+        if (signal !== null && signal !== 'SIGTERM') o.log.warn(`process ${o.path} pid ${pid} killed by signal ${signalNumber(signal)}`);
+        else if (code !== null && code !== 0) o.log.warn(`process ${o.path} pid ${pid} exit status ${code}`);
+        if (!ready) {
+          o.log.warn(`${o.path}: bad command startup -- throttling`);
+          reject(new SmtpdBindError(`smtpd process ${pid} ended before it was ready`));
+        }
+        later(ready ? RESPAWN_DELAY_MS : o.throttleMs, () => {
+          if (!stopping) spawn(slot).catch(() => undefined);
+        });
+      });
+      if (child.pid !== undefined) children.set(child.pid, child);
+      const tell = (m: MasterToSmtpd, handle?: BoundHandle): void => {
+        if (!child.connected) return;
+        if (handle === undefined) child.send(m);
+        else child.send(m, handle as net.Server);
+      };
+      tell({ type: 'init', configDir: o.configDir, slot, slots: o.count + 1, keepPrivileges: o.keepPrivileges, listeners: handles.length });
+      o.endpoints.forEach((endpoint, index) => tell({ type: 'listener', index, endpoint }, handles[index]));
+    });
+
+  const close = async (): Promise<void> => {
+    stopping = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    await Promise.all([...children.values()].map((c) => new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      const kill = setTimeout(() => c.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      c.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      if (c.connected) c.send({ type: 'stop' } satisfies MasterToSmtpd);
+      else c.kill('SIGTERM');
+    })));
+    for (const h of handles) h.close();
+  };
+
+  try {
+    // Slot 0 is the master's own (pickup, bounces); smtpd processes take 1 … count.
+    await Promise.all(Array.from({ length: o.count }, (_, i) => spawn(i + 1)));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { pids: () => [...children.keys()], close };
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
+}

@@ -1,0 +1,182 @@
+/*
+ * smtpd in processes of its own (postern_smtpd_processes = 2, mta/master): over real sockets, the
+ * master binds, two smtpd processes accept and enqueue into the one LMDB queue, and the master's
+ * qmgr delivers (discard). Checked: every session gets its `250 … queued as ID` from an smtpd
+ * process (its own PID in the log, not the master's), IDs are unique, every message leaves the
+ * queue; an smtpd process killed with SIGKILL is logged as Postfix's master logs it and replaced,
+ * and mail it had stored as active without handing it over is still delivered; stop ends them all.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MtaStartError, smtpdProcessCount, startMta, type MtaHandle } from '../../../mta/main.js';
+import { loadPostfixConfig } from '../../../shared/config/postfix/config.js';
+import { QueueStore } from '../../../mta/queue/store.js';
+import { isMasterMessage, isSmtpdMessage } from '../../../mta/master/smtpd-protocol.js';
+import { freePort } from '../../helpers/free-port.js';
+import { smtpSession } from '../../helpers/smtp-client.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
+  for (let i = 0; i < ms / 50; i++) {
+    if (fn()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function configure(dir: string, port: number): string {
+  const etc = join(dir, 'etc');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(join(etc, 'main.cf'), [
+    'compatibility_level = 3.6',
+    `queue_directory = ${dir}/q`,
+    `data_directory = ${dir}/data`,
+    'myhostname = mx.test.example',
+    `maillog_file = ${dir}/maillog`,
+    'inet_interfaces = loopback-only',
+    'inet_protocols = ipv4',
+    'mynetworks = 127.0.0.0/8',
+    'mydestination =',
+    'default_transport = discard',
+    'alias_maps =',
+    'alias_database =',
+    'postern_smtpd_processes = 2',
+    // A replacement for a process that failed to start would otherwise wait 60 s.
+    'service_throttle_time = 2s',
+    '',
+  ].join('\n'));
+  writeFileSync(join(etc, 'master.cf'), [
+    `127.0.0.1:${port} inet n - n - - smtpd`,
+    'discard unix - - n - - discard',
+    '',
+  ].join('\n'));
+  return etc;
+}
+
+const message = (i: number): string => ['From: a@client.test', `To: r${i}@remote.test`, `Subject: m${i}`, '', `body ${i}`, '.'].join('\r\n');
+
+async function send(port: number, i: number): Promise<string> {
+  const r = await smtpSession(port, ['EHLO client.test', 'MAIL FROM:<a@client.test>', `RCPT TO:<r${i}@remote.test>`, 'DATA', message(i), 'QUIT']);
+  const m = /^250 2\.0\.0 Ok: queued as ([0-9A-Z]+)$/.exec(r.at(-2) ?? '');
+  assert.ok(m, r.join('\n'));
+  return m[1]!;
+}
+
+const removed = (log: string): number => log.split(': removed\n').length - 1;
+
+async function withMta(t: TestContext, fn: (mta: MtaHandle, port: number, dir: string) => Promise<void>): Promise<void> {
+  const dir = tempDir(t, 'postern-smtpd-procs-');
+  const port = await freePort();
+  const mta = await startMta({ configDir: configure(dir, port), keepPrivileges: true, stopGraceSeconds: 1 });
+  try {
+    await fn(mta, port, dir);
+  } finally {
+    const pids = mta.smtpdPids();
+    await mta.stop(1);
+    for (const pid of pids) assert.equal(pidAlive(pid), false, `smtpd process ${pid} outlived the master's stop`);
+  }
+}
+
+test('two smtpd processes accept on the master\'s sockets; qmgr in the master delivers everything', async (t) => {
+  await withMta(t, async (mta, port, dir) => {
+    const pids = mta.smtpdPids();
+    assert.equal(pids.length, 2);
+    assert.ok(!pids.includes(process.pid));
+    const ids = await Promise.all(Array.from({ length: 40 }, (_, i) => send(port, i)));
+    assert.equal(new Set(ids).size, ids.length, 'queue IDs are unique across processes');
+    const log = () => readFileSync(join(dir, 'maillog'), 'utf8');
+    await until('every message delivered', () => removed(log()) >= ids.length);
+    for (const id of ids) {
+      assert.match(log(), new RegExp(`postfix/discard\\[${process.pid}\\]: ${id}: to=<r\\d+@remote\\.test>.*status=sent`), id);
+      // The session that received it ran in an smtpd process, which logged under its own PID.
+      const m = new RegExp(`postfix/smtpd\\[(\\d+)\\]: ${id}: client=[^[]*\\[127\\.0\\.0\\.1\\]`).exec(log());
+      assert.ok(m, `${id}: no smtpd client= line`);
+      assert.ok(pids.includes(Number(m[1])), `${id} was received by PID ${m[1]}, not an smtpd process (${pids.join(', ')})`);
+    }
+    assert.equal([...mta.store.list()].length, 0, 'the queue is empty');
+  });
+});
+
+test('a killed smtpd process is logged and replaced; mail it stored as active without handing it over is delivered', async (t) => {
+  await withMta(t, async (mta, port, dir) => {
+    const log = () => readFileSync(join(dir, 'maillog'), 'utf8');
+    const [victim, survivor] = mta.smtpdPids() as [number, number];
+    // What an smtpd process leaves behind when it dies between its commit and its notice to the
+    // master: a message stored straight as active (its direct admission), unknown to qmgr.
+    const other = QueueStore.open({ queueDirectory: join(dir, 'q'), idSlot: { index: 1, count: 3 } });
+    other.setDirectAdmission({ reserve: () => true, release: () => undefined });
+    const stray = await other.enqueue({ sender: 'a@client.test', recipients: [{ address: 'stray@remote.test' }] }, Buffer.from('Subject: stray\n\nbody\n'));
+    await other.close();
+    assert.equal(stray.queue, 'active');
+    await sleep(300);
+    assert.doesNotMatch(log(), new RegExp(`${stray.id}: removed`), 'nobody told qmgr about it yet');
+
+    process.kill(victim, 'SIGKILL');
+    await until('the master logs the death', () => log().includes(`postfix/master[${process.pid}]: warning: process /usr/lib/postfix/sbin/smtpd pid ${victim} killed by signal 9`));
+    await until('the stray message is delivered', () => log().includes(`${stray.id}: removed`));
+    await until('a replacement process', () => mta.smtpdPids().length === 2 && !mta.smtpdPids().includes(victim));
+    assert.ok(mta.smtpdPids().includes(survivor));
+    // Both the survivor and the replacement keep accepting.
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => send(port, 100 + i)));
+    await until('the new mail delivered', () => ids.every((id) => log().includes(`${id}: removed`)));
+    assert.doesNotMatch(log(), /bad command startup/, 'the process had started fine');
+  });
+});
+
+test('the IPC messages are checked before anyone acts on them', () => {
+  const fromSmtpd: Array<[unknown, boolean]> = [
+    [{ type: 'ready' }, true],
+    [{ type: 'enqueued', ids: ['A1'], admitted: [] }, true],
+    [{ type: 'enqueued', ids: ['A1'] }, false],
+    [{ type: 'enqueued', ids: [1], admitted: [] }, false],
+    [{ type: 'enqueued', ids: ['x'.repeat(256)], admitted: [] }, false],
+    [{ type: 'etrn', domain: 'example.org' }, true],
+    [{ type: 'etrn', domain: 7 }, false],
+    [{ type: 'stop' }, false],
+    [null, false],
+    ['ready', false],
+  ];
+  for (const [m, ok] of fromSmtpd) assert.equal(isSmtpdMessage(m), ok, JSON.stringify(m));
+  const fromMaster: Array<[unknown, boolean]> = [
+    [{ type: 'init', configDir: '/etc/postfix', slot: 1, slots: 3, keepPrivileges: false, listeners: 2 }, true],
+    [{ type: 'init', configDir: '/etc/postfix', slot: '1', slots: 3, keepPrivileges: false, listeners: 2 }, false],
+    [{ type: 'listener', index: 0, endpoint: { service: 'smtp', host: '0.0.0.0', port: 25 } }, true],
+    [{ type: 'credit', n: 64 }, true],
+    [{ type: 'credit', n: 0 }, false],
+    [{ type: 'credit', n: 1.5 }, false],
+    [{ type: 'stop' }, true],
+    [{ type: 'ready' }, false],
+  ];
+  for (const [m, ok] of fromMaster) assert.equal(isMasterMessage(m), ok, JSON.stringify(m));
+});
+
+test('postern_smtpd_processes: a whole number from 1, unset meaning 1', (t) => {
+  const dir = tempDir(t, 'postern-smtpd-count-');
+  writeFileSync(join(dir, 'main.cf'), '');
+  const count = (value: string | undefined) =>
+    smtpdProcessCount(loadPostfixConfig({ configDir: dir, overrides: value === undefined ? {} : { postern_smtpd_processes: value } }));
+  const table: Array<[string | undefined, number | string]> = [
+    [undefined, 1], ['', 1], ['1', 1], ['2', 2], [' 4 ', 4],
+    ['0', 'bad numerical configuration: postern_smtpd_processes = 0'],
+    ['-1', 'bad numerical configuration: postern_smtpd_processes = -1'],
+    ['two', 'bad numerical configuration: postern_smtpd_processes = two'],
+    ['1.5', 'bad numerical configuration: postern_smtpd_processes = 1.5'],
+  ];
+  for (const [value, want] of table) {
+    if (typeof want === 'number') assert.equal(count(value), want, String(value));
+    else assert.throws(() => count(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
+  }
+});
