@@ -223,8 +223,11 @@ export class Qmgr {
    */
   lendSlots(n: number): number {
     if (this.stopping) return 0;
-    const room = this.d.settings.activeLimit - this.active.size - this.admitting - this.lent;
-    const k = Math.max(0, Math.min(n, room));
+    const limit = this.d.settings.activeLimit;
+    const room = limit - this.active.size - this.admitting - this.lent;
+    // At most a quarter of qmgr_message_active_limit is ever lent, so that slots held by a process
+    // that receives nothing can never keep deferred mail out of the active queue.
+    const k = Math.max(0, Math.min(n, room, Math.floor(limit / 4) - this.lent));
     this.lent += k;
     return k;
   }

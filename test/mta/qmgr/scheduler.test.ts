@@ -5,6 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
 import { QueueStore } from '../../../mta/queue/store.js';
 import { Qmgr, type QmgrDeps } from '../../../mta/qmgr/scheduler.js';
 import type { DeliveryAgent, DeliveryRequest } from '../../../mta/delivery/api.js';
@@ -215,4 +216,41 @@ test('concurrency: at most the initial window in parallel; a dead destination is
   assert.equal(suspended.length, 12 - r.agent.calls.length);
   assert.ok(suspended.every((l) => l.includes('postfix/qmgr[1]')));
   assert.equal(r.store.get(rec.id)!.queue, 'deferred');
+});
+
+test('slots lent to smtpd processes: at most a quarter of the active limit; adopted mail runs once; stray active mail is run', async (t) => {
+  const r = await rig(t, sent);
+  r.qmgr.start();
+  // activeLimit 100: a quarter may be lent, whatever is asked and however often.
+  assert.equal(r.qmgr.lendSlots(64), 25);
+  assert.equal(r.qmgr.lendSlots(64), 0);
+  r.qmgr.returnSlots(5);
+  assert.equal(r.qmgr.lendSlots(64), 5);
+
+  // Another process (an smtpd process) stores two messages straight as active with lent slots.
+  const other = QueueStore.open({ queueDirectory: dirname(r.store.paths.dir), clockMs: () => r.clock.now(), idSlot: { index: 1, count: 2 } });
+  other.setDirectAdmission({ reserve: () => true, release: () => undefined });
+  const a = await enqueue(other, ['a@example.test']);
+  const b = await enqueue(other, ['b@example.test']);
+  await other.close();
+  assert.deepEqual([a.queue, b.queue], ['active', 'active']);
+  await r.settle();
+  assert.equal(r.agent.calls.length, 0, 'active mail nobody handed over is not taken by the queue scan');
+
+  // a is handed over, twice (a repeated notice): it runs once.
+  r.qmgr.adoptAdmitted(a.id);
+  r.qmgr.adoptAdmitted(a.id);
+  await r.settle();
+  assert.deepEqual(r.agent.calls.map((c) => c.recipients.map((x) => x.address)), [['a@example.test']]);
+  assert.match(r.lines.join('\n'), new RegExp(`${a.id}: removed`));
+  // A notice for a message already gone (run by adoptStray, then finished) starts nothing.
+  r.qmgr.adoptAdmitted(a.id);
+  await r.settle();
+  assert.equal(r.agent.calls.length, 1);
+
+  // b's process died before its notice: adoptStray runs it.
+  r.qmgr.adoptStray();
+  await r.settle();
+  assert.deepEqual(r.agent.calls.map((c) => c.recipients[0]!.address), ['a@example.test', 'b@example.test']);
+  assert.equal([...r.store.list()].length, 0);
 });
