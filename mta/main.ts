@@ -1,13 +1,14 @@
 /*
- * The MTA daemon (Postfix master(8) and the daemons it runs, in one process): `postern-mta -c DIR`.
+ * The MTA daemon (Postfix master(8) and the daemons it runs): `postern-mta -c DIR`. Everything runs
+ * in this process, except smtpd and cleanup when postern_smtpd_processes > 1 (master/smtpd-processes.ts:
+ * then this process binds their sockets and hands them over, and keeps qmgr and delivery).
  *
  * Start-up: main.cf and master.cf (postfix.md §3.2), the maillog sink, the pid file
  * `$queue_directory/pid/master.pid` (Postfix's format: the PID right-aligned in 32 columns), the
  * QueueStore with start-up recovery, the resolver, one delivery agent per master.cf `unix` service
  * whose command is a delivery agent (with its -o overrides), qmgr, the control socket for
- * postqueue/postsuper, and every `inet` service whose command is smtpd (when the smtpd/cleanup
- * wiring is given, see `listeners`). Listeners are bound as root; then the process drops to
- * mail_owner. Logs `postfix/master[PID]: daemon started -- version V, configuration DIR`.
+ * postqueue/postsuper, and every `inet` service whose command is smtpd (unless `smtpd: false`).
+ * Listeners are bound as root; then the process drops to mail_owner. Logs `postfix/master[PID]: daemon started -- version V, configuration DIR`.
  * SIGTERM/SIGINT: stop accepting, give running deliveries a grace period, abandon the rest (they
  * stay queued), close the store. SIGQUIT (postfix abort): the same without grace. SIGHUP: logged as
  * Postfix's reload line; configuration changes need a restart (not yet re-read in place).

@@ -19,18 +19,10 @@ import { tempDir } from '../helpers/tmp.js';
 import { startFakeLmtp } from './delivery/fake-lmtp.js';
 import { freePort } from '../helpers/free-port.js';
 import { smtpSession } from '../helpers/smtp-client.js';
+import { until } from '../helpers/until.js';
 
 const TOP = join(import.meta.dirname, '..', '..', '..');
 const BIN = join(TOP, 'bin');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
-  for (let i = 0; i < ms / 50; i++) {
-    if (fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function writeConfig(dir: string, lmtpNexthop: string, smtpPort: number): string {
   const etc = join(dir, 'etc');

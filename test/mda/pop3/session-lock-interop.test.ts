@@ -20,6 +20,7 @@ import { loggedInAuth, logCollector, memIo, type MemIo } from './helpers.js';
 import { Pop3Session } from '../../../mda/pop3/session.js';
 import { inProcessSessionLocks } from '../../../mda/pop3/session-lock.js';
 import { pop3SettingsFromText } from '../../../mda/pop3/settings.js';
+import { until } from '../../helpers/until.js';
 
 const skip = oracleSkip('doveadm') || (existsSync('/usr/lib/dovecot/pop3') ? false : 'no /usr/lib/dovecot/pop3');
 
@@ -59,14 +60,6 @@ function startDovecotPop3(inst: DovecotInstance): DovecotPop3 {
       await exited;
     },
   };
-}
-
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Our POP3 session on the instance's maildir with pop3_lock_session = yes; logs in and returns the reply. */

@@ -17,25 +17,9 @@ import { isMasterMessage, isSmtpdMessage } from '../../../mta/master/smtpd-proto
 import { freePort } from '../../helpers/free-port.js';
 import { smtpSession } from '../../helpers/smtp-client.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { sleep, until } from '../../helpers/until.js';
+import { pidAlive } from '../../../shared/fs/pid.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
-  for (let i = 0; i < ms / 50; i++) {
-    if (fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function configure(dir: string, port: number): string {
   const etc = join(dir, 'etc');
