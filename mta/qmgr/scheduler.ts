@@ -112,7 +112,8 @@ export class Qmgr {
         setImmediate(() => {
           this.admitting--;
           // When stopping, it stays active in the store; recovery makes it due at the next start.
-          if (!this.stopping) this.startMessage(rec);
+          // adoptStray() may have started it already: it was active in the store, not yet running.
+          if (!this.stopping && !this.active.has(rec.id)) this.startMessage(rec);
           this.checkIdle();
         });
         return;

@@ -254,3 +254,17 @@ test('slots lent to smtpd processes: at most a quarter of the active limit; adop
   assert.deepEqual(r.agent.calls.map((c) => c.recipients[0]!.address), ['a@example.test', 'b@example.test']);
   assert.equal([...r.store.list()].length, 0);
 });
+
+test('a message this process admitted is started once, even when adoptStray runs before its hand-over', async (t) => {
+  const r = await rig(t, sent);
+  r.qmgr.start();
+  // enqueue() resolves after its commit is flushed and the change is announced; the scheduler
+  // starts the admitted message on the next setImmediate. adoptStray (an smtpd process died) can
+  // run in between and finds it active in the store and not running yet.
+  const rec = await enqueue(r.store, ['once@example.test']);
+  assert.equal(rec.queue, 'active');
+  r.qmgr.adoptStray();
+  await r.settle();
+  assert.equal(r.agent.calls.length, 1, 'delivered once');
+  assert.equal((r.lines.join('\n').match(new RegExp(`${rec.id}: removed`, 'g')) ?? []).length, 1);
+});
