@@ -215,12 +215,14 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     await qmgr.flushSite(domain);
     return true;
   };
-  const pool = !smtpdEnabled || smtpdProcesses <= 1
+  // No smtpd address in master.cf (a null client): no smtpd process, whatever the setting says.
+  const endpoints = smtpdEnabled ? smtpdEndpoints(services) : [];
+  const pool = endpoints.length === 0 || smtpdProcesses <= 1
     ? undefined
     : await startSmtpdProcesses({
         configDir: o.configDir,
         count: smtpdProcesses,
-        endpoints: smtpdEndpoints(services),
+        endpoints,
         keepPrivileges: o.keepPrivileges === true || process.getuid?.() !== 0,
         path: smtpdPath,
         throttleMs,

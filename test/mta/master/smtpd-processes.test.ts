@@ -164,3 +164,18 @@ test('postern_smtpd_processes: a whole number from 1, unset meaning 1', (t) => {
     else assert.throws(() => count(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
   }
 });
+
+test('postern_smtpd_processes with no smtpd service in master.cf starts no smtpd process', async (t) => {
+  const dir = tempDir(t, 'postern-smtpd-none-');
+  const etc = configure(dir, await freePort());
+  // A null client: master.cf without any `inet … smtpd` line.
+  writeFileSync(join(etc, 'master.cf'), 'discard unix - - n - - discard\n');
+  // Before the fix the master forked processes with nothing to listen on, waited for them to be
+  // ready, killed them after 30 s and failed to start.
+  const mta = await startMta({ configDir: etc, keepPrivileges: true, stopGraceSeconds: 1 });
+  try {
+    assert.deepEqual(mta.smtpdPids(), []);
+  } finally {
+    await mta.stop(1);
+  }
+});
