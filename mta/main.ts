@@ -8,7 +8,8 @@
  * QueueStore with start-up recovery, the resolver, one delivery agent per master.cf `unix` service
  * whose command is a delivery agent (with its -o overrides), qmgr, the control socket for
  * postqueue/postsuper, and every `inet` service whose command is smtpd (unless `smtpd: false`).
- * Listeners are bound as root; then the process drops to mail_owner. Logs `postfix/master[PID]: daemon started -- version V, configuration DIR`.
+ * Listeners are bound as root; then the process drops to mail_owner. Logs
+ * `postfix/master[PID]: daemon started -- version V, configuration DIR`.
  * SIGTERM/SIGINT: stop accepting, give running deliveries a grace period, abandon the rest (they
  * stay queued), close the store. SIGQUIT (postfix abort): the same without grace. SIGHUP: logged as
  * Postfix's reload line; configuration changes need a restart (not yet re-read in place).
@@ -17,12 +18,11 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPostfixConfig, type PostfixConfig } from '../shared/config/postfix/config.js';
-import { postfixLogger, type Log } from '../shared/log/logger.js';
+import type { Log } from '../shared/log/logger.js';
 import { openLogSink, type LogSink } from '../shared/log/sink.js';
 import { QueueStore } from './queue/store.js';
 import { queueSettings } from './queue/settings.js';
 import { startControlServer, type ControlServer } from './queue/control-server.js';
-import { createResolveContext } from './resolve/context.js';
 import { createResolver } from './resolve/resolver.js';
 import { AgentRegistry, DELIVERY_COMMANDS, agentFor } from './delivery/registry.js';
 import { Qmgr, type DsnGenerator } from './qmgr/scheduler.js';
@@ -32,11 +32,9 @@ import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
 import { mtaEvents } from './log-events.js';
 import { POSTERN_MTA_PARAMS } from './params.js';
-import { createCleanup } from './cleanup/service.js';
-import { cleanupSettings } from './cleanup/settings.js';
-import { addressMapsFromResolver } from './cleanup/resolver-maps.js';
 import { startSmtpdServices } from './smtpd/services.js';
 import { readMasterServices, smtpdEndpoints, type MasterService } from './master/services.js';
+import { mtaLogger, mtaRewriting, openQueue } from './master/wiring.js';
 import { becomeMailOwner, mailOwner, MailOwnerError } from './master/privileges.js';
 import { startSmtpdProcesses } from './master/smtpd-processes.js';
 import { sendDelayWarning, sendPendingNotices, type BounceDeps } from './bounce/notify.js';
@@ -140,10 +138,9 @@ function chownTree(dir: string, uid: number, gid: number): void {
 export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   const cfg = loadPostfixConfig({ configDir: o.configDir });
   const services = readMasterServices(o.configDir);
-  const myhostname = cfg.get('myhostname');
   const syslogName = cfg.get('syslog_name') || 'postfix';
   const sink: LogSink = openLogSink(cfg.get('maillog_file'));
-  const logger = (program: string, name = syslogName): Log => postfixLogger({ sink, host: myhostname, syslogName: name, program });
+  const logger = mtaLogger(cfg, sink);
   const masterLog = logger('master');
   const qmgrLog = logger('qmgr');
   const qs = queueSettings(cfg);
@@ -166,20 +163,12 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   const smtpdPath = `${cfg.get('daemon_directory')}/smtpd`;
   const throttleMs = cfg.getTime('service_throttle_time') * 1000;
   const idSlot = smtpdProcesses > 1 ? { index: 0, count: smtpdProcesses + 1 } : undefined;
-  const store = QueueStore.open({
-    queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs, warn: (m) => qmgrLog.warn(m),
-    ...(idSlot ? { idSlot } : {}),
-  });
+  const store = openQueue(qs, (m) => qmgrLog.warn(m), idSlot);
   await store.recover();
 
-  const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
-  // One cleanup for every way mail enters: smtpd, pickup (sendmail) and the bounce generator.
-  const cleanup = createCleanup({
-    store,
-    settings: cleanupSettings(cfg),
-    maps: addressMapsFromResolver(resolver),
-    log: logger('cleanup'),
-  });
+  // One cleanup for every way mail enters here: smtpd (unless in processes of its own), pickup
+  // (sendmail) and the bounce generator.
+  const { resolver, cleanup } = mtaRewriting(cfg, store, logger);
   const bounceDeps: BounceDeps = {
     cleanup,
     // qmgr calls finishDsn itself once the generator resolved (and logs `removed`), so the

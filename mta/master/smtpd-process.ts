@@ -14,18 +14,12 @@
  */
 import { createServer, type Server } from 'node:net';
 import { loadPostfixConfig } from '../../shared/config/postfix/config.js';
-import { postfixLogger, type Log } from '../../shared/log/logger.js';
 import { openLogSink } from '../../shared/log/sink.js';
-import { createCleanup } from '../cleanup/service.js';
-import { cleanupSettings } from '../cleanup/settings.js';
-import { addressMapsFromResolver } from '../cleanup/resolver-maps.js';
-import { QueueStore } from '../queue/store.js';
 import { queueSettings } from '../queue/settings.js';
-import { createResolveContext } from '../resolve/context.js';
-import { createResolver } from '../resolve/resolver.js';
 import { startSmtpdServices, type RunningService } from '../smtpd/services.js';
 import { becomeMailOwner, mailOwner } from './privileges.js';
 import { readMasterServices, type SmtpdEndpoint } from './services.js';
+import { mtaLogger, mtaRewriting, openQueue } from './wiring.js';
 import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-protocol.js';
 
 interface Listener {
@@ -34,27 +28,22 @@ interface Listener {
   readonly server: Server;
 }
 
-/** Active slots qmgr has lent this process and it has not used yet. */
-const credits = { n: 0 };
-
 function send(m: SmtpdToMaster): void {
   if (process.connected) process.send?.(m);
 }
 
-async function run(init: InitMessage, listeners: Listener[]): Promise<() => Promise<void>> {
+/**
+ * Starts cleanup and smtpd on the listeners; resolves with the function that stops them.
+ * `credits.n`: the active slots qmgr has lent this process and it has not used yet (the master's
+ * `credit` messages add to it).
+ */
+async function run(init: InitMessage, listeners: Listener[], credits: { n: number }): Promise<() => Promise<void>> {
   const cfg = loadPostfixConfig({ configDir: init.configDir });
   const services = readMasterServices(init.configDir);
   const sink = openLogSink(cfg.get('maillog_file'));
-  const host = cfg.get('myhostname');
-  const syslogName = cfg.get('syslog_name') || 'postfix';
-  const logger = (program: string, name = syslogName): Log => postfixLogger({ sink, host, syslogName: name, program });
-  const qs = queueSettings(cfg);
-  const store = QueueStore.open({
-    queueDirectory: qs.queueDirectory, longQueueIds: qs.longQueueIds, retry: qs,
-    warn: (m) => logger('cleanup').warn(m), idSlot: { index: init.slot, count: init.slots },
-  });
-  const resolver = createResolver(createResolveContext(cfg, { warn: (m) => logger('trivial-rewrite').warn(m) }));
-  const cleanup = createCleanup({ store, settings: cleanupSettings(cfg), maps: addressMapsFromResolver(resolver), log: logger('cleanup') });
+  const logger = mtaLogger(cfg, sink);
+  const store = openQueue(queueSettings(cfg), (m) => logger('cleanup').warn(m), { index: init.slot, count: init.slots });
+  const { resolver, cleanup } = mtaRewriting(cfg, store, logger);
 
   // Direct admission with the active slots qmgr lent us (credit messages): a new message due at
   // once, with nothing older due, is stored straight as active, as the master's own cleanup does,
@@ -121,6 +110,7 @@ async function run(init: InitMessage, listeners: Listener[]): Promise<() => Prom
 function main(): void {
   let init: InitMessage | undefined;
   const listeners: Listener[] = [];
+  const credits = { n: 0 };
   let stop: Promise<() => Promise<void>> | undefined;
   let stopping = false;
   const finish = (): void => {
@@ -144,7 +134,7 @@ function main(): void {
     } else if (m.type === 'listener' && init !== undefined && handle !== undefined) {
       listeners[m.index] = { endpoint: m.endpoint, handle, server: createServer() };
       if (listeners.filter((x) => x !== undefined).length === init.listeners && stop === undefined) {
-        stop = run(init, listeners);
+        stop = run(init, listeners, credits);
         stop.catch((err: Error) => {
           process.stderr.write(`postfix/smtpd: fatal: ${err.message}\n`);
           process.exit(1);

@@ -9,8 +9,8 @@
  * queue IDs that arrived (for qmgr) and ETRN requests. qmgr lends each process a few active slots
  * (CREDIT), so that new mail goes straight to active in its enqueue commit there too, as in the
  * master's own cleanup (QueueStore.DirectAdmission); a process that dies gives its slots back and
- * qmgr runs whatever it had stored as active but not handed over. Because it keeps the bound sockets, it can
- * start a replacement for an smtpd process that died at any time, after it has dropped root.
+ * qmgr runs whatever it had stored as active but not handed over. Because it keeps the bound
+ * sockets, it can start a replacement for an smtpd process at any time, after it has dropped root.
  *
  * A process that exits is logged as Postfix's master logs it (`warning: process
  * /usr/lib/postfix/sbin/smtpd pid N exit status 1` / `killed by signal 9`) and replaced a second
@@ -37,8 +37,9 @@ const READY_TIMEOUT_MS = 30_000;
 const RESPAWN_DELAY_MS = 1_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-export class SmtpdBindError extends Error {
-  override readonly name = 'SmtpdBindError';
+/** An smtpd address could not be bound, or an smtpd process ended before it was ready. */
+export class SmtpdStartError extends Error {
+  override readonly name = 'SmtpdStartError';
 }
 
 export interface SmtpdProcessesOptions {
@@ -69,7 +70,7 @@ export interface SmtpdQueueLink {
   orphaned(): void;
 }
 
-/** Active slots each smtpd process holds for direct admission (topped up after each notice). */
+/** Active slots each smtpd process holds for direct admission (topped up after each notice it sends). */
 const CREDIT = 64;
 
 export interface SmtpdProcesses {
@@ -86,13 +87,13 @@ interface CreateServerHandle {
 
 async function bindEndpoint(ep: SmtpdEndpoint): Promise<BoundHandle> {
   const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  if (typeof create !== 'function') throw new SmtpdBindError('this Node.js cannot pass listening sockets to smtpd processes');
+  if (typeof create !== 'function') throw new SmtpdStartError('this Node.js cannot pass listening sockets to smtpd processes');
   const address = net.isIP(ep.host) ? ep.host : (await lookup(ep.host)).address;
   const h = create(address, ep.port, net.isIPv6(address) ? 6 : 4);
   if (typeof h === 'number') {
     const code = getSystemErrorName(h);
     const why = code === 'EADDRINUSE' ? 'Address already in use' : code === 'EACCES' ? 'Permission denied' : code;
-    throw new SmtpdBindError(`bind ${address} port ${ep.port}: ${why}`);
+    throw new SmtpdStartError(`bind ${address} port ${ep.port}: ${why}`);
   }
   return h;
 }
@@ -144,7 +145,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
           topUp();
         } else if (m.type === 'etrn') {
           o.onEtrn(m.domain);
-        } else if (!ready) {
+        } else if (m.type === 'ready' && !ready) {
           ready = true;
           clearTimeout(timer);
           topUp();
@@ -164,7 +165,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
         else if (code !== null && code !== 0) o.log.warn(`process ${o.path} pid ${pid} exit status ${code}`);
         if (!ready) {
           o.log.warn(`${o.path}: bad command startup -- throttling`);
-          reject(new SmtpdBindError(`smtpd process ${pid} ended before it was ready`));
+          reject(new SmtpdStartError(`smtpd process ${pid} ended before it was ready`));
         }
         later(ready ? RESPAWN_DELAY_MS : o.throttleMs, () => {
           if (!stopping) spawn(slot).catch(() => undefined);
