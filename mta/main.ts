@@ -78,6 +78,8 @@ export interface MtaHandle {
   reload(): void;
   /** PIDs of the smtpd processes (postern_smtpd_processes > 1); empty when smtpd runs in this process. */
   smtpdPids(): number[];
+  /** True while the smtpd processes accept (mta/master/spread.ts); false without them. */
+  smtpdSpreading(): boolean;
 }
 
 export class MtaStartError extends Error {
@@ -107,9 +109,17 @@ export function readPidFile(queueDirectory: string): number | undefined {
  * the configuration's built-in defaults are Postfix's catalogue, which does not know the name).
  */
 export function smtpdProcessCount(cfg: PostfixConfig): number {
-  const name = 'postern_smtpd_processes';
-  const text = cfg.get(name).trim() || (POSTERN_MTA_PARAMS.find((x) => x.name === name)?.default ?? '1');
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1) throw new MtaStartError(`bad numerical configuration: ${name} = ${text}`);
+  return posternCount(cfg, 'postern_smtpd_processes', 1);
+}
+
+/** postern_smtpd_spread_sessions: a whole number ≥ 0 (mta/master/spread.ts), as smtpdProcessCount. */
+export function smtpdSpreadSessions(cfg: PostfixConfig): number {
+  return posternCount(cfg, 'postern_smtpd_spread_sessions', 0);
+}
+
+function posternCount(cfg: PostfixConfig, name: string, min: number): number {
+  const text = cfg.get(name).trim() || (POSTERN_MTA_PARAMS.find((x) => x.name === name)?.default ?? '');
+  if (!/^\d{1,4}$/.test(text) || Number(text) < min) throw new MtaStartError(`bad numerical configuration: ${name} = ${text}`);
   return Number(text);
 }
 
@@ -159,6 +169,8 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
   // smtpd in processes of its own (postern_smtpd_processes > 1): each enqueues with its own slot of
   // the queue-ID space; the master's cleanup (pickup, bounces) has slot 0.
   const smtpdProcesses = smtpdEnabled ? smtpdProcessCount(cfg) : 1;
+  // Checked at start like the count, whether or not there are processes to spread the load over.
+  const spreadSessions = smtpdSpreadSessions(cfg);
   // How master logs an smtpd process and how long it waits after one failed to start.
   const smtpdPath = `${cfg.get('daemon_directory')}/smtpd`;
   const throttleMs = cfg.getTime('service_throttle_time') * 1000;
@@ -215,6 +227,7 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
         keepPrivileges: o.keepPrivileges === true || process.getuid?.() !== 0,
         path: smtpdPath,
         throttleMs,
+        spreadSessions,
         log: masterLog,
         queue: {
           // Another process committed these: qmgr scans incoming (a fresh read snapshot).
@@ -226,7 +239,14 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
         },
         onEtrn: (domain) => void etrn(domain),
       });
-  const smtpdListeners = pool ? [pool] : smtpdEnabled ? await startSmtpdServices({ services, resolver, cleanup, logger, etrn }) : [];
+  // smtpd in this process: on its own sockets, or, with smtpd processes, on the ones the pool bound
+  // (the master accepts while the load is light: mta/master/spread.ts), unless it never accepts.
+  const masterListener = pool?.masterListener.bind(pool);
+  const ownSmtpd = smtpdEnabled && (pool === undefined || endpoints.some((ep) => masterListener?.(ep) !== undefined))
+    ? await startSmtpdServices({ services, resolver, cleanup, logger, etrn, ...(masterListener ? { listenerFor: masterListener } : {}) })
+    : [];
+  pool?.acceptHere();
+  const smtpdListeners = [...ownSmtpd, ...(pool ? [pool] : [])];
   const defaultDsn = async (rec: QueueRecord): Promise<void> => {
     const r = await sendPendingNotices(bounceDeps, rec);
     if (!r.ok) throw new Error('a notice was refused by cleanup');
@@ -270,5 +290,5 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
     return stopped;
   };
   const reload = () => masterLog.info(mtaEvents.master.reload(cfg.get('mail_version'), o.configDir));
-  return { store, qmgr, log: masterLog, stop, reload, smtpdPids: () => pool?.pids() ?? [] };
+  return { store, qmgr, log: masterLog, stop, reload, smtpdPids: () => pool?.pids() ?? [], smtpdSpreading: () => pool?.spreading() ?? false };
 }

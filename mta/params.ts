@@ -630,10 +630,16 @@ export function isHonoured(name: string): boolean {
  *    directly, as Postfix's smtpd processes do (mta/master/smtpd-processes.ts); qmgr and delivery
  *    stay in the master. Postfix sizes its pool by load up to master.cf's maxproc; Node runs one
  *    thread per process, so the useful figure is about one per CPU.
+ *  - postern_smtpd_spread_sessions: with postern_smtpd_processes > 1, the master accepts SMTP
+ *    itself while it holds fewer sessions than this at once; from this many on, the smtpd processes
+ *    accept too, until the master has held at most one session for 2 s (mta/master/spread.ts: one
+ *    client at a time is faster in one process, many at once faster in several). 0: the smtpd
+ *    processes always accept and the master never does.
  */
 export const POSTERN_MTA_PARAMS: readonly MtaParam[] = [
   p("postern_dns_servers", 'list', ""),
   p("postern_smtpd_processes", 'int', "1"),
+  p("postern_smtpd_spread_sessions", 'int', "3"),
 ];
 
 /** True for a Postern-only MTA parameter (see POSTERN_MTA_PARAMS). */

@@ -8,6 +8,10 @@
  * (one notice per event-loop turn). It logs its own lines, with its own PID, as Postfix's smtpd
  * and cleanup processes do, and runs as mail_owner once its files are open.
  *
+ * It accepts only while the master spreads the load (spread.ts): a `listener` message brings a
+ * listening socket to accept on, `pause` closes this process's copies of them (sessions in progress
+ * go on), and a later `listener` brings new copies.
+ *
  * Stops on `stop` or when the master goes away (IPC channel closed): listeners and sessions close
  * at once, as Postfix's smtpd processes do on `postfix stop`; a message whose 250 was not sent is
  * the client's to retry, one whose commit was flushed is in the queue.
@@ -24,9 +28,11 @@ import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-p
 
 interface Listener {
   readonly endpoint: SmtpdEndpoint;
-  readonly handle: object;
   readonly server: Server;
 }
+
+/** A listening socket passed by the master (Node's TCP handle). */
+type PassedHandle = object & { close?: () => void };
 
 function send(m: SmtpdToMaster): void {
   if (process.connected) process.send?.(m);
@@ -91,8 +97,6 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
     await sink.close();
     throw err;
   }
-  // Accept only now that every server has its session handler.
-  for (const l of listeners) l.server.listen(l.handle);
   if (!init.keepPrivileges && process.getuid?.() === 0) {
     await sink.opened?.();
     becomeMailOwner(mailOwner(cfg));
@@ -101,15 +105,16 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
 
   return async () => {
     await Promise.allSettled(running.map((s) => s.close()));
-    for (const l of listeners) l.server.close();
     await store.close();
     await sink.close();
   };
 }
 
 function main(): void {
-  let init: InitMessage | undefined;
-  const listeners: Listener[] = [];
+  let listeners: Listener[] | undefined;
+  /** Sockets to accept on that came before run() had set smtpd up on them. */
+  const pending = new Map<number, PassedHandle>();
+  let started = false;
   const credits = { n: 0 };
   let stop: Promise<() => Promise<void>> | undefined;
   let stopping = false;
@@ -119,27 +124,49 @@ function main(): void {
     const done = stop ? stop.then((f) => f(), () => undefined) : Promise.resolve();
     void done.finally(() => process.exit(0));
   };
+  /** Accepts on `handle` at listener `index`, unless already accepting there (then the copy is closed). */
+  const accept = (index: number, handle: PassedHandle): void => {
+    const l = listeners?.[index];
+    if (l === undefined || l.server.listening || stopping) {
+      handle.close?.();
+      return;
+    }
+    l.server.listen(handle);
+  };
   process.on('disconnect', finish);
   process.on('SIGTERM', finish);
   // A terminal's ^C or ^\ reaches the whole process group: the master decides (it stops us).
   for (const sig of ['SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.on(sig, () => undefined);
-  process.on('message', (m: unknown, handle?: object) => {
+  process.on('message', (m: unknown, handle?: PassedHandle) => {
     if (!isMasterMessage(m)) return;
     if (m.type === 'stop') {
       finish();
     } else if (m.type === 'credit') {
       credits.n += m.n;
-    } else if (m.type === 'init') {
-      init = m;
-    } else if (m.type === 'listener' && init !== undefined && handle !== undefined) {
-      listeners[m.index] = { endpoint: m.endpoint, handle, server: createServer() };
-      if (listeners.filter((x) => x !== undefined).length === init.listeners && stop === undefined) {
-        stop = run(init, listeners, credits);
-        stop.catch((err: Error) => {
-          process.stderr.write(`postfix/smtpd: fatal: ${err.message}\n`);
-          process.exit(1);
-        });
+    } else if (m.type === 'init' && listeners === undefined) {
+      const ls = m.endpoints.map((endpoint) => ({ endpoint, server: createServer() }));
+      listeners = ls;
+      stop = run(m, ls, credits);
+      stop.then(() => {
+        started = true;
+        for (const [index, h] of pending) accept(index, h);
+        pending.clear();
+      }, (err: Error) => {
+        process.stderr.write(`postfix/smtpd: fatal: ${err.message}\n`);
+        process.exit(1);
+      });
+    } else if (m.type === 'listener' && handle !== undefined) {
+      if (started) accept(m.index, handle);
+      else {
+        pending.get(m.index)?.close?.();
+        pending.set(m.index, handle);
       }
+    } else if (m.type === 'pause') {
+      for (const h of pending.values()) h.close?.();
+      pending.clear();
+      // Closing the server closes this process's copy of the socket only: the master's and the
+      // other processes' copies keep it listening, and sessions in progress are not touched.
+      for (const l of listeners ?? []) if (l.server.listening) l.server.close();
     }
   });
 }

@@ -5,8 +5,10 @@
  * all accept on it; the kernel hands each new connection to one of them. The same here: the master
  * binds every smtpd address (as root, before it switches to mail_owner), *without listening*, keeps
  * the bound sockets, and passes them to each smtpd process, which listens and accepts on them
- * directly. The master itself never accepts, so a connection costs it nothing; it hears only the
- * queue IDs that arrived (for qmgr) and ETRN requests. qmgr lends each process a few active slots
+ * directly; a connection a process accepts costs the master nothing, which hears only the queue IDs
+ * that arrived (for qmgr) and ETRN requests. The master accepts on the same sockets itself, and the
+ * smtpd processes join in only while it holds postern_smtpd_spread_sessions sessions or more at
+ * once (spread.ts says why); `pause` stops them again. qmgr lends each process a few active slots
  * (CREDIT), so that new mail goes straight to active in its enqueue commit there too, as in the
  * master's own cleanup (QueueStore.DirectAdmission); a process that dies gives its slots back and
  * qmgr runs whatever it had stored as active but not handed over. Because it keeps the bound
@@ -30,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import type { Log } from '../../shared/log/logger.js';
 import type { SmtpdEndpoint } from './services.js';
 import { isSmtpdMessage, type MasterToSmtpd } from './smtpd-protocol.js';
+import { SmtpdSpread, type SpreadChange } from './spread.js';
 
 const PROCESS_MAIN = fileURLToPath(new URL('./smtpd-process.js', import.meta.url));
 /** How long a process may take from fork to listening before it counts as failed. */
@@ -51,6 +54,8 @@ export interface SmtpdProcessesOptions {
   readonly path: string;
   /** service_throttle_time in milliseconds. */
   readonly throttleMs: number;
+  /** postern_smtpd_spread_sessions (spread.ts; 0: the processes always accept, the master never). */
+  readonly spreadSessions: number;
   readonly log: Log;
   readonly queue: SmtpdQueueLink;
   onEtrn(domain: string): void;
@@ -76,6 +81,15 @@ const CREDIT = 64;
 export interface SmtpdProcesses {
   /** PIDs of the running smtpd processes (tests, `postfix status`-like checks). */
   pids(): number[];
+  /** True while the smtpd processes accept (spread.ts). */
+  spreading(): boolean;
+  /**
+   * The server the master accepts on for this address (bound by the pool, not listening until
+   * acceptHere()); undefined when the master does not accept (postern_smtpd_spread_sessions = 0).
+   */
+  masterListener(endpoint: SmtpdEndpoint): net.Server | undefined;
+  /** Starts the master's own accepting, once its smtpd has a session handler on every masterListener. */
+  acceptHere(): void;
   close(): Promise<void>;
 }
 
@@ -107,8 +121,47 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
     throw err;
   }
   const children = new Map<number, ChildProcess>();
+  /** The processes that are ready: they accept while `spread.active`. */
+  const ready = new Set<ChildProcess>();
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
+
+  const send = (child: ChildProcess, m: MasterToSmtpd, handle?: BoundHandle): void => {
+    if (!child.connected) return;
+    if (handle === undefined) child.send(m);
+    else child.send(m, handle as net.Server);
+  };
+  /** Each listening socket again: the process closed its copies at the last pause. */
+  const startAccepting = (child: ChildProcess): void => {
+    o.endpoints.forEach((endpoint, index) => send(child, { type: 'listener', index, endpoint }, handles[index]));
+  };
+
+  // The master's own accepting, and when the processes join in (spread.ts).
+  const spread = new SmtpdSpread(o.spreadSessions);
+  const masterServers = spread.masterAccepts ? handles.map(() => net.createServer()) : [];
+  let masterSessions = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  const apply = (change: SpreadChange | undefined): void => {
+    if (change === undefined || stopping) return;
+    if (change === 'spread') {
+      for (const c of ready) startAccepting(c);
+      ticker ??= setInterval(() => apply(spread.tick(Date.now())), 250).unref();
+    } else {
+      for (const c of ready) send(c, { type: 'pause' });
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  };
+  for (const server of masterServers) {
+    server.on('connection', (socket: net.Socket) => {
+      masterSessions++;
+      apply(spread.sessions(masterSessions, Date.now()));
+      socket.once('close', () => {
+        masterSessions--;
+        apply(spread.sessions(masterSessions, Date.now()));
+      });
+    });
+  }
 
   const later = (ms: number, f: () => void): void => {
     const t = setTimeout(() => {
@@ -122,7 +175,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
   const spawn = (slot: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const child = fork(PROCESS_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      let ready = false;
+      let isReady = false;
       /** Slots lent to this process and not handed back as admitted messages yet. */
       let lent = 0;
       const topUp = (): void => {
@@ -133,7 +186,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
         else o.queue.giveBack(n);
       };
       const timer = setTimeout(() => {
-        if (!ready) child.kill('SIGKILL');
+        if (!isReady) child.kill('SIGKILL');
       }, READY_TIMEOUT_MS);
       child.on('message', (m: unknown) => {
         if (!isSmtpdMessage(m)) return;
@@ -145,9 +198,11 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
           topUp();
         } else if (m.type === 'etrn') {
           o.onEtrn(m.domain);
-        } else if (m.type === 'ready' && !ready) {
-          ready = true;
+        } else if (m.type === 'ready' && !isReady) {
+          isReady = true;
           clearTimeout(timer);
+          ready.add(child);
+          if (spread.active) startAccepting(child);
           topUp();
           resolve();
         }
@@ -155,6 +210,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
       child.on('error', () => undefined);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
+        ready.delete(child);
         if (child.pid !== undefined) children.delete(child.pid);
         if (lent > 0) o.queue.giveBack(lent);
         lent = 0;
@@ -163,26 +219,21 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
         const pid = child.pid ?? 0;
         if (signal !== null && signal !== 'SIGTERM') o.log.warn(`process ${o.path} pid ${pid} killed by signal ${signalNumber(signal)}`);
         else if (code !== null && code !== 0) o.log.warn(`process ${o.path} pid ${pid} exit status ${code}`);
-        if (!ready) {
+        if (!isReady) {
           o.log.warn(`${o.path}: bad command startup -- throttling`);
           reject(new SmtpdStartError(`smtpd process ${pid} ended before it was ready`));
         }
-        later(ready ? RESPAWN_DELAY_MS : o.throttleMs, () => {
+        later(isReady ? RESPAWN_DELAY_MS : o.throttleMs, () => {
           if (!stopping) spawn(slot).catch(() => undefined);
         });
       });
       if (child.pid !== undefined) children.set(child.pid, child);
-      const tell = (m: MasterToSmtpd, handle?: BoundHandle): void => {
-        if (!child.connected) return;
-        if (handle === undefined) child.send(m);
-        else child.send(m, handle as net.Server);
-      };
-      tell({ type: 'init', configDir: o.configDir, slot, slots: o.count + 1, keepPrivileges: o.keepPrivileges, listeners: handles.length });
-      o.endpoints.forEach((endpoint, index) => tell({ type: 'listener', index, endpoint }, handles[index]));
+      send(child, { type: 'init', configDir: o.configDir, slot, slots: o.count + 1, keepPrivileges: o.keepPrivileges, endpoints: o.endpoints });
     });
 
   const close = async (): Promise<void> => {
     stopping = true;
+    clearInterval(ticker);
     for (const t of timers) clearTimeout(t);
     timers.clear();
     await Promise.all([...children.values()].map((c) => new Promise<void>((resolve) => {
@@ -205,7 +256,18 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
     await close();
     throw err;
   }
-  return { pids: () => [...children.keys()], close };
+  const byAddress = new Map(o.endpoints.map((ep, i) => [endpointKey(ep), masterServers[i]]));
+  return {
+    pids: () => [...children.keys()],
+    spreading: () => spread.active,
+    masterListener: (ep) => byAddress.get(endpointKey(ep)),
+    acceptHere: () => masterServers.forEach((server, i) => server.listen(handles[i])),
+    close,
+  };
+}
+
+function endpointKey(ep: SmtpdEndpoint): string {
+  return `${ep.service} ${ep.host} ${ep.port}`;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

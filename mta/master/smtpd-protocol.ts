@@ -4,12 +4,14 @@
  * sends is checked before the master acts on it (isSmtpdMessage): a confused or compromised smtpd
  * process can ask for nothing but a queue scan or a site flush.
  *
- * master → smtpd: init (which slot of the queue-ID space, and how many listeners follow), one
- * listener per smtpd address in smtpdEndpoints() order, credit (active slots qmgr lends: that many
- * new messages may be stored straight as active), stop.
- * smtpd → master: ready (listening on every address), enqueued (queue IDs committed and flushed
- * since the last notice: `ids` went to incoming, `admitted` straight to active with a credit each;
- * sent at most once per event-loop turn), etrn (a site to flush).
+ * master → smtpd: init (which slot of the queue-ID space, and the smtpd addresses in
+ * smtpdEndpoints() order), listener (accept on this address: its listening socket travels with it;
+ * sent after ready, whenever the master spreads the load: spread.ts), pause (stop accepting; the
+ * sessions in progress go on), credit (active slots qmgr lends: that many new messages may be
+ * stored straight as active), stop.
+ * smtpd → master: ready (smtpd set up on every address, not accepting yet), enqueued (queue IDs
+ * committed and flushed since the last notice: `ids` went to incoming, `admitted` straight to
+ * active with a credit each; sent at most once per event-loop turn), etrn (a site to flush).
  */
 import type { SmtpdEndpoint } from './services.js';
 
@@ -21,7 +23,7 @@ export interface InitMessage {
   readonly slots: number;
   /** Stay as the user the master started as (tests; a master that keeps its privileges). */
   readonly keepPrivileges: boolean;
-  readonly listeners: number;
+  readonly endpoints: readonly SmtpdEndpoint[];
 }
 
 export interface ListenerMessage {
@@ -30,7 +32,12 @@ export interface ListenerMessage {
   readonly endpoint: SmtpdEndpoint;
 }
 
-export type MasterToSmtpd = InitMessage | ListenerMessage | { readonly type: 'credit'; readonly n: number } | { readonly type: 'stop' };
+export type MasterToSmtpd =
+  | InitMessage
+  | ListenerMessage
+  | { readonly type: 'pause' }
+  | { readonly type: 'credit'; readonly n: number }
+  | { readonly type: 'stop' };
 
 export type SmtpdToMaster =
   | { readonly type: 'ready' }
@@ -64,11 +71,12 @@ export function isMasterMessage(m: unknown): m is MasterToSmtpd {
   switch (o['type']) {
     case 'init':
       return typeof o['configDir'] === 'string' && Number.isInteger(o['slot']) && Number.isInteger(o['slots'])
-        && typeof o['keepPrivileges'] === 'boolean' && Number.isInteger(o['listeners']);
+        && typeof o['keepPrivileges'] === 'boolean' && Array.isArray(o['endpoints']);
     case 'listener':
       return Number.isInteger(o['index']) && typeof o['endpoint'] === 'object' && o['endpoint'] !== null;
     case 'credit':
       return Number.isInteger(o['n']) && (o['n'] as number) > 0;
+    case 'pause':
     case 'stop':
       return true;
     default:

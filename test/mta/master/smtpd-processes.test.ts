@@ -1,27 +1,31 @@
 /*
  * smtpd in processes of its own (postern_smtpd_processes = 2, mta/master): over real sockets, the
  * master binds, two smtpd processes accept and enqueue into the one LMDB queue, and the master's
- * qmgr delivers (discard). Checked: every session gets its `250 … queued as ID` from an smtpd
- * process (its own PID in the log, not the master's), IDs are unique, every message leaves the
- * queue; an smtpd process killed with SIGKILL is logged as Postfix's master logs it and replaced,
- * and mail it had stored as active without handing it over is still delivered; stop ends them all.
+ * qmgr delivers (discard). Checked, with the processes always accepting (spread sessions 0): every
+ * session gets its `250 … queued as ID` from an smtpd process (its own PID in the log, not the
+ * master's), IDs are unique, every message leaves the queue; an smtpd process killed with SIGKILL
+ * is logged as Postfix's master logs it and replaced, and mail it had stored as active without
+ * handing it over is still delivered; stop ends them all. With the default spread (3 sessions):
+ * the master alone accepts one client at a time; 3 sessions at once make the processes hold the
+ * listening socket (seen in /proc/PID/fd) and accept; 2 s after the load is gone they let go of it.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MtaStartError, smtpdProcessCount, startMta, type MtaHandle } from '../../../mta/main.js';
+import { MtaStartError, smtpdProcessCount, smtpdSpreadSessions, startMta, type MtaHandle } from '../../../mta/main.js';
 import { loadPostfixConfig } from '../../../shared/config/postfix/config.js';
 import { QueueStore } from '../../../mta/queue/store.js';
 import { isMasterMessage, isSmtpdMessage } from '../../../mta/master/smtpd-protocol.js';
+import { SmtpdSpread } from '../../../mta/master/spread.js';
 import { freePort } from '../../helpers/free-port.js';
-import { smtpSession } from '../../helpers/smtp-client.js';
+import { SmtpClient, smtpSession } from '../../helpers/smtp-client.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { sleep, until } from '../../helpers/until.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
 
 
-function configure(dir: string, port: number): string {
+function configure(dir: string, port: number, spread = 0): string {
   const etc = join(dir, 'etc');
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'main.cf'), [
@@ -38,6 +42,7 @@ function configure(dir: string, port: number): string {
     'alias_maps =',
     'alias_database =',
     'postern_smtpd_processes = 2',
+    `postern_smtpd_spread_sessions = ${spread}`,
     // A replacement for a process that failed to start would otherwise wait 60 s.
     'service_throttle_time = 2s',
     '',
@@ -61,10 +66,10 @@ async function send(port: number, i: number): Promise<string> {
 
 const removed = (log: string): number => log.split(': removed\n').length - 1;
 
-async function withMta(t: TestContext, fn: (mta: MtaHandle, port: number, dir: string) => Promise<void>): Promise<void> {
+async function withMta(t: TestContext, fn: (mta: MtaHandle, port: number, dir: string) => Promise<void>, spread = 0): Promise<void> {
   const dir = tempDir(t, 'postern-smtpd-procs-');
   const port = await freePort();
-  const mta = await startMta({ configDir: configure(dir, port), keepPrivileges: true, stopGraceSeconds: 1 });
+  const mta = await startMta({ configDir: configure(dir, port, spread), keepPrivileges: true, stopGraceSeconds: 1 });
   try {
     await fn(mta, port, dir);
   } finally {
@@ -120,6 +125,108 @@ test('a killed smtpd process is logged and replaced; mail it stored as active wi
   });
 });
 
+/** The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp, state 0A = LISTEN). */
+function listeningInode(port: number): string {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local && f[3] === '0A') return f[9]!;
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** True when process `pid` has the socket with this inode open. */
+function holdsSocket(pid: number, inode: string): boolean {
+  const dir = `/proc/${pid}/fd`;
+  return readdirSync(dir).some((fd) => {
+    try {
+      return readlinkSync(`${dir}/${fd}`) === `socket:[${inode}]`;
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('spread: the master accepts alone one client at a time; under load the smtpd processes accept too, and let go after it', async (t) => {
+  await withMta(t, async (mta, port, dir) => {
+    const log = () => readFileSync(join(dir, 'maillog'), 'utf8');
+    const receivedBy = (id: string): number | undefined => {
+      const m = new RegExp(`postfix/smtpd\\[(\\d+)\\]: ${id}: client=`).exec(log());
+      return m ? Number(m[1]) : undefined;
+    };
+    const pids = mta.smtpdPids();
+    assert.equal(pids.length, 2);
+    const inode = listeningInode(port);
+    const accepting = (): boolean => pids.every((pid) => holdsSocket(pid, inode));
+    const idle = (): boolean => pids.every((pid) => !holdsSocket(pid, inode));
+    assert.equal(mta.smtpdSpreading(), false);
+    assert.ok(idle(), 'an smtpd process holds the listening socket with no load');
+    for (let i = 0; i < 3; i++) {
+      const id = await send(port, i);
+      await until(`${id}'s client= line`, () => receivedBy(id) !== undefined);
+      assert.equal(receivedBy(id), process.pid, `${id}: one client at a time is the master's`);
+    }
+    assert.equal(mta.smtpdSpreading(), false);
+
+    // Three sessions at once in the master: the processes take the listening socket and accept.
+    const held = await Promise.all([0, 1, 2].map(async () => {
+      const c = await SmtpClient.open('127.0.0.1', port);
+      assert.equal((await c.reply()).code, 220);
+      return c;
+    }));
+    await until('the smtpd processes accept', () => mta.smtpdSpreading() && accepting());
+    const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => send(port, 10 + i)));
+    assert.equal(new Set(ids).size, ids.length);
+    await until('the load delivered', () => ids.every((id) => log().includes(`${id}: removed`)));
+    for (const id of ids) assert.ok([process.pid, ...pids].includes(receivedBy(id) ?? 0), id);
+
+    // The load gone, after SPREAD_QUIET_MS the processes close their copies of the socket.
+    for (const c of held) c.close();
+    await until('the smtpd processes let go', () => !mta.smtpdSpreading() && idle(), 10_000);
+    const id = await send(port, 50);
+    await until(`${id}'s client= line`, () => receivedBy(id) !== undefined);
+    assert.equal(receivedBy(id), process.pid);
+    await until(`${id} delivered`, () => log().includes(`${id}: removed`));
+  }, 3);
+});
+
+test('SmtpdSpread: spreads at the busy mark, gathers after the master was quiet long enough', () => {
+  // [event, argument, time] → expected change and state after it.
+  type Step = [kind: 'sessions' | 'tick', n: number, now: number, change: string | undefined, active: boolean];
+  const steps: Step[] = [
+    ['sessions', 1, 0, undefined, false],
+    ['sessions', 2, 10, undefined, false],
+    ['tick', 0, 5_000, undefined, false],
+    ['sessions', 3, 20, 'spread', true],
+    ['sessions', 4, 30, undefined, true],
+    ['sessions', 1, 100, undefined, true],
+    ['tick', 0, 1_000, undefined, true],
+    // A second session resets the quiet period.
+    ['sessions', 2, 1_500, undefined, true],
+    ['sessions', 1, 1_600, undefined, true],
+    ['tick', 0, 2_100, undefined, true],
+    ['tick', 0, 3_599, undefined, true],
+    ['tick', 0, 3_600, 'gather', false],
+    ['tick', 0, 9_000, undefined, false],
+    ['sessions', 0, 9_100, undefined, false],
+    ['sessions', 3, 9_200, 'spread', true],
+  ];
+  const spread = new SmtpdSpread(3, 2_000);
+  assert.equal(spread.masterAccepts, true);
+  for (const [kind, n, now, change, active] of steps) {
+    const got = kind === 'sessions' ? spread.sessions(n, now) : spread.tick(now);
+    assert.equal(got, change, `${kind} ${n} at ${now}`);
+    assert.equal(spread.active, active, `${kind} ${n} at ${now}: active`);
+  }
+  // 0: the processes always accept, the master never does, and nothing changes that.
+  const always = new SmtpdSpread(0, 2_000);
+  assert.equal(always.active, true);
+  assert.equal(always.masterAccepts, false);
+  assert.equal(always.sessions(0, 0), undefined);
+  assert.equal(always.tick(60_000), undefined);
+  assert.equal(always.active, true);
+});
+
 test('the IPC messages are checked before anyone acts on them', () => {
   const fromSmtpd: Array<[unknown, boolean]> = [
     [{ type: 'ready' }, true],
@@ -135,9 +242,12 @@ test('the IPC messages are checked before anyone acts on them', () => {
   ];
   for (const [m, ok] of fromSmtpd) assert.equal(isSmtpdMessage(m), ok, JSON.stringify(m));
   const fromMaster: Array<[unknown, boolean]> = [
-    [{ type: 'init', configDir: '/etc/postfix', slot: 1, slots: 3, keepPrivileges: false, listeners: 2 }, true],
-    [{ type: 'init', configDir: '/etc/postfix', slot: '1', slots: 3, keepPrivileges: false, listeners: 2 }, false],
+    [{ type: 'init', configDir: '/etc/postfix', slot: 1, slots: 3, keepPrivileges: false, endpoints: [] }, true],
+    [{ type: 'init', configDir: '/etc/postfix', slot: '1', slots: 3, keepPrivileges: false, endpoints: [] }, false],
+    [{ type: 'init', configDir: '/etc/postfix', slot: 1, slots: 3, keepPrivileges: false, endpoints: 2 }, false],
     [{ type: 'listener', index: 0, endpoint: { service: 'smtp', host: '0.0.0.0', port: 25 } }, true],
+    [{ type: 'listener', index: '0', endpoint: { service: 'smtp', host: '0.0.0.0', port: 25 } }, false],
+    [{ type: 'pause' }, true],
     [{ type: 'credit', n: 64 }, true],
     [{ type: 'credit', n: 0 }, false],
     [{ type: 'credit', n: 1.5 }, false],
@@ -162,6 +272,22 @@ test('postern_smtpd_processes: a whole number from 1, unset meaning 1', (t) => {
   for (const [value, want] of table) {
     if (typeof want === 'number') assert.equal(count(value), want, String(value));
     else assert.throws(() => count(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
+  }
+});
+
+test('postern_smtpd_spread_sessions: a whole number from 0, unset meaning 3', (t) => {
+  const dir = tempDir(t, 'postern-smtpd-spread-');
+  writeFileSync(join(dir, 'main.cf'), '');
+  const spread = (value: string | undefined) =>
+    smtpdSpreadSessions(loadPostfixConfig({ configDir: dir, overrides: value === undefined ? {} : { postern_smtpd_spread_sessions: value } }));
+  const table: Array<[string | undefined, number | string]> = [
+    [undefined, 3], ['', 3], ['0', 0], ['1', 1], [' 8 ', 8],
+    ['-1', 'bad numerical configuration: postern_smtpd_spread_sessions = -1'],
+    ['many', 'bad numerical configuration: postern_smtpd_spread_sessions = many'],
+  ];
+  for (const [value, want] of table) {
+    if (typeof want === 'number') assert.equal(spread(value), want, String(value));
+    else assert.throws(() => spread(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
   }
 });
 
