@@ -16,7 +16,7 @@
  * at once, as Postfix's smtpd processes do on `postfix stop`; a message whose 250 was not sent is
  * the client's to retry, one whose commit was flushed is in the queue.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { loadPostfixConfig } from '../../shared/config/postfix/config.js';
 import { openLogSink } from '../../shared/log/sink.js';
 import { queueSettings } from '../queue/settings.js';
@@ -25,6 +25,8 @@ import { becomeMailOwner, mailOwner } from './privileges.js';
 import { readMasterServices, type SmtpdEndpoint } from './services.js';
 import { mtaLogger, mtaRewriting, openQueue } from './wiring.js';
 import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-protocol.js';
+
+const SESSIONS_REPORT_MS = 100;
 
 interface Listener {
   readonly endpoint: SmtpdEndpoint;
@@ -81,6 +83,24 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
     else arrived.push(...c.ids);
   });
 
+  // The master decides from all sessions when the processes stop accepting (spread.ts): report ours,
+  // at most every SESSIONS_REPORT_MS while the number changes (the last one always goes).
+  let sessions = 0;
+  let reportTimer: NodeJS.Timeout | undefined;
+  const changed = (d: number): void => {
+    sessions += d;
+    reportTimer ??= setTimeout(() => {
+      reportTimer = undefined;
+      send({ type: 'sessions', n: sessions });
+    }, SESSIONS_REPORT_MS);
+  };
+  for (const l of listeners) {
+    l.server.on('connection', (socket: Socket) => {
+      changed(1);
+      socket.once('close', () => changed(-1));
+    });
+  }
+
   const byAddress = new Map(listeners.map((l) => [`${l.endpoint.service} ${l.endpoint.host} ${l.endpoint.port}`, l.server]));
   let running: RunningService[];
   try {
@@ -104,6 +124,7 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
   send({ type: 'ready' });
 
   return async () => {
+    clearTimeout(reportTimer);
     await Promise.allSettled(running.map((s) => s.close()));
     await store.close();
     await sink.close();

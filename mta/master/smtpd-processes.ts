@@ -140,12 +140,19 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
   const spread = new SmtpdSpread(o.spreadSessions);
   const masterServers = spread.masterAccepts ? handles.map(() => net.createServer()) : [];
   let masterSessions = 0;
+  /** The sessions each process last reported. */
+  const processSessions = new Map<ChildProcess, number>();
+  const allSessions = (): number => {
+    let n = masterSessions;
+    for (const k of processSessions.values()) n += k;
+    return n;
+  };
   let ticker: NodeJS.Timeout | undefined;
   const apply = (change: SpreadChange | undefined): void => {
     if (change === undefined || stopping) return;
     if (change === 'spread') {
       for (const c of ready) startAccepting(c);
-      ticker ??= setInterval(() => apply(spread.tick(Date.now())), 250).unref();
+      ticker ??= setInterval(() => apply(spread.tick(Date.now())), 100).unref();
     } else {
       for (const c of ready) send(c, { type: 'pause' });
       clearInterval(ticker);
@@ -155,10 +162,10 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
   for (const server of masterServers) {
     server.on('connection', (socket: net.Socket) => {
       masterSessions++;
-      apply(spread.sessions(masterSessions, Date.now()));
+      apply(spread.sessions(allSessions(), Date.now()));
       socket.once('close', () => {
         masterSessions--;
-        apply(spread.sessions(masterSessions, Date.now()));
+        apply(spread.sessions(allSessions(), Date.now()));
       });
     });
   }
@@ -196,6 +203,9 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
           for (const id of m.admitted) o.queue.admitted(id);
           if (m.ids.length > 0) o.queue.enqueued(m.ids);
           topUp();
+        } else if (m.type === 'sessions') {
+          processSessions.set(child, m.n);
+          apply(spread.sessions(allSessions(), Date.now()));
         } else if (m.type === 'etrn') {
           o.onEtrn(m.domain);
         } else if (m.type === 'ready' && !isReady) {
@@ -211,6 +221,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         ready.delete(child);
+        processSessions.delete(child);
         if (child.pid !== undefined) children.delete(child.pid);
         if (lent > 0) o.queue.giveBack(lent);
         lent = 0;

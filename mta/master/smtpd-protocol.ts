@@ -11,7 +11,9 @@
  * stored straight as active), stop.
  * smtpd → master: ready (smtpd set up on every address, not accepting yet), enqueued (queue IDs
  * committed and flushed since the last notice: `ids` went to incoming, `admitted` straight to
- * active with a credit each; sent at most once per event-loop turn), etrn (a site to flush).
+ * active with a credit each; sent at most once per event-loop turn), sessions (how many SMTP
+ * sessions it holds now; sent at most every 100 ms while the number changes), etrn (a site to
+ * flush).
  */
 import type { SmtpdEndpoint } from './services.js';
 
@@ -42,6 +44,7 @@ export type MasterToSmtpd =
 export type SmtpdToMaster =
   | { readonly type: 'ready' }
   | { readonly type: 'enqueued'; readonly ids: readonly string[]; readonly admitted: readonly string[] }
+  | { readonly type: 'sessions'; readonly n: number }
   | { readonly type: 'etrn'; readonly domain: string };
 
 const MAX_IDS = 100_000;
@@ -58,6 +61,8 @@ export function isSmtpdMessage(m: unknown): m is SmtpdToMaster {
       return true;
     case 'enqueued':
       return idList(o['ids']) && idList(o['admitted']);
+    case 'sessions':
+      return Number.isInteger(o['n']) && (o['n'] as number) >= 0 && (o['n'] as number) <= 1_000_000;
     case 'etrn':
       return typeof o['domain'] === 'string' && o['domain'].length <= 255;
     default:

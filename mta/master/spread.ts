@@ -8,9 +8,10 @@
  * (docs/performance.md, seventh session). Under concurrent load the processes are what makes the
  * rate (1.5–1.8× Postfix's against 1.31× in one process). So: the master alone while it holds fewer
  * than `busySessions` sessions at once; once it holds that many, the smtpd processes accept too
- * (`spread`); once the master has held at most one session for `quietMs` (`gather`), they stop
- * accepting again (their sessions in progress go on). Postfix's master likewise starts smtpd
- * processes only as connections wait, though it never retires them early.
+ * (`spread`); once all smtpd sessions together (the master's and those the processes report) have
+ * been at most one for `quietMs` (`gather`), they stop accepting again (their sessions in progress
+ * go on). Postfix's master likewise starts smtpd processes only as connections wait, though it
+ * never retires them early.
  *
  * `busySessions = 0`: the smtpd processes always accept and the master never does.
  *
@@ -18,12 +19,12 @@
  */
 export type SpreadChange = 'spread' | 'gather';
 
-/** How long the master must have held at most one session before the smtpd processes stop accepting. */
-export const SPREAD_QUIET_MS = 2_000;
+/** How long the smtpd sessions must have been at most one before the smtpd processes stop accepting. */
+export const SPREAD_QUIET_MS = 500;
 
 export class SmtpdSpread {
   private spreading: boolean;
-  /** Since when the master has held at most one session (while spreading). */
+  /** Since when the sessions have been at most one (while spreading). */
   private quietSince: number | undefined;
 
   constructor(
@@ -43,7 +44,7 @@ export class SmtpdSpread {
     return this.busySessions > 0;
   }
 
-  /** The master's own concurrent sessions are now `n`. */
+  /** The concurrent smtpd sessions are now `n`: the master's own, plus the processes' reports. */
   sessions(n: number, now: number): SpreadChange | undefined {
     if (this.busySessions === 0) return undefined;
     if (!this.spreading) {
@@ -57,7 +58,7 @@ export class SmtpdSpread {
     return undefined;
   }
 
-  /** Called every so often while spreading: gathers once the master has been quiet long enough. */
+  /** Called every so often while spreading: gathers once the sessions have been quiet long enough. */
   tick(now: number): SpreadChange | undefined {
     if (!this.spreading || this.busySessions === 0 || this.quietSince === undefined) return undefined;
     if (now - this.quietSince < this.quietMs) return undefined;

@@ -7,7 +7,7 @@
  * is logged as Postfix's master logs it and replaced, and mail it had stored as active without
  * handing it over is still delivered; stop ends them all. With the default spread (3 sessions):
  * the master alone accepts one client at a time; 3 sessions at once make the processes hold the
- * listening socket (seen in /proc/PID/fd) and accept; 2 s after the load is gone they let go of it.
+ * listening socket (seen in /proc/PID/fd) and accept; 0.5 s after the load is gone they let go of it.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -235,6 +235,10 @@ test('the IPC messages are checked before anyone acts on them', () => {
     [{ type: 'enqueued', ids: [1], admitted: [] }, false],
     [{ type: 'enqueued', ids: ['x'.repeat(256)], admitted: [] }, false],
     [{ type: 'etrn', domain: 'example.org' }, true],
+    [{ type: 'sessions', n: 0 }, true],
+    [{ type: 'sessions', n: 12 }, true],
+    [{ type: 'sessions', n: -1 }, false],
+    [{ type: 'sessions', n: 'many' }, false],
     [{ type: 'etrn', domain: 7 }, false],
     [{ type: 'stop' }, false],
     [null, false],
