@@ -57,3 +57,44 @@ export async function clientHostname(addr: string, resolver: HostResolver, timeo
   }
   return 'unknown';
 }
+
+/** How long a computed client name is reused for further connections from the same address. */
+export const CLIENT_NAME_TTL_MS = 5_000;
+const CLIENT_NAME_CACHE_MAX = 4_096;
+
+/**
+ * clientHostname() answers kept per address for a few seconds, and one lookup shared by the
+ * connections that arrive while it runs. Postfix's smtpd looks the name up for every connection and
+ * leaves caching to the system's resolver; glibc has none for /etc/hosts, and Node's
+ * lookupService() also reads /etc/services for the port: each connection cost three opens and eight
+ * stats on the thread pool (strace of `smtp-source -s 20`), about 6 % of an smtpd process's CPU.
+ * A name may therefore lag a DNS or /etc/hosts change by CLIENT_NAME_TTL_MS, less than a typical
+ * DNS TTL would. `unknown` is kept as long as a name (a lookup that timed out is not repeated for
+ * each of a flood of connections). Bounded: the oldest entry goes first once it is full.
+ */
+export class ClientNameCache {
+  private readonly names = new Map<string, { name: Promise<string>; until: number }>();
+
+  constructor(
+    private readonly resolver: HostResolver,
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs = CLIENT_NAME_TTL_MS,
+    private readonly max = CLIENT_NAME_CACHE_MAX,
+  ) {}
+
+  lookup(addr: string, timeoutMs?: number): Promise<string> {
+    const now = this.now();
+    const hit = this.names.get(addr);
+    if (hit !== undefined && hit.until > now) return hit.name;
+    if (hit !== undefined) this.names.delete(addr);
+    const name = clientHostname(addr, this.resolver, timeoutMs);
+    // The entry lives from the lookup's end: one that took the whole timeout is not stale at once.
+    const entry = { name, until: Number.POSITIVE_INFINITY };
+    this.names.set(addr, entry);
+    void name.then(() => {
+      entry.until = this.now() + this.ttlMs;
+    });
+    while (this.names.size > this.max) this.names.delete(this.names.keys().next().value!);
+    return name;
+  }
+}

@@ -25,7 +25,7 @@ import { SmtpInput } from './input.js';
 import { SmtpdSession, type SaslBackend, type TlsInfo, type SessionTransport } from './session.js';
 import { smtpdSettings, type SmtpdSettings } from './settings.js';
 import { smtpdMilterConfig } from './milters.js';
-import { clientHostname, normaliseAddr, systemResolver, type HostResolver } from './client-name.js';
+import { ClientNameCache, clientHostname, normaliseAddr, systemResolver, type HostResolver } from './client-name.js';
 import { HANDLERS } from './commands.js';
 
 export interface SmtpdDeps {
@@ -88,7 +88,10 @@ export async function startSmtpd(deps: SmtpdDeps): Promise<SmtpdHandle> {
   const ctx = deps.credentials
     ? createSecureContext({ key: deps.credentials.key, cert: deps.credentials.cert, minVersion: 'TLSv1' })
     : undefined;
-  const resolver = deps.hostResolver ?? systemResolver;
+  // The system resolver's answers are kept a few seconds (ClientNameCache); an injected resolver
+  // (tests) is asked for every connection.
+  const names = deps.hostResolver === undefined ? new ClientNameCache(systemResolver) : undefined;
+  const lookupName = (addr: string): Promise<string> => names?.lookup(addr) ?? clientHostname(addr, deps.hostResolver!);
   const sockets = new Set<Socket>();
 
   const handle = async (raw: Socket): Promise<void> => {
@@ -97,7 +100,7 @@ export async function startSmtpd(deps: SmtpdDeps): Promise<SmtpdHandle> {
     raw.on('error', () => undefined);
     raw.setNoDelay(true);
     const clientAddr = normaliseAddr(raw.remoteAddress ?? '0.0.0.0');
-    const clientName = settings.peernameLookup ? await clientHostname(clientAddr, resolver) : 'unknown';
+    const clientName = settings.peernameLookup ? await lookupName(clientAddr) : 'unknown';
     let stream: Socket | TLSSocket = raw;
     let implicitTls: TlsInfo | undefined;
     if (settings.tlsWrapperMode) {

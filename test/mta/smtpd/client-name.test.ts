@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { clientHostname, normaliseAddr, systemResolver, type HostResolver } from '../../../mta/smtpd/client-name.js';
+import { ClientNameCache, clientHostname, normaliseAddr, systemResolver, type HostResolver } from '../../../mta/smtpd/client-name.js';
 
 function stub(ptr: Record<string, string[]>, a: Record<string, string[]>): HostResolver {
   return {
@@ -68,4 +68,40 @@ test('the system resolver names 127.0.0.1 as getent (getnameinfo through nsswitc
   assert.ok(first !== undefined && first !== '');
   assert.deepEqual(await systemResolver.reverse('127.0.0.1'), [first]);
   assert.equal(await clientHostname('127.0.0.1', systemResolver), first);
+});
+
+test('ClientNameCache: one lookup per address for CLIENT_NAME_TTL_MS, shared while in flight, bounded', async () => {
+  let reverses = 0;
+  let release: (() => void) | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  const counting: HostResolver = {
+    reverse: async (a) => {
+      reverses++;
+      await gate;
+      return a === '192.0.2.1' ? ['mail.example.test'] : [];
+    },
+    forward: async (n) => (n === 'mail.example.test' ? ['192.0.2.1'] : []),
+  };
+  let now = 1_000;
+  const cache = new ClientNameCache(counting, () => now, 5_000, 2);
+  // Three connections while the first lookup runs: one lookup.
+  gate = new Promise<void>((r) => { release = r; });
+  const three = [cache.lookup('192.0.2.1'), cache.lookup('192.0.2.1'), cache.lookup('192.0.2.1')];
+  release!();
+  assert.deepEqual(await Promise.all(three), ['mail.example.test', 'mail.example.test', 'mail.example.test']);
+  assert.equal(reverses, 1);
+  // [time, address, expected name, expected reverse lookups so far]
+  const steps: Array<[number, string, string, number]> = [
+    [5_999, '192.0.2.1', 'mail.example.test', 1], // within 5 s of the lookup's end
+    [6_000, '192.0.2.1', 'mail.example.test', 2], // expired: looked up again
+    [6_001, '192.0.2.9', 'unknown', 3], // `unknown` is an answer like a name
+    [6_002, '192.0.2.9', 'unknown', 3],
+    [6_003, '192.0.2.7', 'unknown', 4], // a third address: the oldest entry (192.0.2.1) goes
+    [6_004, '192.0.2.1', 'mail.example.test', 5],
+  ];
+  for (const [t, addr, want, lookups] of steps) {
+    now = t;
+    assert.equal(await cache.lookup(addr), want, `${addr} at ${t}`);
+    assert.equal(reverses, lookups, `${addr} at ${t}: lookups`);
+  }
 });
