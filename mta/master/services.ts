@@ -85,6 +85,11 @@ export interface SmtpdEndpoint {
   readonly port: number;
 }
 
+/** A map key for an endpoint: the same address of the same service in the master and in a process. */
+export function endpointKey(ep: SmtpdEndpoint): string {
+  return `${ep.service} ${ep.host} ${ep.port}`;
+}
+
 /** Every listening address of every `inet … smtpd` service, in master.cf order. */
 export function smtpdEndpoints(services: readonly MasterService[]): SmtpdEndpoint[] {
   const out: SmtpdEndpoint[] = [];

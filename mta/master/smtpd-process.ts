@@ -22,7 +22,7 @@ import { openLogSink } from '../../shared/log/sink.js';
 import { queueSettings } from '../queue/settings.js';
 import { startSmtpdServices, type RunningService } from '../smtpd/services.js';
 import { becomeMailOwner, mailOwner } from './privileges.js';
-import { readMasterServices, type SmtpdEndpoint } from './services.js';
+import { endpointKey, readMasterServices, type SmtpdEndpoint } from './services.js';
 import { mtaLogger, mtaRewriting, openQueue } from './wiring.js';
 import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-protocol.js';
 
@@ -101,7 +101,7 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
     });
   }
 
-  const byAddress = new Map(listeners.map((l) => [`${l.endpoint.service} ${l.endpoint.host} ${l.endpoint.port}`, l.server]));
+  const byAddress = new Map(listeners.map((l) => [endpointKey(l.endpoint), l.server]));
   let running: RunningService[];
   try {
     running = await startSmtpdServices({
@@ -110,7 +110,7 @@ async function run(init: InitMessage, listeners: Listener[], credits: { n: numbe
         send({ type: 'etrn', domain });
         return true;
       },
-      listenerFor: (ep) => byAddress.get(`${ep.service} ${ep.host} ${ep.port}`),
+      listenerFor: (ep) => byAddress.get(endpointKey(ep)),
     });
   } catch (err) {
     await store.close();

@@ -30,7 +30,7 @@ import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Log } from '../../shared/log/logger.js';
-import type { SmtpdEndpoint } from './services.js';
+import { endpointKey, type SmtpdEndpoint } from './services.js';
 import { isSmtpdMessage, type MasterToSmtpd } from './smtpd-protocol.js';
 import { SmtpdSpread, type SpreadChange } from './spread.js';
 
@@ -275,10 +275,6 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
     acceptHere: () => masterServers.forEach((server, i) => server.listen(handles[i])),
     close,
   };
-}
-
-function endpointKey(ep: SmtpdEndpoint): string {
-  return `${ep.service} ${ep.host} ${ep.port}`;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
