@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MtaStartError, smtpdProcessCount, smtpdSpreadSessions, startMta, type MtaHandle } from '../../../mta/main.js';
-import { loadPostfixConfig } from '../../../shared/config/postfix/config.js';
+import { loadPostfixConfig, type PostfixConfig } from '../../../shared/config/postfix/config.js';
 import { QueueStore } from '../../../mta/queue/store.js';
 import { isMasterMessage, isSmtpdMessage } from '../../../mta/master/smtpd-protocol.js';
 import { SmtpdSpread } from '../../../mta/master/spread.js';
@@ -261,37 +261,34 @@ test('the IPC messages are checked before anyone acts on them', () => {
   for (const [m, ok] of fromMaster) assert.equal(isMasterMessage(m), ok, JSON.stringify(m));
 });
 
-test('postern_smtpd_processes: a whole number from 1, unset meaning 1', (t) => {
-  const dir = tempDir(t, 'postern-smtpd-count-');
+test('postern_smtpd_processes (from 1, unset 1) and postern_smtpd_spread_sessions (from 0, unset 3)', (t) => {
+  const dir = tempDir(t, 'postern-smtpd-params-');
   writeFileSync(join(dir, 'main.cf'), '');
-  const count = (value: string | undefined) =>
-    smtpdProcessCount(loadPostfixConfig({ configDir: dir, overrides: value === undefined ? {} : { postern_smtpd_processes: value } }));
-  const table: Array<[string | undefined, number | string]> = [
-    [undefined, 1], ['', 1], ['1', 1], ['2', 2], [' 4 ', 4],
-    ['0', 'bad numerical configuration: postern_smtpd_processes = 0'],
-    ['-1', 'bad numerical configuration: postern_smtpd_processes = -1'],
-    ['two', 'bad numerical configuration: postern_smtpd_processes = two'],
-    ['1.5', 'bad numerical configuration: postern_smtpd_processes = 1.5'],
+  const bad = (name: string, v: string): string => `bad numerical configuration: ${name} = ${v}`;
+  // [parameter, reader, value (undefined: unset), expected number or error text]
+  const table: Array<[string, (cfg: PostfixConfig) => number, string | undefined, number | string]> = [
+    ['postern_smtpd_processes', smtpdProcessCount, undefined, 1],
+    ['postern_smtpd_processes', smtpdProcessCount, '', 1],
+    ['postern_smtpd_processes', smtpdProcessCount, '1', 1],
+    ['postern_smtpd_processes', smtpdProcessCount, '2', 2],
+    ['postern_smtpd_processes', smtpdProcessCount, ' 4 ', 4],
+    ['postern_smtpd_processes', smtpdProcessCount, '0', bad('postern_smtpd_processes', '0')],
+    ['postern_smtpd_processes', smtpdProcessCount, '-1', bad('postern_smtpd_processes', '-1')],
+    ['postern_smtpd_processes', smtpdProcessCount, 'two', bad('postern_smtpd_processes', 'two')],
+    ['postern_smtpd_processes', smtpdProcessCount, '1.5', bad('postern_smtpd_processes', '1.5')],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, undefined, 3],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, '', 3],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, '0', 0],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, '1', 1],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, ' 8 ', 8],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, '-1', bad('postern_smtpd_spread_sessions', '-1')],
+    ['postern_smtpd_spread_sessions', smtpdSpreadSessions, 'many', bad('postern_smtpd_spread_sessions', 'many')],
   ];
-  for (const [value, want] of table) {
-    if (typeof want === 'number') assert.equal(count(value), want, String(value));
-    else assert.throws(() => count(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
-  }
-});
-
-test('postern_smtpd_spread_sessions: a whole number from 0, unset meaning 3', (t) => {
-  const dir = tempDir(t, 'postern-smtpd-spread-');
-  writeFileSync(join(dir, 'main.cf'), '');
-  const spread = (value: string | undefined) =>
-    smtpdSpreadSessions(loadPostfixConfig({ configDir: dir, overrides: value === undefined ? {} : { postern_smtpd_spread_sessions: value } }));
-  const table: Array<[string | undefined, number | string]> = [
-    [undefined, 3], ['', 3], ['0', 0], ['1', 1], [' 8 ', 8],
-    ['-1', 'bad numerical configuration: postern_smtpd_spread_sessions = -1'],
-    ['many', 'bad numerical configuration: postern_smtpd_spread_sessions = many'],
-  ];
-  for (const [value, want] of table) {
-    if (typeof want === 'number') assert.equal(spread(value), want, String(value));
-    else assert.throws(() => spread(value), (e: unknown) => e instanceof MtaStartError && e.message === want, String(value));
+  for (const [name, read, value, want] of table) {
+    const what = `${name} = ${String(value)}`;
+    const get = (): number => read(loadPostfixConfig({ configDir: dir, overrides: value === undefined ? {} : { [name]: value } }));
+    if (typeof want === 'number') assert.equal(get(), want, what);
+    else assert.throws(get, (e: unknown) => e instanceof MtaStartError && e.message === want, what);
   }
 });
 
