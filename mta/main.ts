@@ -32,7 +32,7 @@ import { realClock } from './qmgr/clock.js';
 import { qmgrSettings, transportLimits } from './qmgr/settings.js';
 import { mtaEvents } from './log-events.js';
 import { POSTERN_MTA_PARAMS } from './params.js';
-import { startSmtpdServices } from './smtpd/services.js';
+import { startSmtpdServices, type RunningService } from './smtpd/services.js';
 import { readMasterServices, smtpdEndpoints, type MasterService } from './master/services.js';
 import { mtaLogger, mtaRewriting, openQueue } from './master/wiring.js';
 import { becomeMailOwner, mailOwner, MailOwnerError } from './master/privileges.js';
@@ -239,13 +239,15 @@ export async function startMta(o: MtaOptions): Promise<MtaHandle> {
         },
         onEtrn: (domain) => void etrn(domain),
       });
-  // smtpd in this process: on its own sockets, or, with smtpd processes, on the ones the pool bound
-  // (the master accepts while the load is light: mta/master/spread.ts), unless it never accepts.
-  const masterListener = pool?.masterListener.bind(pool);
-  const ownSmtpd = smtpdEnabled && (pool === undefined || endpoints.some((ep) => masterListener?.(ep) !== undefined))
-    ? await startSmtpdServices({ services, resolver, cleanup, logger, etrn, ...(masterListener ? { listenerFor: masterListener } : {}) })
-    : [];
-  pool?.acceptHere();
+  // smtpd in this process: on its own sockets without smtpd processes; with them, on the sockets the
+  // pool bound, unless the master never accepts there (mta/master/spread.ts).
+  let ownSmtpd: RunningService[] = [];
+  if (pool === undefined) {
+    if (smtpdEnabled) ownSmtpd = await startSmtpdServices({ services, resolver, cleanup, logger, etrn });
+  } else if (pool.masterAccepts) {
+    ownSmtpd = await startSmtpdServices({ services, resolver, cleanup, logger, etrn, listenerFor: (ep) => pool.masterListener(ep) });
+    pool.acceptHere();
+  }
   const smtpdListeners = [...ownSmtpd, ...(pool ? [pool] : [])];
   const defaultDsn = async (rec: QueueRecord): Promise<void> => {
     const r = await sendPendingNotices(bounceDeps, rec);

@@ -631,7 +631,7 @@ export function isHonoured(name: string): boolean {
  *    stay in the master. Postfix sizes its pool by load up to master.cf's maxproc; Node runs one
  *    thread per process, so the useful figure is about one per CPU.
  *  - postern_smtpd_spread_sessions: with postern_smtpd_processes > 1, the master accepts SMTP
- *    itself while it holds fewer sessions than this at once; from this many on, the smtpd processes
+ *    alone while there are fewer sessions than this at once; from this many on, the smtpd processes
  *    accept too, until all sessions have been at most one for 0.5 s (mta/master/spread.ts: one
  *    client at a time is faster in one process, many at once faster in several). 0: the smtpd
  *    processes always accept and the master never does.

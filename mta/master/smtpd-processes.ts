@@ -7,7 +7,7 @@
  * the bound sockets, and passes them to each smtpd process, which listens and accepts on them
  * directly; a connection a process accepts costs the master nothing, which hears only the queue IDs
  * that arrived (for qmgr) and ETRN requests. The master accepts on the same sockets itself, and the
- * smtpd processes join in only while it holds postern_smtpd_spread_sessions sessions or more at
+ * smtpd processes join in only while there are postern_smtpd_spread_sessions sessions or more at
  * once (spread.ts says why); `pause` stops them again. qmgr lends each process a few active slots
  * (CREDIT), so that new mail goes straight to active in its enqueue commit there too, as in the
  * master's own cleanup (QueueStore.DirectAdmission); a process that dies gives its slots back and
@@ -83,9 +83,11 @@ export interface SmtpdProcesses {
   pids(): number[];
   /** True while the smtpd processes accept (spread.ts). */
   spreading(): boolean;
+  /** The master accepts on the smtpd addresses too (unless postern_smtpd_spread_sessions = 0). */
+  readonly masterAccepts: boolean;
   /**
    * The server the master accepts on for this address (bound by the pool, not listening until
-   * acceptHere()); undefined when the master does not accept (postern_smtpd_spread_sessions = 0).
+   * acceptHere()); undefined when the master does not accept.
    */
   masterListener(endpoint: SmtpdEndpoint): net.Server | undefined;
   /** Starts the master's own accepting, once its smtpd has a session handler on every masterListener. */
@@ -271,6 +273,7 @@ export async function startSmtpdProcesses(o: SmtpdProcessesOptions): Promise<Smt
   return {
     pids: () => [...children.keys()],
     spreading: () => spread.active,
+    masterAccepts: spread.masterAccepts,
     masterListener: (ep) => byAddress.get(endpointKey(ep)),
     acceptHere: () => masterServers.forEach((server, i) => server.listen(handles[i])),
     close,

@@ -6,16 +6,17 @@
  * crosses to the master for qmgr and back (the notice, the credit), and wakes an idle process on
  * each side; the rate was 0.69–0.79 of Postfix's there against 0.94 with everything in one process
  * (docs/performance.md, seventh session). Under concurrent load the processes are what makes the
- * rate (1.5–1.8× Postfix's against 1.31× in one process). So: the master alone while it holds fewer
- * than `busySessions` sessions at once; once it holds that many, the smtpd processes accept too
- * (`spread`); once all smtpd sessions together (the master's and those the processes report) have
- * been at most one for `quietMs` (`gather`), they stop accepting again (their sessions in progress
- * go on). Postfix's master likewise starts smtpd processes only as connections wait, though it
+ * rate (1.5–1.8× Postfix's against 1.31× in one process). So: the master alone while there are
+ * fewer than `busySessions` SMTP sessions at once (the master's, and any a process still finishes
+ * after a pause); from that many on, the smtpd processes accept too (`spread`); once all sessions
+ * together have been at most one for `quietMs` (`gather`), they stop accepting again (their sessions
+ * in progress go on). Postfix's master likewise starts smtpd processes only as connections wait, though it
  * never retires them early.
  *
  * `busySessions = 0`: the smtpd processes always accept and the master never does.
  *
- * Pure: the caller reports the master's session count and the time, and acts on the answer.
+ * Pure: the caller reports the session count (the master's own plus the processes' last reports)
+ * and the time, and acts on the answer.
  */
 export type SpreadChange = 'spread' | 'gather';
 

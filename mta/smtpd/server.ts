@@ -90,8 +90,9 @@ export async function startSmtpd(deps: SmtpdDeps): Promise<SmtpdHandle> {
     : undefined;
   // The system resolver's answers are kept a few seconds (ClientNameCache); an injected resolver
   // (tests) is asked for every connection.
-  const names = deps.hostResolver === undefined ? new ClientNameCache(systemResolver) : undefined;
-  const lookupName = (addr: string): Promise<string> => names?.lookup(addr) ?? clientHostname(addr, deps.hostResolver!);
+  const cache = deps.hostResolver === undefined ? new ClientNameCache(systemResolver) : undefined;
+  const lookupName = (addr: string): Promise<string> =>
+    cache !== undefined ? cache.lookup(addr) : clientHostname(addr, deps.hostResolver ?? systemResolver);
   const sockets = new Set<Socket>();
 
   const handle = async (raw: Socket): Promise<void> => {
