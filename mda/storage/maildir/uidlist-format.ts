@@ -95,10 +95,19 @@ export function parseUidlist(text: string): UidlistData {
   }
   if (uidValidity === 0) throw new UidlistSyntaxError(1, 'uidvalidity missing or 0');
 
+  const records = parseRecordLines(lines, 1, 2, version === '3' ? 3 : 1, 0);
+  return { version: version === '3' ? 3 : 1, uidValidity, nextUid, guid, headerExt, records, partialTail };
+}
+
+/**
+ * Records from `lines[from..]` (the first of them is line `firstLineNo` of the file), each UID above
+ * the one before, starting above `prevUid`.
+ */
+function parseRecordLines(lines: readonly string[], from: number, firstLineNo: number, version: 1 | 3, prevUid: number): UidlistRecord[] {
   const records: UidlistRecord[] = [];
-  let prev = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const lineNo = i + 1;
+  let prev = prevUid;
+  for (let i = from; i < lines.length; i++) {
+    const lineNo = firstLineNo + i - from;
     const line = lines[i]!;
     if (line === '') continue;
     const sp = line.indexOf(' ');
@@ -109,7 +118,7 @@ export function parseUidlist(text: string): UidlistData {
     prev = uid;
     const ext = new Map<string, string>();
     let basename: string;
-    if (version === '3') {
+    if (version === 3) {
       const colon = line.indexOf(' :', sp - 1);
       if (colon < 0) throw new UidlistSyntaxError(lineNo, 'record without ` :<filename>`');
       for (const tok of line.slice(sp + 1, colon).split(' ')) {
@@ -126,7 +135,24 @@ export function parseUidlist(text: string): UidlistData {
     if (basename === '' || basename.includes('/')) throw new UidlistSyntaxError(lineNo, 'invalid filename');
     records.push({ uid, ext, basename });
   }
-  return { version: version === '3' ? 3 : 1, uidValidity, nextUid, guid, headerExt, records, partialTail };
+  return records;
+}
+
+/**
+ * `data` (a parse that ended in a complete line) followed by `appended`, the complete lines written
+ * after it (what a reader that remembers its offset finds when the file only grew, as Dovecot's
+ * maildir-uidlist.c reads from its last offset). `firstLineNo` is the file line `appended` starts
+ * at. The records of `data` are kept as they are (the same objects), so what compares or hashes
+ * their base names has done so already. Throws UidlistSyntaxError as parseUidlist would for the
+ * whole file.
+ */
+export function appendUidlistLines(data: UidlistData, appended: string, firstLineNo: number): UidlistData {
+  if (data.partialTail) throw new RangeError('appendUidlistLines after a torn line');
+  if (appended === '') return data;
+  if (!appended.endsWith('\n')) throw new RangeError('appendUidlistLines takes complete lines');
+  const last = data.records.length > 0 ? data.records[data.records.length - 1]!.uid : 0;
+  const added = parseRecordLines(appended.slice(0, -1).split('\n'), 0, firstLineNo, data.version, last);
+  return added.length === 0 ? data : { ...data, records: [...data.records, ...added] };
 }
 
 export interface UidlistHeader {

@@ -11,13 +11,13 @@
  * Distrusts: the file (a parse error is a TEMP error with the detail in the log; we do not silently
  * recreate it, since that would renumber every message) and concurrent writers.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
 import { writeAllSync } from '../../../shared/fs/atomic.js';
 import { randomBytes } from 'node:crypto';
 import { acquireDotlock } from './dotlock.js';
 import { StorageError } from '../errors.js';
 import {
-  effectiveNextUid, formatUidlist, formatUidlistHeader, formatUidlistRecord, parseUidlist, UidlistSyntaxError,
+  appendUidlistLines, effectiveNextUid, formatUidlist, formatUidlistHeader, formatUidlistRecord, parseUidlist, UidlistSyntaxError,
   type UidlistData, type UidlistRecord,
 } from './uidlist-format.js';
 
@@ -49,24 +49,79 @@ export class UidlistFile {
     private readonly allocUidValidity: () => Promise<number>,
   ) {}
 
+  /**
+   * What the last read() or append left: the file (inode), how far it was parsed (bytes of
+   * complete lines, and how many lines), the stat it was parsed at, and the result. Dovecot's
+   * maildir-uidlist.c keeps the same (last_read_offset): the file is only ever appended to in place
+   * (a rewrite is a new file renamed over it), so while the inode is the same a reader parses only
+   * what was added after its offset. Parsing the whole file again after every APPEND made every
+   * record (and its base name string) new, and each sync then compared and hashed all of them
+   * again (docs/performance.md, "Ninth session").
+   */
+  private last: { ino: bigint; offset: number; lines: number; stat: string; data: UidlistData } | undefined;
+
   /** The parsed file, or undefined when it does not exist. */
   async read(): Promise<UidlistData | undefined> {
-    let text: string;
+    let fd: number;
     try {
-      text = readFileSync(this.path, 'utf8');
+      fd = openSync(this.path, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.last = undefined;
+        return undefined;
+      }
       throw err;
     }
     try {
-      return parseUidlist(text);
+      const st = fstatSync(fd, { bigint: true });
+      const last = this.last;
+      if (last !== undefined && last.ino === st.ino && !last.data.partialTail) {
+        if (last.stat === statKey(st)) return last.data;
+        if (st.size >= BigInt(last.offset)) {
+          const grown = this.readAppended(fd, st, last);
+          if (grown !== undefined) return grown;
+        }
+      }
+      return this.readWhole(fd, st);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The records appended after `last`, or undefined when they do not parse (then the whole file is read). */
+  private readAppended(fd: number, st: BigIntStats, last: NonNullable<UidlistFile['last']>): UidlistData | undefined {
+    const tail = readFrom(fd, last.offset, Number(st.size) - last.offset);
+    const nl = tail.lastIndexOf(0x0a);
+    const complete = tail.subarray(0, nl + 1).toString('utf8');
+    let data: UidlistData;
+    try {
+      data = appendUidlistLines(last.data, complete, last.lines + 1);
     } catch (err) {
+      if (err instanceof UidlistSyntaxError) return undefined;
+      throw err;
+    }
+    if (nl + 1 < tail.length) data = { ...data, partialTail: true };
+    this.last = { ino: st.ino, offset: last.offset + nl + 1, lines: last.lines + countLines(complete), stat: statKey(st), data };
+    return data;
+  }
+
+  private readWhole(fd: number, st: BigIntStats): UidlistData {
+    const buf = readFileSync(fd);
+    const text = buf.toString('utf8');
+    let data: UidlistData;
+    try {
+      data = parseUidlist(text);
+    } catch (err) {
+      this.last = undefined;
       if (err instanceof UidlistSyntaxError) {
         throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.',
           `Broken file ${this.path}: ${err.message}`, { cause: err });
       }
       throw err;
     }
+    const nl = buf.lastIndexOf(0x0a);
+    this.last = { ino: st.ino, offset: nl + 1, lines: countLines(text.slice(0, nl + 1)), stat: statKey(st), data };
+    return data;
   }
 
   /** Creates the file with a fresh UIDVALIDITY and GUID if it does not exist yet. */
@@ -142,7 +197,16 @@ export class UidlistFile {
         // may stay synchronous (openFd in shared/fs/atomic.ts says why creates may not).
         const fd = openSync(this.path, 'a');
         try {
-          writeAllSync(fd, Buffer.from(appended.map(formatUidlistRecord).join('')));
+          const text = appended.map(formatUidlistRecord).join('');
+          const bytes = Buffer.from(text);
+          writeAllSync(fd, bytes);
+          // What a read() of the file now gives (the header, N included, stays as it was), so the
+          // sync after this update finds it unchanged instead of parsing the file again.
+          const last = this.last;
+          const st = fstatSync(fd, { bigint: true });
+          if (last !== undefined && last.data === cur && last.ino === st.ino && BigInt(last.offset + bytes.length) === st.size) {
+            this.last = { ino: st.ino, offset: last.offset + bytes.length, lines: last.lines + appended.length, stat: statKey(st), data: { ...cur, records } };
+          }
         } finally {
           closeSync(fd);
         }
@@ -152,4 +216,27 @@ export class UidlistFile {
       await lock.release();
     }
   }
+}
+
+/** Inode, size, mtime and ctime (ns): the file was not written since a read that saw the same. */
+function statKey(st: BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** `length` bytes of `fd` from `position` (fewer if the file is shorter). */
+function readFrom(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
