@@ -8,13 +8,14 @@
  * rename into new/; ours also fsyncs the directory).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { killIfSame, processTree, startTime } from './proc.js';
+import { removeLater } from './scratch.js';
 import { DAEMON_NODE_FLAGS } from '../shared/daemon-flags.js';
 
 export type Side = 'ours' | 'reference';
@@ -191,7 +192,7 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
       // Children that outlived the master go too: only the very processes seen in its tree
       // (same pid and same start time), never a reused pid.
       for (const p of tree) killIfSame(p.pid, p.start);
-      if (process.env['BENCH_KEEP'] !== '1') rmSync(dir, { recursive: true, force: true });
+      removeLater(dir);
     },
   };
 }

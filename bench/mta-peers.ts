@@ -6,7 +6,7 @@
  * fsyncs the queue file before 250, ours commits the LMDB queue with sync before 250.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { freePort } from '../test/helpers/free-port.js';
 import { makeTraversable, startPostfix } from '../test/helpers/postfix-instance.js';
 import { benchDir, ourNodeArgs, type Side } from './mda-peers.js';
 import { hookContext } from './test-context.js';
+import { removeLater } from './scratch.js';
 
 const OUR_MTA = fileURLToPath(new URL('../mta/cli/postern-mta.js', import.meta.url));
 
@@ -97,7 +98,7 @@ export async function startMtaPeer(side: Side, main: Readonly<Record<string, str
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      if (process.env['BENCH_KEEP'] !== '1') rmSync(dir, { recursive: true, force: true });
+      removeLater(dir);
     },
   };
 }

@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeScratch } from './scratch.js';
 import { settleMachine } from './settle.js';
 import { describeMachine } from './machine.js';
 import { consoleTable, markdownReport, RESULT_SCHEMA, summarize, unavailable, type BenchResult, type MetricResult } from './results.js';
@@ -77,9 +78,13 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   log(`${s.quick ? 'quick' : 'full'} run, ${s.rounds} rounds; ${machine.nproc} CPUs ${machine.cpuModel}, ${machine.memoryMiB} MiB, load ${machine.loadAverage.join(' ')}`);
   const metrics: MetricResult[] = [];
-  for (const w of workloadsFor(s)) {
-    if (s.only.length > 0 && !s.only.includes(w.id)) continue;
-    metrics.push(...(await runWorkload(w, s)));
+  try {
+    for (const w of workloadsFor(s)) {
+      if (s.only.length > 0 && !s.only.includes(w.id)) continue;
+      metrics.push(...(await runWorkload(w, s)));
+    }
+  } finally {
+    removeScratch();
   }
   const res: BenchResult = {
     schema: RESULT_SCHEMA,

@@ -14,6 +14,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueueStore } from '../../mta/queue/store.js';
+import { removeLater } from '../scratch.js';
 import { startPostfix, type PostfixInstance } from '../../test/helpers/postfix-instance.js';
 import { median } from '../stats.js';
 import { copyTree, writeMaildir } from '../maildir-fixture.js';
@@ -158,7 +159,7 @@ export const cliWorkload: Workload = {
   async teardown() {
     if (!st) return;
     await st.hooks.cleanup();
-    rmSync(st.dir, { recursive: true, force: true });
+    removeLater(st.dir);
     st = undefined;
   },
 };

@@ -4,13 +4,14 @@
  * bench/imap-load.ts runs its mix for `imapSeconds`: commands/s and p50/p99 latency over all
  * commands. Per-command figures go to the log.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadCorpus } from '../corpus.js';
 import { runImapLoad } from '../imap-load.js';
 import { copyTree, writeMaildir } from '../maildir-fixture.js';
 import { benchDir, PASSWORD, startMdaPeer, userName } from '../mda-peers.js';
 import type { MetricSpec } from '../workload.js';
 import { cpuText } from '../cpu-meter.js';
+import { removeLater } from '../scratch.js';
 import { log, type Workload } from '../workload.js';
 
 export function imapWorkload(levels: readonly number[]): Workload {
@@ -62,7 +63,7 @@ export function imapWorkload(levels: readonly number[]): Workload {
       return out;
     },
     async teardown() {
-      if (template !== '') rmSync(template, { recursive: true, force: true });
+      if (template !== '') removeLater(template);
     },
   };
 }
