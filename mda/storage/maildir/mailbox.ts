@@ -199,8 +199,61 @@ export class MaildirMailbox {
     return this.filesOf([this.listDir('new'), this.listDir('cur')]);
   }
 
+  /**
+   * The files this object saved since its last sync, on top of that sync's listing and uidlist,
+   * and the records the uidlist updates of those saves left: the next sync derives its listing
+   * from them instead of reading the directory again, as Dovecot's save adds the new message to
+   * its index without a rescan. Only while those records are the last sync's plus exactly the
+   * saved ones (nobody else added any); the derived listing is kept as read while dirty, so once
+   * the stamps settle the directory is listed once more (keepOwnListing). Why: the sync after an
+   * APPEND listed cur/ again, and that listing with the map built from it was half of an APPEND's
+   * CPU on a 600-message mailbox (docs/performance.md, "Ninth session").
+   */
+  private ownSaves: {
+    files: ReadonlyMap<string, FileEntry>; list: UidlistData; added: readonly FileEntry[]; records: UidlistData['records'];
+    /** The stamps of new/ and cur/ after the last save: the listing is derived only while both are still these. */
+    stamps: { new: string | undefined; cur: string | undefined };
+  } | undefined;
+
+  /**
+   * Tells the mailbox that this process saved `filename` into `sub`, that the directory's stamp
+   * key was `stampBefore` just before the rename into it and `stampAfter` just after, and that the
+   * uidlist update which gave it its UID answered `after` (save.ts).
+   */
+  noteOwnSave(sub: Sub, filename: string, after: UidlistData, stampBefore: string, stampAfter: string): void {
+    const memo = this.lastSync;
+    const last = this.lastScan;
+    const from = this.ownSaves ?? (memo === undefined || last?.files !== memo.files ? undefined : {
+      files: memo.files, list: memo.list, added: [], records: memo.list.records,
+      stamps: { new: this.dirCache.new.keptFor(), cur: this.dirCache.cur.keptFor() },
+    });
+    this.ownSaves = undefined;
+    // Nobody changed the directory between the listing the files come from (or the previous
+    // save) and this rename.
+    if (from === undefined || from.stamps[sub] !== stampBefore) return;
+    let entry: FileEntry;
+    try {
+      entry = { sub, filename, parsed: parseFilename(filename) };
+    } catch {
+      return;
+    }
+    const added = [...from.added, entry];
+    const old = from.list.records;
+    const recs = after.records;
+    // The records before the new ones are the very objects the last sync had (a rewrite by anyone
+    // makes new ones), and every saved file has one of the new records. Whether the new records
+    // are exactly the saved files' is checked when the listing is used: saves that shared one
+    // update (uidlist.ts batches them) are noted one by one.
+    if (recs.length < old.length + added.length || (old.length > 0 && recs[old.length - 1] !== old[old.length - 1])) return;
+    const tail = new Set<string>();
+    for (let i = old.length; i < recs.length; i++) tail.add(recs[i]!.basename);
+    if (!added.every((e) => tail.has(e.parsed.base))) return;
+    this.ownSaves = { files: from.files, list: from.list, added, records: recs, stamps: { ...from.stamps, [sub]: stampAfter } };
+  }
+
   /** Forgets the listings, so the next sync lists new/ and cur/ again (a file was not where they said). */
   invalidateListing(): void {
+    this.ownSaves = undefined;
     this.dirCache.new.clear();
     this.dirCache.cur.clear();
   }
@@ -394,9 +447,19 @@ export class MaildirMailbox {
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
     let list = await this.readListStamped(sList);
     let scanned: { files: ReadonlyMap<string, FileEntry>; cached: boolean };
+    const saves = this.ownSaves;
+    this.ownSaves = undefined;
     if (own !== undefined && list !== undefined && sameRecords(list, own.list)) {
       scanned = { files: own.files, cached: true };
       this.keepOwnListing(own.files, sNew, sCur);
+    } else if (own === undefined && saves !== undefined && list !== undefined && list.records === saves.records &&
+      saves.records.length === saves.list.records.length + saves.added.length &&
+      saves.stamps.new === sNew.key && saves.stamps.cur === sCur.key &&
+      this.lastSync?.files === saves.files && !this.sidecar.changedByOthers(list.guid ?? this.paths.dir)) {
+      const files = new Map(saves.files);
+      for (const e of saves.added) files.set(e.parsed.base, e);
+      scanned = { files, cached: true };
+      this.keepOwnListing(files, sNew, sCur);
     } else {
       // A listing kept from a dirty stamp stands for the directory only while nobody else changed
       // the mailbox: the stamp may not move for a change in the same clock tick. Another Postern

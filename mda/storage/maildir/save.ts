@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fsyncDir, fsyncFd, openFd, unlinkQuietly, writeAllSync } from '../../../shared/fs/atomic.js';
 import { encodeFlagLetters, formatFilename, formatUniqueBase, withSizes, type SystemFlag } from './filename.js';
 import type { MaildirMailbox } from './mailbox.js';
+import { stampOf } from './sync-stamp.js';
 
 export interface SaveInput {
   readonly data: Uint8Array | AsyncIterable<Uint8Array>;
@@ -134,12 +135,18 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   const letters = encodeFlagLetters(system, kwIdx);
   const sub = letters === '' ? 'new' : 'cur';
   const finalName = letters === '' ? basename : formatFilename(basename, letters);
+  // The directory's stamp around the rename: the sync after this save may derive its listing from
+  // the last one plus this file while nobody else changed the directory (mailbox.ts noteOwnSave).
+  let stampBefore = '';
+  let stampAfter = '';
   try {
     if (input.internalDate !== undefined) {
       const t = input.internalDate.getTime() / 1000;
       utimesSync(tmpPath, t, t);
     }
+    stampBefore = stampOf(join(dir, sub), Date.now()).key;
     renameSync(tmpPath, join(dir, sub, finalName));
+    stampAfter = stampOf(join(dir, sub), Date.now()).key;
   } catch (err) {
     unlinkQuietly(tmpPath);
     throw err;
@@ -150,8 +157,10 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   // its UID at the next sync.
   await fsyncDir(join(dir, sub));
   const list = await box.uidlist.update({ add: [basename] });
-  const rec = list.records.find((r) => r.basename === basename);
+  // From the end: the new record is among the last ones.
+  const rec = list.records.findLast((r) => r.basename === basename);
   if (rec === undefined) throw new Error(`uidlist has no record for ${basename} after update`);
+  box.noteOwnSave(sub, finalName, list, stampBefore, stampAfter);
   // RFC 8514 SAVEDATE: the time the message was saved into this mailbox (Dovecot caches it at save).
   // Not awaited: the save date is a cache entry, not part of the delivery's durability (DESIGN.md
   // §3), and a reader that finds no entry yet records one itself in a later transaction, which

@@ -119,6 +119,11 @@ export class StampedCache<T> {
     this.entry = undefined;
   }
 
+  /** The stamp key the kept value was read for, if any. */
+  keptFor(): string | undefined {
+    return this.entry?.key;
+  }
+
   /** Forgets the value if it was read while its stamp was dirty (it may miss a change since). */
   dropIfDirty(): void {
     if (this.entry !== undefined && !this.entry.settled) this.entry = undefined;

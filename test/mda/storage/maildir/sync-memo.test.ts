@@ -232,3 +232,46 @@ test('a listing kept from a dirty stamp is read again when another session chang
   assert.equal(listings.count(), 0);
   await view.close();
 });
+
+test('after its own APPEND or delivery the sync derives the listing instead of reading the directory; another process\'s file, before or after ours, is still seen at once', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  // The clock 10 s behind: every stamp is dirty, so only a moved stamp or a derived listing
+  // can account for what the syncs see.
+  const forward = clock(t);
+  forward(-10_000);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  await view.refresh();
+  const listings = countListings(t);
+
+  // Our own saves, into cur/ (APPEND with flags) and new/ (delivery): no listing, both seen.
+  await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  let r = await view.refresh();
+  await store.deliver('INBOX', MSG);
+  r = { ...r, added: [...r.added, ...(await view.refresh()).added] };
+  assert.equal(listings.count(), 0, 'the sync after our own save listed the directory');
+  assert.deepEqual(r.added.map((m) => [m.uid, m.flags]), [[4, ['\\Seen']], [5, []]]);
+
+  // (That refresh moved the delivery to cur/, a change it did not list; the next one lists once.)
+  await view.refresh();
+  // Another process drops a file into new/ right after our APPEND there (no flags): the stamp
+  // after our rename is no longer the directory's, so the sync lists it and sees both.
+  await store.append('INBOX', MSG);
+  writeFileSync(join(root, 'new', '1700000000.M1P1.otherhost,S=40'), MSG);
+  listings.reset();
+  r = await view.refresh();
+  assert.ok(listings.count() > 0);
+  assert.deepEqual(r.added.map((m) => m.uid), [6, 7]);
+
+  await view.refresh();
+  // ... or into cur/ just before our APPEND: the stamp before our rename is not the one of the
+  // listing we hold, so again a listing.
+  writeFileSync(join(root, 'cur', '1700000001.M2P1.otherhost,S=40:2,F'), MSG);
+  await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  listings.reset();
+  r = await view.refresh();
+  assert.ok(listings.count() > 0);
+  // (Ours took its UID in its own uidlist update; the other file gets the next one at this sync.)
+  assert.deepEqual(r.added.map((m) => [m.uid, m.flags]), [[8, ['\\Seen']], [9, ['\\Flagged']]]);
+  await view.close();
+});
