@@ -127,6 +127,9 @@ export function flagsKey(system: readonly string[], keywords: readonly string[])
   return [...system, ...[...keywords].sort()].join(' ');
 }
 
+/** Saves noted between two syncs at most (MaildirMailbox.noteOwnSave). */
+const OWN_SAVES_KEPT = 64;
+
 export class MaildirMailbox {
   readonly uidlist: UidlistFile;
   readonly keywords: KeywordsFile;
@@ -237,6 +240,9 @@ export class MaildirMailbox {
     } catch {
       return;
     }
+    // Bounded: saves with no sync in between (a process that only delivers) stop being noted, and
+    // the next sync lists the directory.
+    if (from.added.length >= OWN_SAVES_KEPT) return;
     const added = [...from.added, entry];
     const old = from.list.records;
     const recs = after.records;

@@ -275,3 +275,20 @@ test('after its own APPEND or delivery the sync derives the listing instead of r
   assert.deepEqual(r.added.map((m) => [m.uid, m.flags]), [[8, ['\\Seen']], [9, ['\\Flagged']]]);
   await view.close();
 });
+
+test('saves noted without a sync in between are bounded: past 64 the next sync lists the directory', async (t) => {
+  const { store } = await tempStore(t);
+  await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  const forward = clock(t);
+  forward(-10_000);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  await view.refresh();
+  const listings = countListings(t);
+  for (let i = 0; i < 64; i++) await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  assert.equal((await view.refresh()).added.length, 64);
+  assert.equal(listings.count(), 0, '64 saves are derived');
+  for (let i = 0; i < 65; i++) await store.append('INBOX', MSG, { flags: ['\\Seen'] });
+  assert.equal((await view.refresh()).added.length, 65);
+  assert.ok(listings.count() > 0, 'the 65th save stopped the derived listing');
+  await view.close();
+});
