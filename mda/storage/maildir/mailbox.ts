@@ -437,6 +437,14 @@ export class MaildirMailbox {
       if (f !== undefined) files.set(base, { sub: f.sub, filename, parsed: parseFilename(filename) });
     }
     for (const base of unlinked) files.delete(base);
+    // What the last sync worked out for the old files holds for these: a rename keeps the set of
+    // base names, so the uidlist records without a file are the same ones; and an unlink only
+    // takes files away, so every file still has a record. Each was a pass over every message per
+    // STORE (docs/performance.md, "Ninth session").
+    if (unlinked.size === 0 && this.missing?.files === memo.files && this.missing.list === memo.list) {
+      this.missing = { files, list: memo.list, records: this.missing.records };
+    }
+    if (this.allKnown?.files === memo.files && this.allKnown.list === memo.list) this.allKnown = { files, list: memo.list };
     return this.syncWith({ moveNew: false, claimRecent: false }, { files, list: memo.list });
   }
 
