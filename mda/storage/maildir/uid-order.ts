@@ -28,6 +28,23 @@ export function uidFinder<T extends { readonly uid: number }>(
   };
 }
 
+/**
+ * The item of `list` with UID `uid`: a binary search, for a list in ascending UID order (the
+ * normal case), checked by a walk when it finds nothing (a list that is not in order).
+ */
+export function byUidIn<T extends { readonly uid: number }>(list: readonly T[], uid: number): T | undefined {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const u = list[mid]!.uid;
+    if (u === uid) return list[mid];
+    if (u < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return isAscending(list) ? undefined : list.find((x) => x.uid === uid);
+}
+
 /** Whether two string lists hold the same strings in the same order. */
 export function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;

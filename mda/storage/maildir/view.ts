@@ -25,7 +25,7 @@ import { lfToCrlf, virtualSize } from './eol.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
 import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
 import { copyMessages, expungeMessages, storeFlags } from './ops.js';
-import { sameStrings, uidFinder } from './uid-order.js';
+import { byUidIn, sameStrings, uidFinder } from './uid-order.js';
 import { watchMailbox } from './watch.js';
 
 const isSystem = (f: string): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f);
@@ -40,6 +40,12 @@ export class MaildirView implements MailboxView {
   private closed = false;
   /** Highest UID this session has ever shown: anything at or below it that is missing stays gone. */
   private maxUid = 0;
+  /**
+   * How many messages of `list` are \Recent: it changes only when refresh() replaces the list (a
+   * message's recent state is fixed when its MessageInfo is made), and every command's refresh
+   * reports it, so it is counted then, not by a pass over the list on each command.
+   */
+  private recentCount = 0;
   /** INTERNALDATE per UID, with the base name it was read for (one entry per message in the view). */
 
   private constructor(
@@ -67,6 +73,7 @@ export class MaildirView implements MailboxView {
       v.list.push(v.info(r, v.list.length + 1));
     }
     v.reindex();
+    v.recentCount = v.list.filter((m) => m.recent).length;
     v.maxUid = v.list.at(-1)?.uid ?? 0;
     return v;
   }
@@ -121,7 +128,7 @@ export class MaildirView implements MailboxView {
     // The very snapshot this view was last brought in line with (the mailbox's sync() hands back the
     // same object when nothing changed; store() replaces this.snap, so its own changes never match).
     if (snap === this.snap) {
-      return { expunged: [], expungedSeqs: [], added: [], flagChanges: [], exists: this.list.length, recent: this.list.filter((m) => m.recent).length, keywordsChanged: false };
+      return { expunged: [], expungedSeqs: [], added: [], flagChanges: [], exists: this.list.length, recent: this.recentCount, keywordsChanged: false };
     }
     // Both lists are in UID order (the uidlist's; checked, a hand-edited one may not be): one walk
     // pairs them. A message whose record is the very object we hold (mailbox.ts keeps a record
@@ -176,13 +183,14 @@ export class MaildirView implements MailboxView {
       this.reindex();
     }
     this.maxUid = Math.max(maxOld, this.list.at(-1)?.uid ?? 0);
+    this.recentCount = this.list.filter((m) => m.recent).length;
     this.snap = snap;
     const kw = definedKeywords(snap);
     const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
     this.kw = kw;
     return {
       expunged, expungedSeqs, added, flagChanges, exists: this.list.length,
-      recent: this.list.filter((m) => m.recent).length, keywordsChanged,
+      recent: this.recentCount, keywordsChanged,
     };
   }
 
@@ -202,9 +210,13 @@ export class MaildirView implements MailboxView {
     const snap = res.snapshot;
     const changed = new Set(res.changed);
     const updated: MessageInfo[] = [];
-    for (const r of snap.messages) {
-      const m = this.byUidMap.get(r.uid);
-      if (m === undefined || !wanted.includes(r.uid) || res.modified.includes(r.uid)) continue;
+    // The asked UIDs in ascending order, each found in the snapshot by a binary search (the
+    // snapshot is in UID order): a walk over every message was a pass per STORE.
+    const modified = new Set(res.modified);
+    for (const uid of [...new Set(wanted)].sort((x, y) => x - y)) {
+      const r = byUidIn(snap.messages, uid);
+      const m = this.byUidMap.get(uid);
+      if (r === undefined || m === undefined || modified.has(uid)) continue;
       if (!changed.has(r.uid) && r.modseq === m.modseq) {
         updated.push(m);
         continue;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAscending, sameStrings, uidFinder } from '../../../../mda/storage/maildir/uid-order.js';
+import { byUidIn, isAscending, sameStrings, uidFinder } from '../../../../mda/storage/maildir/uid-order.js';
 
 const msgs = (...uids: number[]) => uids.map((uid) => ({ uid, name: `m${uid}` }));
 
@@ -27,6 +27,17 @@ test('uidFinder: every asked UID finds its item or nothing, whatever the order o
     const find = uidFinder(items, msgs(...asked));
     const got = asked.map((uid) => find(uid)?.name);
     assert.deepEqual(got, asked.map((uid) => (list.includes(uid) ? `m${uid}` : undefined)), `${JSON.stringify(list)} asked ${JSON.stringify(asked)}`);
+  }
+});
+
+test('byUidIn: the item with that UID or nothing, in order (binary search) or not (a walk)', () => {
+  const cases: [number[], number][] = [
+    [[1, 2, 3, 5, 8], 1], [[1, 2, 3, 5, 8], 8], [[1, 2, 3, 5, 8], 5], [[1, 2, 3, 5, 8], 4], [[1, 2, 3, 5, 8], 9], [[1, 2, 3, 5, 8], 0],
+    [[], 1], [[7], 7], [[7], 6],
+    [[5, 1, 3], 1], [[5, 1, 3], 5], [[5, 1, 3], 4], [[9, 2, 4, 1], 1], // out of order
+  ];
+  for (const [list, uid] of cases) {
+    assert.equal(byUidIn(msgs(...list), uid)?.name, list.includes(uid) ? `m${uid}` : undefined, `${JSON.stringify(list)} uid ${uid}`);
   }
 });
 
