@@ -4,7 +4,7 @@
  * file intact (the temporary file is removed), which is what `postconf -e` and `postmap` promise.
  */
 import { open, rename, unlink, stat } from 'node:fs/promises';
-import { open as openCb, openSync, writeSync, fsync, fsyncSync, closeSync, renameSync, unlinkSync, statSync } from 'node:fs';
+import { open as openCb, openSync, readSync, writeSync, fsync, fsyncSync, closeSync, renameSync, unlinkSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function tempName(target: string): string {
@@ -22,6 +22,21 @@ export function writeAllSync(fd: number, buf: Uint8Array, at?: number): void {
     if (n <= 0) throw Object.assign(new Error('write() wrote nothing'), { code: 'EIO' });
     off += n;
   }
+}
+
+/**
+ * Up to `length` bytes of `fd` from byte `position`, fewer only at end of file: read(2) may return
+ * less than asked before the end (the twin of writeAllSync).
+ */
+export function readAtSync(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
 
 /** Replaces `target` with `data` durably. Keeps the original file's mode when it exists. */

@@ -11,8 +11,8 @@
  * Distrusts: the file (a parse error is a TEMP error with the detail in the log; we do not silently
  * recreate it, since that would renumber every message) and concurrent writers.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
-import { writeAllSync } from '../../../shared/fs/atomic.js';
+import { closeSync, fstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
+import { readAtSync, writeAllSync } from '../../../shared/fs/atomic.js';
 import { randomBytes } from 'node:crypto';
 import { acquireDotlock } from './dotlock.js';
 import { StorageError } from '../errors.js';
@@ -90,7 +90,7 @@ export class UidlistFile {
 
   /** The records appended after `last`, or undefined when they do not parse (then the whole file is read). */
   private readAppended(fd: number, st: BigIntStats, last: NonNullable<UidlistFile['last']>): UidlistData | undefined {
-    const tail = readFrom(fd, last.offset, Number(st.size) - last.offset);
+    const tail = readAtSync(fd, Number(st.size) - last.offset, last.offset);
     const nl = tail.lastIndexOf(0x0a);
     const complete = tail.subarray(0, nl + 1).toString('utf8');
     let data: UidlistData;
@@ -227,16 +227,4 @@ function countLines(text: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
   return n;
-}
-
-/** `length` bytes of `fd` from `position` (fewer if the file is shorter). */
-function readFrom(fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }

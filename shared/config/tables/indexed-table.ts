@@ -16,9 +16,9 @@
  * surfaces as a TableLookupError (temporary), never as a wrong answer we can detect.
  * Distrusts: the index bytes (see lmdb-format.ts).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { strerror } from '../../errors/config-error.js';
-import { writeFileAtomicSync } from '../../fs/atomic.js';
+import { readAtSync, writeFileAtomicSync } from '../../fs/atomic.js';
 import { TableLookupError, TableOpenError } from './errors.js';
 import { buildLmdbImage, lmdbEntries, lmdbGet, readMeta, LmdbFormatError, type LmdbMeta, type PageSource } from './lmdb-format.js';
 import { takeStamp, stampChanged, type FileStamp } from './file-stamp.js';
@@ -41,14 +41,7 @@ class FdPages implements PageSource {
 
   /** Uncached positioned read of `count` units of `size` bytes at unit `pgno`; short at end of file. */
   readRaw(pgno: number, count: number, size: number): Buffer {
-    const buf = Buffer.alloc(size * count);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(this.fd, buf, got, buf.length - got, pgno * size + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return readAtSync(this.fd, size * count, pgno * size);
   }
 
   read(pgno: number, count: number, pageSize: number): Buffer {
