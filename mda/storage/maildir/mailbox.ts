@@ -231,18 +231,16 @@ export class MaildirMailbox {
       stamps: { new: this.dirCache.new.keptFor(), cur: this.dirCache.cur.keptFor() },
     });
     this.ownSaves = undefined;
-    // Nobody changed the directory between the listing the files come from (or the previous
-    // save) and this rename.
-    if (from === undefined || from.stamps[sub] !== stampBefore) return;
+    // Nobody changed the directory between the listing the files come from (or the previous save)
+    // and this rename. Bounded: saves with no sync in between (a process that only delivers) stop
+    // being noted, and the next sync lists the directory.
+    if (from === undefined || from.stamps[sub] !== stampBefore || from.added.length >= OWN_SAVES_KEPT) return;
     let entry: FileEntry;
     try {
       entry = { sub, filename, parsed: parseFilename(filename) };
     } catch {
       return;
     }
-    // Bounded: saves with no sync in between (a process that only delivers) stop being noted, and
-    // the next sync lists the directory.
-    if (from.added.length >= OWN_SAVES_KEPT) return;
     const added = [...from.added, entry];
     const old = from.list.records;
     const recs = after.records;

@@ -95,8 +95,8 @@ export function parseUidlist(text: string): UidlistData {
   }
   if (uidValidity === 0) throw new UidlistSyntaxError(1, 'uidvalidity missing or 0');
 
-  const records = parseRecordLines(lines, 1, 2, version === '3' ? 3 : 1, 0);
-  return { version: version === '3' ? 3 : 1, uidValidity, nextUid, guid, headerExt, records, partialTail };
+  const v = version === '3' ? 3 : 1;
+  return { version: v, uidValidity, nextUid, guid, headerExt, records: parseRecordLines(lines, 1, 2, v, 0), partialTail };
 }
 
 /**

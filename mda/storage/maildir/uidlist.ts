@@ -197,8 +197,7 @@ export class UidlistFile {
         // may stay synchronous (openFd in shared/fs/atomic.ts says why creates may not).
         const fd = openSync(this.path, 'a');
         try {
-          const text = appended.map(formatUidlistRecord).join('');
-          const bytes = Buffer.from(text);
+          const bytes = Buffer.from(appended.map(formatUidlistRecord).join(''));
           writeAllSync(fd, bytes);
           // What a read() of the file now gives (the header, N included, stays as it was), so the
           // sync after this update finds it unchanged instead of parsing the file again.
