@@ -23,23 +23,18 @@
 import { readdirSync, renameSync, statSync } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { compareForUidOrder, decodeFlagLetters, parseFilename, type ParsedFilename, type SystemFlag } from './filename.js';
+import { compareForUidOrder, decodeFlagLetters, parseFilename, type SystemFlag } from './filename.js';
 import { KeywordsFile, keywordName } from './keywords.js';
 import { UidlistFile } from './uidlist.js';
 import type { KeywordTable } from './control-files.js';
 import type { ReconcileInput, Sidecar, StatusCounts } from './sidecar.js';
 import { virtualSize } from './eol.js';
 import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js';
-import { sameStrings } from './uid-order.js';
-import { effectiveNextUid, type UidlistData } from './uidlist-format.js';
+import { byUidIn, indexByUid, mergeByUid, sameStrings } from './uid-order.js';
+import { effectiveNextUid, type UidlistData, type UidlistRecord } from './uidlist-format.js';
+import { FileIndex, type FileEntry, type Sub } from './file-index.js';
 
-export type Sub = 'new' | 'cur';
-
-export interface FileEntry {
-  readonly sub: Sub;
-  readonly filename: string;
-  readonly parsed: ParsedFilename;
-}
+export type { FileEntry, Sub } from './file-index.js';
 
 export interface MessageRecord {
   readonly uid: number;
@@ -114,6 +109,106 @@ function sameExt(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
 }
 
 /**
+ * This process's own changes to a listing it holds (`from`): files renamed in place (`to`) or
+ * unlinked (no `to`), each with its message's UID, and files it saved, each with a uidlist record
+ * appended after the last sync's records.
+ */
+interface OwnChanges {
+  readonly from: FileIndex;
+  readonly moved: readonly { readonly uid: number; readonly from: FileEntry; readonly to: FileEntry | undefined }[];
+  readonly added: readonly FileEntry[];
+}
+
+/** What a sync derives from record `r` and its file. */
+function presentOf(r: Pick<UidlistRecord, 'uid' | 'basename' | 'ext'>, file: FileEntry, table: KeywordTable): Present {
+  const d = decodeFlagLetters(file.parsed.letters);
+  const kw = d.keywords.map((i) => keywordName(table, i));
+  return {
+    uid: r.uid, file, system: d.system, kw, other: d.other, ext: r.ext, basename: r.basename,
+    input: { uid: r.uid, flagsKey: flagsKey(d.system, kw), inNew: file.sub === 'new' }, record: undefined,
+  };
+}
+
+/**
+ * Pairs every record of `list` with its file, reusing an entry of `prev` (the last pairing, in
+ * the same uidlist order: a message keeps its place, so one walk finds each previous entry) while
+ * its file, UID and uidlist fields are the same.
+ */
+function pairAll(prev: readonly Present[], list: UidlistData, files: FileIndex, table: KeywordTable): Present[] {
+  let k = 0;
+  const present: Present[] = [];
+  for (const r of list.records) {
+    const file = files.get(r.basename);
+    if (file === undefined) continue;
+    while (k < prev.length && prev[k]!.uid < r.uid) k++;
+    const p = prev[k];
+    present.push(p === undefined || p.file !== file || p.uid !== r.uid || p.basename !== r.basename || !sameExt(p.ext, r.ext) ? presentOf(r, file, table) : p);
+  }
+  return present;
+}
+
+/**
+ * The pairing of `list` and `files` from the last one (`prev`, of `prevList` and `changes.from`)
+ * and this process's own `changes`: one entry replaced or dropped per moved file, one added per
+ * appended record. Only while the records of `prevList` are those of `list`, as the same objects
+ * (the uidlist was only appended to: uidlist.ts keeps the records it had read). Undefined when
+ * that does not hold, or a change does not match the entry it names: then pairAll decides.
+ */
+function patchPresent(
+  prev: readonly Present[], prevList: UidlistData, list: UidlistData, files: FileIndex, table: KeywordTable, changes: OwnChanges,
+): Present[] | undefined {
+  const old = prevList.records;
+  const recs = list.records;
+  if (list.uidValidity !== prevList.uidValidity || recs.length < old.length || (old.length > 0 && recs[old.length - 1] !== old[old.length - 1])) return undefined;
+  const present: (Present | undefined)[] = prev.slice();
+  let dropped = false;
+  for (const c of changes.moved) {
+    const i = indexByUid(prev, c.uid);
+    const p = prev[i];
+    if (p === undefined || p.file !== c.from) return undefined;
+    present[i] = c.to === undefined ? undefined : presentOf(p, c.to, table);
+    if (c.to === undefined) dropped = true;
+  }
+  const out = dropped ? present.filter((p): p is Present => p !== undefined) : (present as Present[]);
+  for (let k = old.length; k < recs.length; k++) {
+    const r = recs[k]!;
+    const file = files.get(r.basename);
+    if (file !== undefined) out.push(presentOf(r, file, table));
+  }
+  return out;
+}
+
+type Names = readonly [readonly string[], readonly string[]];
+
+/** The file names of new/ and of cur/ in `files`. */
+function namesOf(files: FileIndex): Names {
+  const names: [string[], string[]] = [[], []];
+  for (const f of files.values()) names[f.sub === 'new' ? 0 : 1].push(f.filename);
+  return names;
+}
+
+/**
+ * `names` (of new/ and cur/) with `changes` applied: the array of a directory they do not touch is
+ * the same object. Undefined when a changed file's old name is not in it.
+ */
+function patchNames(names: Names, changes: OwnChanges): Names | undefined {
+  const out: [readonly string[], readonly string[]] = [names[0], names[1]];
+  const copyOf = (i: 0 | 1): string[] => {
+    if (out[i] === names[i]) out[i] = names[i].slice();
+    return out[i] as string[];
+  };
+  for (const c of changes.moved) {
+    const arr = copyOf(c.from.sub === 'new' ? 0 : 1);
+    const at = arr.indexOf(c.from.filename);
+    if (at < 0) return undefined;
+    if (c.to === undefined) arr.splice(at, 1);
+    else arr[at] = c.to.filename;
+  }
+  for (const e of changes.added) copyOf(e.sub === 'new' ? 0 : 1).push(e.filename);
+  return out;
+}
+
+/**
  * Whether two reads of dovecot-uidlist hold the same records: records are only appended (each
  * with a higher UID than any before; an append does not rewrite the header's next UID, so the last
  * record counts) or dropped by a rewrite (changing the count), so the same UIDVALIDITY, effective
@@ -146,7 +241,7 @@ export class MaildirMailbox {
    * the names are the same, and entry by entry (a file keeps its entry while its name is the same)
    * when some changed, so a flag change costs one new entry, not 150.
    */
-  private lastScan: { names: readonly [readonly string[], readonly string[]]; files: ReadonlyMap<string, FileEntry> } | undefined;
+  private lastScan: { names: Names; files: FileIndex } | undefined;
   /**
    * What the last sync() built, by the identity of what it was built from: a command on a mailbox
    * nobody changed gets the very same snapshot object back (a view then knows nothing changed
@@ -155,9 +250,9 @@ export class MaildirMailbox {
    * IMAP server's CPU and garbage at 100 clients.
    */
   private lastSync: {
-    files: ReadonlyMap<string, FileEntry>; list: UidlistData; table: KeywordTable;
+    files: FileIndex; list: UidlistData; table: KeywordTable;
     present: readonly Present[]; messages: ReconcileInput['messages'];
-    snap?: { snapshot: MailboxSnapshot; modseqs: ReadonlyMap<number, number> };
+    snap?: { snapshot: MailboxSnapshot; modseqs: readonly number[] };
   } | undefined;
   /**
    * INTERNALDATE (the file's mtime) by UID, valid for the base name it was read for: kept with the
@@ -198,7 +293,7 @@ export class MaildirMailbox {
   }
 
   /** The files in new/ and cur/ by base name, listed now. The map is shared (the last scan's when nothing changed): do not modify it. */
-  async scan(): Promise<ReadonlyMap<string, FileEntry>> {
+  async scan(): Promise<FileIndex> {
     return this.filesOf([this.listDir('new'), this.listDir('cur')]);
   }
 
@@ -213,7 +308,7 @@ export class MaildirMailbox {
    * CPU on a 600-message mailbox (docs/performance.md, "Ninth session").
    */
   private ownSaves: {
-    files: ReadonlyMap<string, FileEntry>; list: UidlistData; added: readonly FileEntry[]; records: UidlistData['records'];
+    files: FileIndex; list: UidlistData; added: readonly FileEntry[]; records: UidlistData['records'];
     /** The stamps of new/ and cur/ after the last save: the listing is derived only while both are still these. */
     stamps: { new: string | undefined; cur: string | undefined };
   } | undefined;
@@ -272,7 +367,7 @@ export class MaildirMailbox {
   }
 
   /** The map of `names` ([new/, cur/]), reusing the last one's map or its entries where names are the same. */
-  private filesOf(names: readonly [readonly string[], readonly string[]]): ReadonlyMap<string, FileEntry> {
+  private filesOf(names: readonly [readonly string[], readonly string[]]): FileIndex {
     const last = this.lastScan;
     if (last !== undefined && sameStrings(last.names[0], names[0]) && sameStrings(last.names[1], names[1])) {
       // Holding these very arrays lets the next comparison with them stop at identity.
@@ -301,8 +396,9 @@ export class MaildirMailbox {
         files.set(entry.parsed.base, entry);
       }
     }
-    this.lastScan = { names, files };
-    return files;
+    const index = FileIndex.of(files);
+    this.lastScan = { names, files: index };
+    return index;
   }
 
   /**
@@ -337,7 +433,7 @@ export class MaildirMailbox {
    * listing read now may have raced a rename, and one kept from a dirty stamp may miss a file added
    * in the same clock tick after it was read.
    */
-  private scanStamped(sNew: Stamp, sCur: Stamp): { files: ReadonlyMap<string, FileEntry>; cached: boolean } {
+  private scanStamped(sNew: Stamp, sCur: Stamp): { files: FileIndex; cached: boolean } {
     let cached = true;
     const read = (sub: Sub, stamp: Stamp): readonly string[] => {
       const hit = this.dirCache[sub].lookup(stamp);
@@ -415,41 +511,58 @@ export class MaildirMailbox {
 
   /**
    * The snapshot after this process's own flag renames or unlinks, without listing new/ and cur/
-   * again: the listing `before` was built from, with `renamed` (base name → new file name in the
-   * same directory) and `unlinked` applied. Changes other processes made to the files meanwhile are
-   * not in it, as they would not be had they come a moment later; the rename or unlink moved the
-   * directory's stamp, so the next sync lists it again and sees them (and the sidecar gives any
-   * flag change it then finds a newer modseq). Used only while dovecot-uidlist holds the same
-   * records as for `before`: a record added meanwhile (another process's delivery) has a file this
-   * listing never saw, and must not be taken for expunged (the compression would drop it, and the
-   * message would get a new UID). Otherwise, and when `before` is not the last snapshot this
-   * mailbox built, a full sync. Why: STORE and EXPUNGE listed the directory twice (the sync after
-   * the change and the next command's), a large part of the write path's CPU.
+   * again: the listing `before` was built from, with `renamed` (each message's file renamed in the
+   * same directory to `filename`) and `unlinked` applied. Changes other processes made to the files
+   * meanwhile are not in it, as they would not be had they come a moment later; the rename or
+   * unlink moved the directory's stamp, so the next sync lists it again and sees them (and the
+   * sidecar gives any flag change it then finds a newer modseq). Used only while dovecot-uidlist
+   * holds the same records as for `before`: a record added meanwhile (another process's delivery)
+   * has a file this listing never saw, and must not be taken for expunged (the compression would
+   * drop it, and the message would get a new UID). Otherwise, and when `before` is not the last
+   * snapshot this mailbox built, a full sync. Why: STORE and EXPUNGE listed the directory twice
+   * (the sync after the change and the next command's), a large part of the write path's CPU.
    */
-  async syncAfterOwnChanges(before: MailboxSnapshot, renamed: ReadonlyMap<string, string>, unlinked: ReadonlySet<string>): Promise<MailboxSnapshot> {
+  async syncAfterOwnChanges(
+    before: MailboxSnapshot,
+    renamed: readonly { readonly record: MessageRecord; readonly filename: string }[],
+    unlinked: readonly MessageRecord[],
+  ): Promise<MailboxSnapshot> {
     const memo = this.lastSync;
     if (memo?.snap?.snapshot !== before) return this.sync({ moveNew: false, claimRecent: false });
-    const files = new Map(memo.files);
-    for (const [base, filename] of renamed) {
-      const f = files.get(base);
-      if (f !== undefined) files.set(base, { sub: f.sub, filename, parsed: parseFilename(filename) });
+    const moved: OwnChanges['moved'][number][] = [];
+    for (const { record, filename } of renamed) {
+      const from = memo.files.get(record.basename);
+      if (from === undefined || from.filename === filename) continue;
+      moved.push({ uid: record.uid, from, to: { sub: from.sub, filename, parsed: parseFilename(filename) } });
     }
-    for (const base of unlinked) files.delete(base);
+    const gone: UidlistRecord[] = [];
+    for (const record of unlinked) {
+      const from = memo.files.get(record.basename);
+      if (from === undefined) continue;
+      moved.push({ uid: record.uid, from, to: undefined });
+      const r = byUidIn(memo.list.records, record.uid);
+      if (r !== undefined) gone.push(r);
+    }
+    const files = memo.files.with(moved.flatMap((c) => (c.to === undefined ? [] : [c.to])), moved.flatMap((c) => (c.to === undefined ? [c.from.parsed.base] : [])));
     // What the last sync worked out for the old files holds for these: a rename keeps the set of
-    // base names, so the uidlist records without a file are the same ones; and an unlink only
-    // takes files away, so every file still has a record. Each was a pass over every message per
-    // STORE (docs/performance.md, "Ninth session").
-    if (unlinked.size === 0 && this.missing?.files === memo.files && this.missing.list === memo.list) {
-      this.missing = { files, list: memo.list, records: this.missing.records };
+    // base names, so the uidlist records without a file are the same ones, and an unlink adds its
+    // own records to them; an unlink only takes files away, so every file still has a record.
+    // Each was a pass over every message per STORE (docs/performance.md, "Ninth session").
+    if (this.missing?.files === memo.files && this.missing.list === memo.list) {
+      gone.sort((a, b) => a.uid - b.uid);
+      this.missing = { files, list: memo.list, records: gone.length === 0 ? this.missing.records : mergeByUid(this.missing.records, gone) };
     }
     if (this.allKnown?.files === memo.files && this.allKnown.list === memo.list) this.allKnown = { files, list: memo.list };
-    return this.syncWith({ moveNew: false, claimRecent: false }, { files, list: memo.list });
+    return this.syncWith({ moveNew: false, claimRecent: false }, { files, list: memo.list, changes: { from: memo.files, moved, added: [] } });
   }
 
-  /** A full sync, or (`own`) one from a listing this process derived itself for the records of `own.list`. */
+  /**
+   * A full sync, or (`own`) one from a listing this process derived itself (`changes` applied to
+   * the last listing) for the records of `own.list`.
+   */
   private async syncWith(
     opts: { moveNew: boolean; claimRecent: boolean },
-    own: { readonly files: ReadonlyMap<string, FileEntry>; readonly list: UidlistData } | undefined,
+    own: { readonly files: FileIndex; readonly list: UidlistData; readonly changes: OwnChanges } | undefined,
   ): Promise<MailboxSnapshot> {
     // Stamps first, reads after: a change in between makes the next stamp differ (sync-stamp.ts).
     const now = Date.now();
@@ -458,20 +571,28 @@ export class MaildirMailbox {
     const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
     let list = await this.readListStamped(sList);
-    let scanned: { files: ReadonlyMap<string, FileEntry>; cached: boolean };
+    let scanned: { files: FileIndex; cached: boolean };
+    /** The own changes the listing was derived with, while it is the one `scanned` holds. */
+    let changes: OwnChanges | undefined;
     const saves = this.ownSaves;
     this.ownSaves = undefined;
     if (own !== undefined && list !== undefined && sameRecords(list, own.list)) {
       scanned = { files: own.files, cached: true };
-      this.keepOwnListing(own.files, sNew, sCur);
+      changes = own.changes;
+      this.keepOwnListing(own.files, changes, sNew, sCur);
     } else if (own === undefined && saves !== undefined && list !== undefined && list.records === saves.records &&
       saves.records.length === saves.list.records.length + saves.added.length &&
       saves.stamps.new === sNew.key && saves.stamps.cur === sCur.key &&
       this.lastSync?.files === saves.files && !this.sidecar.changedByOthers(list.guid ?? this.paths.dir)) {
-      const files = new Map(saves.files);
-      for (const e of saves.added) files.set(e.parsed.base, e);
+      const files = saves.files.with(saves.added, []);
+      // The saved files each have one of the new records, and the old records their old files:
+      // the answers of the last sync about records without a file, and files without a record,
+      // still hold.
+      if (this.missing?.files === saves.files && this.missing.list === saves.list) this.missing = { files, list, records: this.missing.records };
+      if (this.allKnown?.files === saves.files && this.allKnown.list === saves.list) this.allKnown = { files, list };
       scanned = { files, cached: true };
-      this.keepOwnListing(files, sNew, sCur);
+      changes = { from: saves.files, moved: [], added: saves.added };
+      this.keepOwnListing(files, changes, sNew, sCur);
     } else {
       // A listing kept from a dirty stamp stands for the directory only while nobody else changed
       // the mailbox: the stamp may not move for a change in the same clock tick. Another Postern
@@ -520,44 +641,33 @@ export class MaildirMailbox {
       unknown.sort((a, b) => compareForUidOrder(a.filename, b.filename));
       list = await this.uidlist.update({ add: unknown.map((f) => f.parsed.base), ...(compress ? { drop: new Set(missing.map((r) => r.uid)) } : {}) });
     }
-    if (opts.moveNew) {
-      await this.cleanTmp();
-      let moved: Map<string, FileEntry> | undefined;
+    // The listing of new/ that `files` was built from (lastScan is always the listing of the files a
+    // sync works on): when it is empty there is nothing to move, without a pass over every file.
+    const newNames = this.lastScan?.files === files ? this.lastScan.names[0] : undefined;
+    if (opts.moveNew) await this.cleanTmp();
+    if (opts.moveNew && (newNames === undefined || newNames.length > 0)) {
+      const moved: FileEntry[] = [];
       for (const f of files.values()) {
         if (f.sub !== 'new') continue;
         const to = f.parsed.hasInfo ? f.filename : `${f.filename}:2,`;
         try {
           renameSync(join(this.paths.dir, 'new', f.filename), join(this.paths.dir, 'cur', to));
-          (moved ??= new Map(files)).set(f.parsed.base, { sub: 'cur', filename: to, parsed: parseFilename(to) });
+          moved.push({ sub: 'cur', filename: to, parsed: parseFilename(to) });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
       }
-      if (moved !== undefined) files = moved;
+      files = files.with(moved, []);
     }
     const table = await this.keywords.read();
     let memo = this.lastSync;
     if (memo === undefined || memo.files !== files || memo.list !== list || memo.table !== table) {
-      // The last pairing, walked alongside the records (both in uidlist order: a message keeps its
-      // place), so each record finds its previous entry without a map.
-      const prev = memo !== undefined && memo.table === table ? memo.present : [];
-      let k = 0;
-      const present: Present[] = [];
-      for (const r of list.records) {
-        const file = files.get(r.basename);
-        if (file === undefined) continue;
-        while (k < prev.length && prev[k]!.uid < r.uid) k++;
-        let p = prev[k];
-        if (p === undefined || p.file !== file || p.uid !== r.uid || p.basename !== r.basename || !sameExt(p.ext, r.ext)) {
-          const d = decodeFlagLetters(file.parsed.letters);
-          const kw = d.keywords.map((i) => keywordName(table, i));
-          p = {
-            uid: r.uid, file, system: d.system, kw, other: d.other, ext: r.ext, basename: r.basename,
-            input: { uid: r.uid, flagsKey: flagsKey(d.system, kw), inNew: file.sub === 'new' }, record: undefined,
-          };
-        }
-        present.push(p);
-      }
+      // Own changes to the listing the last pairing was made from patch that pairing (one entry
+      // per change); otherwise every record is paired again.
+      const patched = changes !== undefined && files === scanned.files && memo !== undefined && memo.files === changes.from && memo.table === table
+        ? patchPresent(memo.present, memo.list, list, files, table, changes)
+        : undefined;
+      const present = patched ?? pairAll(memo !== undefined && memo.table === table ? memo.present : [], list, files, table);
       memo = { files, list, table, present, messages: present.map((p) => p.input) };
       this.lastSync = memo;
     }
@@ -586,8 +696,9 @@ export class MaildirMailbox {
       firstRecentUid: rec.firstRecentUid,
       claimedFrom: rec.claimedFrom,
       keywordTable: table,
-      messages: present.map((p) => {
-        const modseq = rec.modseqs.get(p.uid) ?? 1;
+      // rec.modseqs is in the order of memo.messages, which is present's.
+      messages: present.map((p, i) => {
+        const modseq = rec.modseqs[i] ?? 1;
         if (p.record !== undefined && p.record.modseq === modseq) return p.record;
         p.record = {
           uid: p.uid,
@@ -622,10 +733,11 @@ export class MaildirMailbox {
    * as read while dirty, so once the stamps settle the directories are listed once more, which
    * brings in anything another process changed there meanwhile.
    */
-  private keepOwnListing(files: ReadonlyMap<string, FileEntry>, sNew: Stamp, sCur: Stamp): void {
-    const names: [string[], string[]] = [[], []];
-    for (const f of files.values()) names[f.sub === 'new' ? 0 : 1].push(f.filename);
+  private keepOwnListing(files: FileIndex, changes: OwnChanges, sNew: Stamp, sCur: Stamp): void {
     const last = this.lastScan;
+    // The last listing's names with the changes applied (a copy only of the directories they
+    // touch), or, when those names are not of the listing the changes were made to, every name.
+    const names = (last !== undefined && last.files === changes.from ? patchNames(last.names, changes) : undefined) ?? namesOf(files);
     const dirty = (s: Stamp): Stamp => ({ key: s.key, settled: false, at: s.at });
     for (const [i, sub, stamp] of [[0, 'new', sNew], [1, 'cur', sCur]] as const) {
       // A directory our changes did not touch keeps its listing (and its settled state).
@@ -636,7 +748,7 @@ export class MaildirMailbox {
   }
 
   /** The uidlist records without a file in `files` (kept for the last pair of objects asked about). */
-  private missingIn(files: ReadonlyMap<string, FileEntry>, list: UidlistData | undefined): readonly UidlistData['records'][number][] {
+  private missingIn(files: FileIndex, list: UidlistData | undefined): readonly UidlistData['records'][number][] {
     if (list === undefined) return [];
     if (this.missing?.files !== files || this.missing.list !== list) {
       this.missing = { files, list, records: list.records.filter((r) => !files.has(r.basename)) };
@@ -644,7 +756,7 @@ export class MaildirMailbox {
     return this.missing.records;
   }
 
-  private missing: { files: ReadonlyMap<string, FileEntry>; list: UidlistData; records: readonly UidlistData['records'][number][] } | undefined;
+  private missing: { files: FileIndex; list: UidlistData; records: readonly UidlistData['records'][number][] } | undefined;
 
   /** The base names a uidlist holds (kept for the last uidlist object asked about). */
   private basesOf(list: UidlistData | undefined): ReadonlySet<string> {
@@ -657,5 +769,5 @@ export class MaildirMailbox {
   /** Base names of uidlist records a second listing also found without a file (expunged). */
   private confirmedGone: ReadonlySet<string> = NOTHING_GONE;
   /** A scan and a uidlist in which every file had a UID (checked once per pair of objects). */
-  private allKnown: { files: ReadonlyMap<string, FileEntry>; list: UidlistData } | undefined;
+  private allKnown: { files: FileIndex; list: UidlistData } | undefined;
 }

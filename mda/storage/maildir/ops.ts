@@ -17,6 +17,7 @@ import type { CopyResult } from '../api.js';
 import { encodeFlagLetters, formatFilename, SYSTEM_FLAGS, withSizes, type SystemFlag } from './filename.js';
 import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
 import { nextUniqueName } from './save.js';
+import { byUidIn } from './uid-order.js';
 import { notifyMailboxChanged } from './watch.js';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
@@ -58,18 +59,18 @@ async function renameFlags(box: MaildirMailbox, r: MessageRecord, letters: strin
   return { changed: false };
 }
 
-const NO_NAMES: ReadonlySet<string> = new Set();
-
 export async function storeFlags(box: MaildirMailbox, uids: readonly number[], change: FlagChange): Promise<{ snapshot: MailboxSnapshot; changed: number[]; modified: number[] }> {
   const before = await box.sync({ moveNew: false, claimRecent: false });
-  const want = new Set(uids);
   const modified: number[] = [];
   const changed: number[] = [];
   // Our renames, while each happened where `before` said: then the snapshot after them needs no new listing.
-  const renamed = new Map<string, string>();
+  const renamed: { record: MessageRecord; filename: string }[] = [];
   let exact = true;
-  for (const r of before.messages) {
-    if (!want.has(r.uid)) continue;
+  // The asked UIDs in ascending order (the order of the messages), each found by a binary search:
+  // a walk over every message was a pass per STORE.
+  for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
+    const r = byUidIn(before.messages, uid);
+    if (r === undefined) continue;
     if (change.unchangedSince !== undefined && r.modseq > change.unchangedSince) {
       modified.push(r.uid);
       continue;
@@ -81,12 +82,12 @@ export async function storeFlags(box: MaildirMailbox, uids: readonly number[], c
     const letters = encodeFlagLetters(system, kwIdx, r.other);
     const done = await renameFlags(box, r, letters);
     if (done.changed) changed.push(r.uid);
-    if (done.filename !== undefined) renamed.set(r.basename, done.filename);
+    if (done.filename !== undefined) renamed.push({ record: r, filename: done.filename });
     else exact = false;
   }
   if (changed.length > 0) notifyMailboxChanged(box.paths.dir);
   const snapshot = exact
-    ? await box.syncAfterOwnChanges(before, renamed, NO_NAMES)
+    ? await box.syncAfterOwnChanges(before, renamed, [])
     : await box.sync({ moveNew: false, claimRecent: false });
   return { snapshot, changed, modified };
 }
@@ -95,8 +96,8 @@ export async function storeFlags(box: MaildirMailbox, uids: readonly number[], c
 export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRecord) => boolean): Promise<number[]> {
   const snap = await box.sync({ moveNew: false, claimRecent: false });
   const gone: number[] = [];
-  // Base names unlinked where `snap` said they were (see storeFlags).
-  const unlinked = new Set<string>();
+  // Messages unlinked where `snap` said they were (see storeFlags).
+  const unlinked: MessageRecord[] = [];
   let exact = true;
   for (const r of snap.messages) {
     if (!select(r)) continue;
@@ -104,7 +105,7 @@ export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRe
     for (let attempt = 0; rec !== undefined && attempt < 3; attempt++) {
       try {
         unlinkSync(join(box.paths.dir, rec.sub, rec.filename));
-        if (attempt === 0) unlinked.add(r.basename);
+        if (attempt === 0) unlinked.push(r);
         break;
       } catch (err) {
         if (code(err) !== 'ENOENT') throw err;
@@ -112,14 +113,14 @@ export async function expungeMessages(box: MaildirMailbox, select: (r: MessageRe
       rec = (await box.scan()).get(r.basename);
     }
     // Found elsewhere or gone: only a full sync knows the directory now.
-    if (!unlinked.has(r.basename)) exact = false;
+    if (unlinked.at(-1) !== r) exact = false;
     // Gone either way: unlinked by us or by someone else first.
     gone.push(r.uid);
   }
   if (gone.length > 0) {
     // The records stay in dovecot-uidlist, as Dovecot leaves them: the sync rewrites the file
     // without them once enough are dead (mailbox.ts, UIDLIST_COMPRESS_PERCENTAGE).
-    if (exact) await box.syncAfterOwnChanges(snap, new Map(), unlinked);
+    if (exact) await box.syncAfterOwnChanges(snap, [], unlinked);
     else await box.sync({ moveNew: false, claimRecent: false });
     notifyMailboxChanged(box.paths.dir);
   }

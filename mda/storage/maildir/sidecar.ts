@@ -30,7 +30,7 @@
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import { observeCommit } from '../../../shared/lmdb-commit.js';
-import { isAscending, uidFinder } from './uid-order.js';
+import { isAscending, uidIndexFinder } from './uid-order.js';
 
 type Key = (string | number)[];
 
@@ -92,7 +92,7 @@ function sameMessages(a: ReconcileInput, b: ReconcileInput): boolean {
 interface MsgRec { m: number; f: string }
 
 /** A reconcile answer as remembered: the meta entry it left, its input and its modseqs. */
-interface Answer { readonly meta: Meta; readonly input: ReconcileInput; readonly modseqs: ReadonlyMap<number, number> }
+interface Answer { readonly meta: Meta; readonly input: ReconcileInput; readonly modseqs: readonly number[] }
 
 function sameMeta(a: Meta, b: Meta): boolean {
   return a.uv === b.uv && a.hms === b.hms && a.fr === b.fr;
@@ -125,7 +125,12 @@ export interface ReconcileInput {
 }
 
 export interface ReconcileResult {
-  readonly modseqs: ReadonlyMap<number, number>;
+  /**
+   * The modseq of each input message, in the order of `input.messages` (an array, not a map by UID:
+   * the caller walks the messages in that order, and building a map of every message on each
+   * change was a pass of hashing per STORE; docs/performance.md, "Tenth session").
+   */
+  readonly modseqs: readonly number[];
   readonly highestModseq: number;
   /** UIDs >= this and < nextUid are \Recent for a claiming caller (equal to nextUid otherwise). */
   readonly claimedFrom: number;
@@ -254,8 +259,10 @@ export class Sidecar {
    * CPU at 100 clients.
    */
   private reconcileFrom(kv: Kv, box: string, input: ReconcileInput, known: Answer, meta: Meta): ReconcileResult {
-    const stored = isAscending(known.input.messages) ? known.input.messages : [...known.input.messages].sort((a, b) => a.uid - b.uid);
-    return this.applyDifference(kv, box, input, stored, known.modseqs, meta, false);
+    const msgs = known.input.messages;
+    if (isAscending(msgs)) return this.applyDifference(kv, box, input, msgs, known.modseqs, meta, false);
+    const order = msgs.map((_, i) => i).sort((a, b) => msgs[a]!.uid - msgs[b]!.uid);
+    return this.applyDifference(kv, box, input, order.map((i) => msgs[i]!), order.map((i) => known.modseqs[i]!), meta, false);
   }
 
   /**
@@ -269,7 +276,7 @@ export class Sidecar {
    */
   private readonly answered = new Map<string, Answer>();
 
-  private remember(box: string, meta: Meta, input: ReconcileInput, modseqs: ReadonlyMap<number, number>): void {
+  private remember(box: string, meta: Meta, input: ReconcileInput, modseqs: readonly number[]): void {
     this.answered.delete(box);
     this.answered.set(box, { meta, input, modseqs });
     if (this.answered.size > ANSWERS_KEPT) this.answered.delete(this.answered.keys().next().value!);
@@ -282,12 +289,11 @@ export class Sidecar {
       meta = undefined;
     }
     const stored: { uid: number; flagsKey: string }[] = [];
-    const storedModseqs = new Map<number, number>();
+    const storedModseqs: number[] = [];
     for (const { key, value } of kv.range(['m', box], ['m', box, Number.MAX_SAFE_INTEGER])) {
-      const uid = key[2] as number;
       const rec = value as MsgRec;
-      stored.push({ uid, flagsKey: rec.f });
-      storedModseqs.set(uid, rec.m);
+      stored.push({ uid: key[2] as number, flagsKey: rec.f });
+      storedModseqs.push(rec.m);
     }
     // A fresh index starts with first_recent_uid = 1, as Dovecot's does: whatever is in the
     // mailbox (new/ or cur/) has not been claimed by any session yet. Deciding by "in new/"
@@ -296,43 +302,45 @@ export class Sidecar {
   }
 
   /**
-   * Writes what differs between the stored records (ascending UID, with their modseqs) and the
-   * input: a removed record becomes an expunge record, a changed one takes ++HIGHESTMODSEQ (in UID
-   * order), then each new message (in input order; all at modseq 1 in a `fresh` index). Answers
-   * the modseq of every input message.
+   * Writes what differs between the stored records (ascending UID, with their modseqs in the same
+   * order) and the input: a removed record becomes an expunge record, a changed one takes
+   * ++HIGHESTMODSEQ (in UID order), then each new message (in input order; all at modseq 1 in a
+   * `fresh` index). Answers the modseq of every input message, in input order.
    */
   private applyDifference(
     kv: Kv, box: string, input: ReconcileInput, stored: readonly { uid: number; flagsKey: string }[],
-    storedModseqs: ReadonlyMap<number, number>, meta: Meta, fresh: boolean,
+    storedModseqs: readonly number[], meta: Meta, fresh: boolean,
   ): ReconcileResult {
     const m: Meta = { ...meta };
-    const modseqs = new Map<number, number>();
     const msgs = input.messages;
-    // One walk pairs them in UID order (uid-order.ts). (Copying `storedModseqs` whole with
-    // new Map(map) and applying the differences was measured slower: the copy goes through the
-    // entry iterator, one array per entry.)
-    const find = uidFinder(msgs, stored);
-    for (const rec of stored) {
-      const now = find(rec.uid);
-      if (now === undefined) {
+    // 0 until known (modseqs start at 1).
+    const modseqs = new Array<number>(msgs.length).fill(0);
+    // One walk pairs them in UID order (uid-order.ts).
+    const find = uidIndexFinder(msgs, stored);
+    for (let j = 0; j < stored.length; j++) {
+      const rec = stored[j]!;
+      const i = find(rec.uid);
+      if (i < 0) {
         kv.remove(['m', box, rec.uid]);
         kv.remove(['d', box, rec.uid]);
         kv.put(['x', box, rec.uid], ++m.hms);
         continue;
       }
+      const now = msgs[i]!;
       if (rec.flagsKey !== now.flagsKey) {
         const ms = ++m.hms;
         kv.put(['m', box, rec.uid], { m: ms, f: now.flagsKey });
-        modseqs.set(rec.uid, ms);
+        modseqs[i] = ms;
       } else {
-        modseqs.set(rec.uid, storedModseqs.get(rec.uid)!);
+        modseqs[i] = storedModseqs[j]!;
       }
     }
-    for (const msg of input.messages) {
-      if (modseqs.has(msg.uid)) continue;
+    for (let i = 0; i < msgs.length; i++) {
+      if (modseqs[i] !== 0) continue;
+      const msg = msgs[i]!;
       const ms = fresh ? 1 : ++m.hms;
       kv.put(['m', box, msg.uid], { m: ms, f: msg.flagsKey });
-      modseqs.set(msg.uid, ms);
+      modseqs[i] = ms;
     }
     const claimedFrom = input.claimRecent ? m.fr : input.nextUid;
     if (input.claimRecent) m.fr = Math.max(m.fr, input.nextUid);

@@ -60,6 +60,9 @@ export class UidlistFile {
    */
   private last: { ino: bigint; offset: number; lines: number; stat: string; data: UidlistData } | undefined;
 
+  /** The base names of the records of `data` (updateLocked), for the answer the last append left. */
+  private bases: { data: UidlistData; set: Set<string> } | undefined;
+
   /** The parsed file, or undefined when it does not exist. */
   async read(): Promise<UidlistData | undefined> {
     let fd: number;
@@ -169,11 +172,16 @@ export class UidlistFile {
     const lock = await acquireDotlock(this.path, { staleSecs: 120 });
     try {
       const cur = await this.read();
-      const known = new Set(cur?.records.map((r) => r.basename) ?? []);
+      // The base names of `cur`, kept from the last update while the file is the one it left (a
+      // set of every record per APPEND was a pass over the mailbox). Taken out while in use: it is
+      // added to before the write, which may fail.
+      const memo = this.bases;
+      this.bases = undefined;
+      const known = memo !== undefined && memo.data === cur ? memo.set : new Set(cur?.records.map((r) => r.basename) ?? []);
       const add = plan.add.filter((b) => !known.has(b) && (known.add(b), true));
       const drop = plan.drop ?? new Set<number>();
       const needRewrite = cur === undefined || cur.version !== 3 || cur.partialTail || cur.guid === undefined
-        || cur.records.some((r) => drop.has(r.uid));
+        || (drop.size > 0 && cur.records.some((r) => drop.has(r.uid)));
       if (!needRewrite && add.length === 0) return cur;
       const uidValidity = cur?.uidValidity ?? (await this.allocUidValidity());
       const guid = cur?.guid ?? newMailboxGuid();
@@ -204,7 +212,9 @@ export class UidlistFile {
           const last = this.last;
           const st = fstatSync(fd, { bigint: true });
           if (last !== undefined && last.data === cur && last.ino === st.ino && BigInt(last.offset + bytes.length) === st.size) {
-            this.last = { ino: st.ino, offset: last.offset + bytes.length, lines: last.lines + appended.length, stat: statKey(st), data: { ...cur, records } };
+            const after = { ...cur, records };
+            this.last = { ino: st.ino, offset: last.offset + bytes.length, lines: last.lines + appended.length, stat: statKey(st), data: after };
+            this.bases = { data: after, set: known };
           }
         } finally {
           closeSync(fd);

@@ -34,7 +34,8 @@ export class MaildirView implements MailboxView {
   private snap!: MailboxSnapshot;
   private list: MessageInfo[] = [];
   private byUidMap = new Map<number, MessageInfo>();
-  private records = new Map<number, MessageRecord>();
+  /** The record each message of `list` was made from, at the same index (undefined: look it up again). */
+  private recs: (MessageRecord | undefined)[] = [];
   private recentUids = new Set<number>();
   private kw: string[] = [];
   private closed = false;
@@ -69,7 +70,7 @@ export class MaildirView implements MailboxView {
     v.kw = definedKeywords(snap);
     for (const r of snap.messages) {
       if (r.uid >= v.recentFrom(snap)) v.recentUids.add(r.uid);
-      v.records.set(r.uid, r);
+      v.recs.push(r);
       v.list.push(v.info(r, v.list.length + 1));
     }
     v.reindex();
@@ -93,6 +94,17 @@ export class MaildirView implements MailboxView {
       guid: r.basename, physicalSize: r.size, virtualSize: r.vsize, pop3Uidl: r.pop3Uidl,
       ...(r.pop3Order !== undefined ? { pop3Order: r.pop3Order } : {}),
     };
+  }
+
+  /** The record the message with `uid` was last seen as (undefined: not in the view, or to be looked up again). */
+  private recordOf(uid: number): MessageRecord | undefined {
+    const m = this.byUidMap.get(uid);
+    return m === undefined ? undefined : this.recs[m.seq - 1];
+  }
+
+  private setRecord(uid: number, r: MessageRecord | undefined): void {
+    const m = this.byUidMap.get(uid);
+    if (m !== undefined) this.recs[m.seq - 1] = r;
   }
 
   private reindex(): void {
@@ -140,28 +152,31 @@ export class MaildirView implements MailboxView {
     const expungedSeqs: number[] = [];
     const maxOld = this.maxUid;
     const kept: MessageInfo[] = [];
+    const keptRecs: (MessageRecord | undefined)[] = [];
     const flagChanges: MessageInfo[] = [];
     /** New MessageInfo objects for messages kept (byUidMap must hold the same objects as the list). */
     const replaced: MessageInfo[] = [];
+    let recent = 0;
     for (let i = 0; i < this.list.length; i++) {
       const m = this.list[i]!;
       const r = find(m.uid);
       if (r === undefined) {
         expunged.push(m.uid);
         expungedSeqs.unshift(i + 1);
-        this.records.delete(m.uid);
         this.box.internalDates.delete(m.uid);
         continue;
       }
       const seq = kept.length + 1;
-      if (r === this.records.get(m.uid) && m.seq === seq) {
+      keptRecs.push(r);
+      if (r === this.recs[i] && m.seq === seq) {
         kept.push(m);
+        if (m.recent) recent++;
         continue;
       }
-      this.records.set(m.uid, r);
       const next = this.info(r, seq);
       kept.push(next);
       replaced.push(next);
+      if (next.recent) recent++;
       if (next.modseq !== m.modseq || !sameStrings(next.flags, m.flags)) flagChanges.push(next);
     }
     const added: MessageInfo[] = [];
@@ -170,20 +185,21 @@ export class MaildirView implements MailboxView {
       // it must never come back in this session.
       if (r.uid <= maxOld) continue;
       if (r.uid >= this.recentFrom(snap)) this.recentUids.add(r.uid);
-      this.records.set(r.uid, r);
       const info = this.info(r, kept.length + 1);
       kept.push(info);
+      keptRecs.push(r);
       added.push(info);
+      if (info.recent) recent++;
     }
-    if (expunged.length === 0 && added.length === 0) {
-      for (const m of replaced) this.byUidMap.set(m.uid, m);
-      this.list = kept;
-    } else {
-      this.list = kept;
-      this.reindex();
-    }
+    // The UID map follows the list: entries go for expunged messages, and are replaced for new
+    // objects (a message after an expunged one has a new sequence number, so a new object).
+    for (const uid of expunged) this.byUidMap.delete(uid);
+    for (const m of replaced) this.byUidMap.set(m.uid, m);
+    for (const m of added) this.byUidMap.set(m.uid, m);
+    this.list = kept;
+    this.recs = keptRecs;
     this.maxUid = Math.max(maxOld, this.list.at(-1)?.uid ?? 0);
-    this.recentCount = this.list.filter((m) => m.recent).length;
+    this.recentCount = recent;
     this.snap = snap;
     const kw = definedKeywords(snap);
     const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
@@ -224,7 +240,7 @@ export class MaildirView implements MailboxView {
       const info = this.info(r, m.seq);
       this.list[m.seq - 1] = info;
       this.byUidMap.set(r.uid, info);
-      this.records.set(r.uid, r);
+      this.recs[m.seq - 1] = r;
       updated.push(info);
     }
     this.snap = { ...this.snap, highestModseq: snap.highestModseq, keywordTable: snap.keywordTable };
@@ -261,7 +277,7 @@ export class MaildirView implements MailboxView {
   private async path(uid: number, verify = true): Promise<string> {
     this.check();
     if (!this.byUidMap.has(uid)) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} not in view`);
-    const r = this.records.get(uid);
+    const r = this.recordOf(uid);
     if (r !== undefined) {
       const p = join(this.box.paths.dir, r.sub, r.filename);
       if (!verify) return p;
@@ -276,7 +292,7 @@ export class MaildirView implements MailboxView {
     const snap = await this.box.sync({ moveNew: false, claimRecent: false });
     const cur = snap.messages.find((m) => m.uid === uid);
     if (cur === undefined) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} vanished from ${this.box.paths.dir}`);
-    this.records.set(uid, cur);
+    this.setRecord(uid, cur);
     return join(this.box.paths.dir, cur.sub, cur.filename);
   }
 
@@ -288,7 +304,7 @@ export class MaildirView implements MailboxView {
         return await io(p);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 2) throw err;
-        this.records.delete(uid);
+        this.setRecord(uid, undefined);
       }
     }
   }

@@ -292,3 +292,45 @@ test('saves noted without a sync in between are bounded: past 64 the next sync l
   assert.ok(listings.count() > 0, 'the 65th save stopped the derived listing');
   await view.close();
 });
+
+test('a seeded walk of STOREs, APPENDs, deliveries and EXPUNGEs: the session\'s view always equals a fresh process\'s full sync (UIDs, flags, modseqs)', async (t) => {
+  // The session's own changes patch its listing, pairing and modseqs (mailbox.ts patchPresent,
+  // file-index.ts, the sidecar's answers in input order); a second store opened on the same maildir
+  // builds everything from the directories, the uidlist and the sidecar's records. Every step must
+  // agree, whether the stamps are dirty (derived listings kept) or settled (listed again).
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 12; i++) await store.append('INBOX', MSG, { flags: i % 3 === 0 ? [] : ['\\Seen'] });
+  const forward = clock(t);
+  forward(-10_000);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  let seed = 4242;
+  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+  const flagSets = [['\\Seen'], ['\\Flagged'], ['\\Answered', '\\Seen'], ['$Label1'], ['\\Draft']];
+  const shape = (ms: readonly { uid: number; flags: readonly string[]; modseq: number }[]): string[] =>
+    ms.map((m) => `${m.uid} ${[...m.flags].sort().join(',')} ${m.modseq}`);
+  for (let step = 0; step < 150; step++) {
+    const op = rnd(10);
+    const list = view.messages();
+    const pick = list[rnd(Math.max(1, list.length))];
+    if (op < 5 && pick !== undefined) {
+      await view.store([pick.uid], { mode: (['add', 'remove', 'replace'] as const)[rnd(3)]!, flags: flagSets[rnd(flagSets.length)]! });
+    } else if (op < 7) {
+      await store.append('INBOX', MSG, rnd(2) === 0 ? { flags: ['\\Seen'] } : {});
+    } else if (op === 7) {
+      const other = await openMailStore({ mailLocation: `maildir:${root}`, user: 'alice', hostname: 'otherhost' });
+      await other.deliver('INBOX', MSG);
+      await other.close();
+    } else if (pick !== undefined) {
+      await view.store([pick.uid], { mode: 'add', flags: ['\\Deleted'] });
+      await view.expunge();
+    }
+    if (rnd(4) === 0) forward(5_000); // the stamps settle now and then
+    await view.refresh();
+    const fresh = await openMailStore({ mailLocation: `maildir:${root}`, user: 'alice', hostname: 'checker' });
+    const check = await fresh.openMailbox('INBOX', { readOnly: true });
+    assert.deepEqual(shape(view.messages()), shape(check.messages()), `step ${step} (op ${op})`);
+    await check.close();
+    await fresh.close();
+  }
+  await view.close();
+});

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byUidIn, isAscending, sameStrings, uidFinder } from '../../../../mda/storage/maildir/uid-order.js';
+import { byUidIn, indexByUid, isAscending, mergeByUid, sameStrings, uidFinder, uidIndexFinder } from '../../../../mda/storage/maildir/uid-order.js';
 
 const msgs = (...uids: number[]) => uids.map((uid) => ({ uid, name: `m${uid}` }));
 
@@ -45,4 +45,39 @@ test('sameStrings', () => {
   const a = ['x', 'y'];
   const cases: [string[], string[], boolean][] = [[a, a, true], [['x', 'y'], ['x', 'y'], true], [[], [], true], [['x'], ['x', 'y'], false], [['y', 'x'], ['x', 'y'], false]];
   for (const [x, y, want] of cases) assert.equal(sameStrings(x, y), want, `${JSON.stringify(x)} ${JSON.stringify(y)}`);
+});
+
+test('uidIndexFinder: the index of every asked UID, or -1, whatever the order of either list', () => {
+  // [list searched, UIDs asked in this order]
+  const cases: [number[], number[]][] = [
+    [[1, 2, 3, 5, 8], [1, 3, 4, 8, 9]],
+    [[], [1, 2]],
+    [[4, 2, 9], [2, 4, 7, 9]],
+    [[1, 2, 3], [3, 1]],
+  ];
+  for (const [list, asked] of cases) {
+    const l = msgs(...list);
+    const find = uidIndexFinder(l, msgs(...asked));
+    for (const uid of asked) assert.equal(find(uid), list.indexOf(uid), `${JSON.stringify(list)} ${uid}`);
+  }
+});
+
+test('indexByUid: a binary search, and a walk for a list out of order', () => {
+  const cases: [number[], number, number][] = [
+    [[1, 4, 6, 9], 6, 2], [[1, 4, 6, 9], 1, 0], [[1, 4, 6, 9], 9, 3], [[1, 4, 6, 9], 5, -1], [[], 1, -1], [[9, 2, 5], 5, 2], [[9, 2, 5], 3, -1],
+  ];
+  for (const [list, uid, want] of cases) assert.equal(indexByUid(msgs(...list), uid), want, `${JSON.stringify(list)} ${uid}`);
+});
+
+test('mergeByUid: two ascending lists as one, a UID of the second that the first has left out', () => {
+  const cases: [number[], number[], number[]][] = [
+    [[], [], []], [[1, 5], [], [1, 5]], [[], [2, 3], [2, 3]], [[1, 5, 9], [2, 6, 10], [1, 2, 5, 6, 9, 10]], [[1, 5], [5, 7], [1, 5, 7]], [[4], [1, 2], [1, 2, 4]],
+  ];
+  for (const [a, b, want] of cases) {
+    const got = mergeByUid(msgs(...a), msgs(...b));
+    assert.deepEqual(got.map((m) => m.uid), want, `${JSON.stringify(a)} + ${JSON.stringify(b)}`);
+  }
+  // An item both have is the first list's.
+  const first = msgs(5);
+  assert.equal(mergeByUid(first, msgs(5))[0], first[0]);
 });
