@@ -611,16 +611,16 @@ export class MaildirMailbox {
     // was already missing after the last second look (expunged records stay in the uidlist until it
     // is compressed, below, so they would otherwise cost a second listing on every sync).
     let missing = this.missingIn(files, list);
-    if (!scanned.cached && missing.some((r) => !this.confirmedGone.has(r.basename))) {
+    if (!scanned.cached && !this.allConfirmedGone(missing)) {
       files = await this.scan();
       missing = this.missingIn(files, list);
     }
     // Every record still in `missing` is now known to have no file (a second listing, a settled
     // directory, or a second listing at an earlier sync).
-    if (missing.length === 0) this.confirmedGone = NOTHING_GONE;
-    else if (missing.length !== this.confirmedGone.size || missing.some((r) => !this.confirmedGone.has(r.basename))) {
-      this.confirmedGone = new Set(missing.map((r) => r.basename));
-    }
+    if (missing.length === 0) this.confirmedGone = { records: missing, set: NOTHING_GONE };
+    else if (missing.length !== this.confirmedGone.set.size || !this.allConfirmedGone(missing)) {
+      this.confirmedGone = { records: missing, set: new Set(missing.map((r) => r.basename)) };
+    } else this.confirmedGone = { records: missing, set: this.confirmedGone.set };
     const unknown: FileEntry[] = [];
     if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
       const knownBases = this.basesOf(list);
@@ -767,7 +767,16 @@ export class MaildirMailbox {
 
   private bases: { list: UidlistData; set: ReadonlySet<string> } | undefined;
   /** Base names of uidlist records a second listing also found without a file (expunged). */
-  private confirmedGone: ReadonlySet<string> = NOTHING_GONE;
+  private confirmedGone: { records: readonly UidlistRecord[]; set: ReadonlySet<string> } = { records: [], set: NOTHING_GONE };
+
+  /**
+   * Whether every record in `missing` is known to have no file. The answer for the very array the
+   * set was last checked against is kept: expunged records stay in the uidlist until it is
+   * compressed, so looking each up again on every command was a pass of string hashing.
+   */
+  private allConfirmedGone(missing: readonly UidlistRecord[]): boolean {
+    return missing === this.confirmedGone.records || missing.every((r) => this.confirmedGone.set.has(r.basename));
+  }
   /** A scan and a uidlist in which every file had a UID (checked once per pair of objects). */
   private allKnown: { files: FileIndex; list: UidlistData } | undefined;
 }
