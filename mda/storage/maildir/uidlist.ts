@@ -187,8 +187,8 @@ export class UidlistFile {
       const guid = cur?.guid ?? newMailboxGuid();
       let next = cur === undefined ? 1 : effectiveNextUid(cur);
       const appended: UidlistRecord[] = add.map((basename) => ({ uid: next++, ext: new Map(), basename }));
-      const kept = (cur?.records ?? []).filter((r) => !drop.has(r.uid));
-      const records = [...kept, ...appended];
+      const old = cur?.records ?? [];
+      const records = (drop.size === 0 ? old : old.filter((r) => !drop.has(r.uid))).concat(appended);
       // N must cover dropped UIDs too, so they are never handed out again.
       const nextUid = Math.max(cur?.nextUid ?? 1, next);
       const data: UidlistData = {
