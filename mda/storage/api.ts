@@ -206,6 +206,8 @@ export interface MailboxView {
   stream(uid: number, opts?: { crlf?: boolean }): Promise<Readable>;
   messageSizes(uid: number): Promise<{ physical: number; virtual: number }>;
   internalDate(uid: number): Promise<Date>;
+  /** INTERNALDATE if the view knows it without a read (undefined otherwise). Optional. */
+  internalDateNow?(uid: number): Date | undefined;
   /**
    * RFC 8514 SAVEDATE: when the message was saved into this mailbox (delivery, APPEND, COPY or
    * MOVE). Optional: a backend without save dates leaves it out; read it through saveDateOf().

@@ -178,7 +178,20 @@ export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: (
       cache.grow(entry, chars);
     }
   }
-  const header = h;
+  return handleOf(cache, entry, h);
+}
+
+/**
+ * The top-level header fields of `m` if the cache holds them, without waiting: a SEARCH over a
+ * mailbox whose headers are cached tests every message in one synchronous pass (evaluate.ts).
+ */
+export function cachedHeaderNow(view: MailboxView, m: MessageInfo): HeaderHandle | undefined {
+  const { cache, entry } = entryOf(view, m, false);
+  const h = entry?.header;
+  return h === undefined ? undefined : handleOf(cache, entry, h);
+}
+
+function handleOf(cache: ContentCache, entry: MessageEntry | undefined, header: CachedHeader): HeaderHandle {
   return {
     fields: header.fields,
     derived(k: string, computeForm: () => string): string {

@@ -347,6 +347,12 @@ export class MaildirView implements MailboxView {
     return { physical: buf.length, virtual: virtualSize(buf) };
   }
 
+  internalDateNow(uid: number): Date | undefined {
+    const base = this.byUidMap.get(uid)?.guid;
+    const known = this.box.internalDates.get(uid);
+    return known !== undefined && known.base === base ? new Date(known.date.getTime()) : undefined;
+  }
+
   async internalDate(uid: number): Promise<Date> {
     const base = this.byUidMap.get(uid)?.guid;
     const known = this.box.internalDates.get(uid);
