@@ -165,7 +165,7 @@ function withinMatches(k: KeyOf<'within'>, internal: Date, now: number): boolean
 }
 
 function sentMatches(k: KeyOf<'date'>, h: HeaderHandle): boolean {
-  const f = h.fields.find((x) => x.name.toLowerCase() === 'date');
+  const f = h.fields.find((x) => x.name.length === 4 && x.name.toLowerCase() === 'date');
   const day = f === undefined ? undefined : sentDay(f.value);
   return cmpDay(day ?? 0, k.cmp, k.date);
 }
@@ -175,7 +175,8 @@ function headerMatches(k: KeyOf<'header'>, h: HeaderHandle): boolean {
   const name = k.field.toLowerCase();
   for (let i = 0; i < h.fields.length; i++) {
     const f = h.fields[i]!;
-    if (f.name.toLowerCase() !== name) continue;
+    // The length first: most fields differ in it, and that costs no lower-cased copy.
+    if (f.name.length !== name.length || f.name.toLowerCase() !== name) continue;
     if (want === '') return true;
     if (h.derived(`v${i}`, () => searchForm(decodeHeaderValue(f.value))).includes(want)) return true;
   }
