@@ -292,7 +292,10 @@ export class MaildirView implements MailboxView {
     const snap = await this.box.sync({ moveNew: false, claimRecent: false });
     const cur = snap.messages.find((m) => m.uid === uid);
     if (cur === undefined) throw new StorageError('EXPUNGED', 'Message was expunged', `uid ${uid} vanished from ${this.box.paths.dir}`);
-    this.setRecord(uid, cur);
+    // A copy: refresh() keeps a message's MessageInfo while its record is the very object the
+    // snapshot has, and this one may carry flags the view has not reported yet (another process's
+    // rename is why the file moved). The copy only says where the file is now.
+    this.setRecord(uid, { ...cur });
     return join(this.box.paths.dir, cur.sub, cur.filename);
   }
 

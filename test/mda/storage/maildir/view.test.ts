@@ -254,3 +254,21 @@ test('watch() fires for our own deliveries and for files written by another proc
   assert.ok(fired > n);
   assert.deepEqual((await v.refresh()).added.map((m) => m.uid), [1, 2]);
 });
+
+test('a read that finds its file renamed by another process still lets the next refresh report the flag change', async (t) => {
+  const { store, root } = await tempStore(t);
+  await store.append('INBOX', Buffer.from('Subject: a\r\n\r\nbody\r\n'), { flags: ['\\Seen'] });
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  t.after(() => view.close());
+  const uid = view.messages()[0]!.uid;
+  // Another process flags the message: a rename the view's last sync did not see.
+  const cur = join(root, 'cur');
+  const name = readdirSync(cur)[0]!;
+  const { renameSync } = await import('node:fs');
+  renameSync(join(cur, name), join(cur, name.replace(/:2,.*$/, ':2,FS')));
+  // The read misses the file where the view saw it, and finds it again by a new sync.
+  assert.equal((await view.read(uid)).toString(), 'Subject: a\n\nbody\n');
+  const r = await view.refresh();
+  assert.deepEqual(r.flagChanges.map((m) => [m.uid, [...m.flags].sort()]), [[uid, ['\\Flagged', '\\Seen']]]);
+  assert.deepEqual([...view.byUid(uid)!.flags].sort(), ['\\Flagged', '\\Seen']);
+});
