@@ -142,14 +142,13 @@ function testIndexed(k: SearchKey, m: MessageInfo, star: { seq: number; uid: num
 
 type KeyOf<Op extends SearchKey['op']> = Extract<SearchKey, { op: Op }>;
 
-/** searchForm of a key's value, worked out once per value (not once per message tested). */
-const wantedForms = new Map<string, string>();
-function wanted(value: string): string {
-  let w = wantedForms.get(value);
+/** searchForm of a key's value, worked out once per key (not once per message tested). */
+const wantedForms = new WeakMap<SearchKey, string>();
+function wanted(k: KeyOf<'header' | 'body' | 'text'>): string {
+  let w = wantedForms.get(k);
   if (w === undefined) {
-    w = searchForm(value);
-    if (wantedForms.size > 256) wantedForms.clear();
-    wantedForms.set(value, w);
+    w = searchForm(k.value);
+    wantedForms.set(k, w);
   }
   return w;
 }
@@ -171,7 +170,7 @@ function sentMatches(k: KeyOf<'date'>, h: HeaderHandle): boolean {
 }
 
 function headerMatches(k: KeyOf<'header'>, h: HeaderHandle): boolean {
-  const want = wanted(k.value);
+  const want = wanted(k);
   const name = k.field.toLowerCase();
   for (let i = 0; i < h.fields.length; i++) {
     const f = h.fields[i]!;
@@ -264,9 +263,9 @@ async function test(k: SearchKey, c: MessageContext, star: { seq: number; uid: n
     case 'header':
       return headerMatches(k, await c.header());
     case 'body':
-      return (await c.body()).includes(wanted(k.value));
+      return (await c.body()).includes(wanted(k));
     case 'text': {
-      const want = wanted(k.value);
+      const want = wanted(k);
       const h = await c.header();
       const hdr = h.derived('text', () => searchForm(h.fields.map((f) => `${f.name}: ${decodeHeaderValue(f.value)}`).join('\n')));
       return hdr.includes(want) || (await c.body()).includes(want);

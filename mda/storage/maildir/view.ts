@@ -357,9 +357,9 @@ export class MaildirView implements MailboxView {
   }
 
   async internalDate(uid: number): Promise<Date> {
+    const known = this.internalDateNow(uid);
+    if (known !== undefined) return known;
     const base = this.byUidMap.get(uid)?.guid;
-    const known = this.box.internalDates.get(uid);
-    if (known !== undefined && known.base === base) return new Date(known.date.getTime());
     // A synchronous stat, as for the sync stamps (sync-stamp.ts): the file's inode is in the kernel's
     // cache (its directory was just listed), and the promise API cost 15-20 times the syscall; the
     // first envelope listing of a mailbox stats every message (3 % of the IMAP CPU at 100 clients).
