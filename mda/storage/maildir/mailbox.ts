@@ -617,10 +617,10 @@ export class MaildirMailbox {
     }
     // Every record still in `missing` is now known to have no file (a second listing, a settled
     // directory, or a second listing at an earlier sync).
-    if (missing.length === 0) this.confirmedGone = { records: missing, set: NOTHING_GONE };
-    else if (missing.length !== this.confirmedGone.set.size || !this.allConfirmedGone(missing)) {
-      this.confirmedGone = { records: missing, set: new Set(missing.map((r) => r.basename)) };
-    } else this.confirmedGone = { records: missing, set: this.confirmedGone.set };
+    if (missing !== this.confirmedGone.records) {
+      const same = missing.length === this.confirmedGone.set.size && this.allConfirmedGone(missing);
+      this.confirmedGone = { records: missing, set: same ? this.confirmedGone.set : new Set(missing.map((r) => r.basename)) };
+    }
     const unknown: FileEntry[] = [];
     if (list === undefined || this.allKnown?.files !== files || this.allKnown.list !== list) {
       const knownBases = this.basesOf(list);

@@ -182,7 +182,11 @@ export class UidlistFile {
       const drop = plan.drop ?? new Set<number>();
       const needRewrite = cur === undefined || cur.version !== 3 || cur.partialTail || cur.guid === undefined
         || (drop.size > 0 && cur.records.some((r) => drop.has(r.uid)));
-      if (!needRewrite && add.length === 0) return cur;
+      if (!needRewrite && add.length === 0) {
+        // Nothing added: the set still holds exactly cur's names.
+        if (cur !== undefined) this.bases = { data: cur, set: known };
+        return cur;
+      }
       const uidValidity = cur?.uidValidity ?? (await this.allocUidValidity());
       const guid = cur?.guid ?? newMailboxGuid();
       let next = cur === undefined ? 1 : effectiveNextUid(cur);
