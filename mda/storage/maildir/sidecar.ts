@@ -12,13 +12,14 @@
  * session claims them.
  * All updates for one mailbox happen in one LMDB write transaction, which also serialises
  * processes sharing the file. reconcile() first looks without writing (one read snapshot) and
- * opens a write transaction only when something would change: most commands change nothing, and a
- * write commit was 13 % of the IMAP server's CPU (docs/performance.md). Write transactions are
- * lmdb-js asynchronous ones: the callback still runs atomically inside the write transaction, but
- * the commit and its sync happen off the event loop, and concurrent callers (other sessions, other
- * deliveries) share one commit. A synchronous commit stalled every session of the process for the
- * length of an fsync. The promise resolves after the commit; when that commit reaches the disk is
- * no durability promise (DESIGN.md §3 covers messages, not this cache), and LMDB stays consistent.
+ * opens a write transaction only when something would change: most commands change nothing.
+ * Commits are synchronous and not flushed (LMDB noSync), like Dovecot's index log under
+ * `mail_fsync = optimized`: the file is fsync'd about a second after a write, and crash marks
+ * (sidecar-marks.ts) make a file that a system crash may have torn be rebuilt at the next open.
+ * A flushed commit per change, even off the event loop in lmdb-js's asynchronous transactions,
+ * cost a third of the IMAP server's throughput (docs/performance.md, "Eleventh session"). When
+ * a commit reaches the disk is no durability promise (DESIGN.md §3 covers messages, not this
+ * cache). Without a boot id (not Linux) every commit is flushed, off the event loop, as before.
  *
  * Also per maildir (keyed by its path, since finding the GUID means reading the uidlist) the last
  * STATUS answer computed by a full sync, with what it was valid for: the stamps of new/, cur/,
@@ -30,6 +31,7 @@
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import { observeCommit } from '../../../shared/lmdb-commit.js';
+import { checkMarksAtOpen, currentBootId, UnsyncedMark } from './sidecar-marks.js';
 import { isAscending, uidIndexFinder } from './uid-order.js';
 
 type Key = (string | number)[];
@@ -169,17 +171,46 @@ export class Sidecar {
     }, async () => undefined);
   }
 
-  static lmdb(path: string): Sidecar {
-    const db: RootDatabase<unknown, Key> = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true } as never);
+  /**
+   * The sidecar at `path`. Where the kernel gives a boot id, commits are synchronous and not
+   * flushed (noSync), with crash marks (sidecar-marks.ts) so that a file a system crash may have
+   * torn is rebuilt: a commit then costs a few page writes and no wait, and a session's command
+   * needs no round trip through lmdb-js's write thread. Elsewhere every commit is flushed, in an
+   * asynchronous transaction off the event loop.
+   */
+  static lmdb(path: string, boot = currentBootId()): Sidecar {
+    if (boot !== undefined) checkMarksAtOpen(path, boot);
+    const db: RootDatabase<unknown, Key> = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
+    const mark = boot === undefined ? undefined : new UnsyncedMark(path, boot);
+    const get = (k: Key): unknown => db.get(k);
+    const put = (k: Key, v: unknown): void => void db.putSync(k, v);
+    const remove = (k: Key): void => void db.removeSync(k);
+    const range = (s: Key, e: Key): Iterable<{ key: Key; value: unknown }> => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>;
+    const fresh = (): void => db.resetReadTxn();
+    if (mark === undefined) {
+      return new Sidecar({
+        get, put, remove, range, fresh,
+        txn: (fn) => observeCommit(db, db.transaction(fn)),
+        txnSync: (fn) => db.transactionSync(fn),
+      }, () => closeWithin(db.close(), LMDB_CLOSE_WAIT_MS));
+    }
+    const txnSync = <T>(fn: () => T): T => {
+      mark.beforeWrite();
+      return db.transactionSync(fn);
+    };
     return new Sidecar({
-      get: (k) => db.get(k),
-      put: (k, v) => db.putSync(k, v),
-      remove: (k) => void db.removeSync(k),
-      range: (s, e) => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>,
-      txn: (fn) => observeCommit(db, db.transaction(fn)),
-      txnSync: (fn) => db.transactionSync(fn),
-      fresh: () => db.resetReadTxn(),
-    }, () => closeWithin(db.close(), LMDB_CLOSE_WAIT_MS));
+      get, put, remove, range, fresh, txnSync,
+      txn: <T>(fn: () => T): Promise<T> => {
+        try {
+          return Promise.resolve(txnSync(fn));
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      },
+    }, async () => {
+      await mark.close().catch(() => undefined);
+      await closeWithin(db.close(), LMDB_CLOSE_WAIT_MS);
+    });
   }
 
   async close(): Promise<void> {
@@ -398,10 +429,9 @@ export class Sidecar {
 
   /**
    * Records save dates; an existing record is kept unless `overwrite` (a new save of that UID).
-   * An asynchronous write transaction (the commit happens off the event loop, shared with
-   * concurrent callers; a synchronous one here was 13 % of LMTP delivery's CPU). Resolves after the
-   * commit; a caller may also leave it running (the save path does): transactions commit in call
-   * order, so a later recordSaveDates that is awaited sees this one, and close() waits for it.
+   * Resolves after the commit (at once where commits are synchronous; otherwise it is an
+   * asynchronous transaction whose commit happens off the event loop, and a caller may leave it
+   * running, as the save path does: transactions commit in call order, and close() waits for it).
    */
   recordSaveDates(box: string, entries: readonly { uid: number; seconds: number }[], overwrite: boolean): Promise<void> {
     if (entries.length === 0) return Promise.resolve();

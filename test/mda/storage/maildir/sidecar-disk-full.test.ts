@@ -31,7 +31,9 @@ test('a failed commit (64 KiB tmpfs) is the caller\'s rejection only, and close(
     await sidecar.recordSaveDates(`box-${batch}`, entries, true).catch((err: unknown) => (failed = err));
   }
   assert.ok(failed instanceof Error, 'the disk never filled');
-  assert.match(failed.message, /Commit failed/);
+  // lmdb-js's asynchronous commit says "Commit failed"; a synchronous unflushed one (where the
+  // kernel gives a boot id, sidecar-marks.ts) reports LMDB's error for the failed page write.
+  assert.match(failed.message, /Commit failed|Input\/output error|No space left/);
   const started = Date.now();
   await sidecar.close();
   assert.ok(Date.now() - started < 30_000);

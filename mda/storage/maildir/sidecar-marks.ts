@@ -1,0 +1,233 @@
+/*
+ * Crash marks for the index sidecar, which commits without fsync.
+ *
+ * Why: the sidecar is a cache (sidecar.ts), and Dovecot writes its own index log without fsync
+ * under `mail_fsync = optimized`. An fsync'd commit per change was the largest single cost of our
+ * IMAP server: the same A/B run at 10 clients gave 1,345-1,578 commands/s with a flushed commit
+ * per write and 1,743-2,347 with unflushed synchronous commits (docs/performance.md, "Eleventh
+ * session"). But LMDB without sync (MDB_NOSYNC) may be torn by a system crash: the meta page can
+ * reach the disk before the pages it points to. Reading such a file can give wrong answers, so it
+ * must never be read again. A process crash loses nothing: the writes are in the page cache.
+ *
+ * How: before its first write after being in sync, a writer creates
+ * `<db>.unsynced-<boot id>-<pid>-<n>` and fsyncs the directory, so the mark is on disk before any
+ * unflushed write can be. About a second later it fsyncs the database file; when no write came
+ * while that fsync ran, the mark is removed (the next write creates it again). close() does the
+ * same at once. At open (judgeMarks):
+ * - a mark from another boot (/proc/sys/kernel/random/boot_id) means the machine went down with
+ *   writes that may not have reached the disk: the database is removed and rebuilt, which is what
+ *   deleting the cache costs (CONDSTORE history, \Recent), as when Dovecot finds its index corrupt;
+ * - a mark of this boot whose process is gone (a crash, kill -9) is adopted: its writes are in the
+ *   page cache, so an fsync of the file makes them durable and the mark is removed;
+ * - a live process's mark is left to it.
+ * The removal happens under `<db>.rebuild.lock`, and removes the database before the marks, so
+ * a process that lists the marks while another rebuilds either sees old marks (and waits for the
+ * lock) or sees none because the old database is already gone.
+ *
+ * Distrusts: the previous boot (any mark of it condemns the file) and the pid of a mark (a dead
+ * one is adopted; a reused one keeps its mark until that process or a reboot removes it).
+ */
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fsyncDirSync, fsyncFd, unlinkQuietly } from '../../../shared/fs/atomic.js';
+import { pidAlive } from '../../../shared/fs/pid.js';
+
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+
+/** How long after a write the database file is fsync'd (and the mark removed if nothing followed). */
+export const FLUSH_DELAY_MS = 1000;
+
+/** This boot's id, or undefined where the kernel does not tell (the sidecar then syncs every commit). */
+export function currentBootId(path = BOOT_ID_PATH): string | undefined {
+  try {
+    const id = readFileSync(path, 'utf8').trim();
+    return /^[0-9a-f-]{8,64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Mark {
+  readonly name: string;
+  readonly boot: string;
+  readonly pid: number;
+}
+
+/** `<db base>.unsynced-<boot>-<pid>-<n>`. */
+export function markName(dbBase: string, boot: string, pid: number, n: number): string {
+  return `${dbBase}.unsynced-${boot}-${pid}-${n}`;
+}
+
+/** The mark a directory entry names for database `dbBase`, or undefined. */
+export function parseMark(dbBase: string, name: string): Mark | undefined {
+  const prefix = `${dbBase}.unsynced-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^([0-9a-f-]+)-([0-9]+)-([0-9]+)$/.exec(name.slice(prefix.length));
+  if (m === null) return undefined;
+  return { name, boot: m[1]!, pid: Number(m[2]) };
+}
+
+export interface Judgement {
+  /** The database may be torn: remove it (and its lock file) before opening. */
+  readonly rebuild: boolean;
+  /** Marks of dead processes of this boot: fsync the database, then remove them. */
+  readonly adopt: readonly Mark[];
+  /** Marks of earlier boots, removed after the database. */
+  readonly stale: readonly Mark[];
+}
+
+/** What to do with the marks found at open. Pure. */
+export function judgeMarks(marks: readonly Mark[], boot: string, alive: (pid: number) => boolean): Judgement {
+  const stale = marks.filter((m) => m.boot !== boot);
+  const adopt = marks.filter((m) => m.boot === boot && !alive(m.pid));
+  return { rebuild: stale.length > 0, adopt, stale };
+}
+
+function listMarks(dbPath: string): Mark[] {
+  const base = basename(dbPath);
+  const out: Mark[] = [];
+  for (const name of readdirSync(dirname(dbPath))) {
+    const m = parseMark(base, name);
+    if (m !== undefined) out.push(m);
+  }
+  return out;
+}
+
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** A lock file for the rare rebuild path, taken synchronously (the sidecar opens synchronously). */
+function withLockSync<T>(lockPath: string, fn: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(lockPath, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (fd !== undefined) {
+      try {
+        writeSync(fd, String(process.pid));
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        return fn();
+      } finally {
+        unlinkQuietly(lockPath);
+      }
+    }
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(lockPath, 'utf8'));
+    } catch {
+      continue; // gone meanwhile
+    }
+    // A dead owner's lock (or one left empty by a crash between create and write, after ~1 s).
+    if ((owner > 0 && !pidAlive(owner)) || (owner === 0 && attempt > 200)) unlinkQuietly(lockPath);
+    sleepSync(5);
+  }
+}
+
+/**
+ * Prepares `dbPath` for opening: rebuilds after a crash of the machine, adopts the marks of dead
+ * processes. Returns whether the database was removed.
+ */
+export function checkMarksAtOpen(dbPath: string, boot: string): boolean {
+  const first = judgeMarks(listMarks(dbPath), boot, pidAlive);
+  let rebuilt = false;
+  if (first.rebuild) {
+    rebuilt = withLockSync(`${dbPath}.rebuild.lock`, () => {
+      const again = judgeMarks(listMarks(dbPath), boot, pidAlive);
+      if (!again.rebuild) return false;
+      // The database first, then the marks that condemned it (see the header).
+      unlinkQuietly(dbPath);
+      unlinkQuietly(`${dbPath}-lock`);
+      fsyncDirSync(dirname(dbPath));
+      for (const m of again.stale) unlinkQuietly(join(dirname(dbPath), m.name));
+      return true;
+    });
+  }
+  if (first.adopt.length > 0) {
+    try {
+      const fd = openSync(dbPath, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      for (const m of first.adopt) unlinkQuietly(join(dirname(dbPath), m.name));
+    } catch {
+      /* no database (yet): nothing of theirs to flush; the marks stay for the next open */
+    }
+  }
+  return rebuilt;
+}
+
+let instances = 0;
+
+/**
+ * One writer's mark on one database: `beforeWrite()` before every write transaction, `close()`
+ * when the writer closes. The database file is fsync'd FLUSH_DELAY_MS after a write.
+ */
+export class UnsyncedMark {
+  private readonly path: string;
+  private marked = false;
+  private writes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private fd: number | undefined;
+  private closed = false;
+
+  constructor(private readonly dbPath: string, boot: string) {
+    this.path = join(dirname(dbPath), markName(basename(dbPath), boot, process.pid, ++instances));
+  }
+
+  /** Creates the mark (durably) if the database is in sync; counts the write. */
+  beforeWrite(): void {
+    this.writes++;
+    if (!this.marked) {
+      const fd = openSync(this.path, 'w', 0o600);
+      closeSync(fd);
+      fsyncDirSync(dirname(this.path));
+      this.marked = true;
+    }
+    if (this.timer === undefined && this.flushing === undefined && !this.closed) {
+      this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** fsyncs the database; removes the mark when no write came meanwhile. */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing !== undefined) return this.flushing.then(() => this.flush());
+    if (!this.marked) return Promise.resolve();
+    const seen = this.writes;
+    const run = (async (): Promise<void> => {
+      this.fd ??= openSync(this.dbPath, 'r');
+      await fsyncFd(this.fd);
+      if (this.writes === seen) {
+        unlinkQuietly(this.path);
+        this.marked = false;
+      }
+    })();
+    this.flushing = run.catch(() => undefined).finally(() => {
+      this.flushing = undefined;
+      // Writes came during the fsync (or it failed): the mark stays and another flush follows.
+      if (this.marked && !this.closed && this.timer === undefined) {
+        this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
+        this.timer.unref();
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Flushes and removes the mark (it stays if the fsync fails: the next open adopts it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
