@@ -13,7 +13,8 @@
  * `<db>.unsynced-<boot id>-<pid>-<n>` and fsyncs the directory, so the mark is on disk before any
  * unflushed write can be. About a second later it fsyncs the database file; when no write came
  * while that fsync ran, the mark is removed (the next write creates it again). close() does the
- * same at once. At open (judgeMarks):
+ * same at once. The mark's create and directory fsync are synchronous (the commit that follows is),
+ * once per busy spell of a writer, not per write. At open (judgeMarks):
  * - a mark from another boot (/proc/sys/kernel/random/boot_id) means the machine went down with
  *   writes that may not have reached the disk: the database is removed and rebuilt, which is what
  *   deleting the cache costs (CONDSTORE history, \Recent), as when Dovecot finds its index corrupt;
@@ -93,6 +94,9 @@ function listMarks(dbPath: string): Mark[] {
   return out;
 }
 
+/** About 10 s of 5-ms waits for another process's rebuild (it removes two files). */
+const REBUILD_LOCK_TRIES = 2000;
+
 const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** A lock file for the rare rebuild path, taken synchronously (the sidecar opens synchronously). */
@@ -124,6 +128,7 @@ function withLockSync<T>(lockPath: string, fn: () => T): T {
     }
     // A dead owner's lock (or one left empty by a crash between create and write, after ~1 s).
     if ((owner > 0 && !pidAlive(owner)) || (owner === 0 && attempt > 200)) unlinkQuietly(lockPath);
+    if (attempt > REBUILD_LOCK_TRIES) throw new Error(`${lockPath}: held by process ${owner} for too long`);
     sleepSync(5);
   }
 }

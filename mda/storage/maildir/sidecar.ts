@@ -395,7 +395,7 @@ export class Sidecar {
   /**
    * Remembers a STATUS computed by a full sync that saw stamps `key` and left the meta entry of
    * `box` at `meta` (the sync's own result: a later change by anyone moves the stamps or the meta).
-   * An asynchronous write, tracked like recordSaveDates; skipped when the same is stored already.
+   * A write (synchronous where commits are; see lmdb()), tracked like recordSaveDates; skipped when the same is stored already.
    */
   rememberStatus(dir: string, key: string, box: string, meta: { uv: number; hms: number; fr: number }, v: StatusCounts): Promise<void> {
     const rec: StatusRec = { k: key, box, uv: meta.uv, hms: meta.hms, fr: meta.fr, v };
