@@ -21,17 +21,18 @@
  * - a mark of this boot whose process is gone (a crash, kill -9) is adopted: its writes are in the
  *   page cache, so an fsync of the file makes them durable and the mark is removed;
  * - a live process's mark is left to it.
- * The removal happens under `<db>.rebuild.lock`, and removes the database before the marks, so
+ * The removal happens under `<db>.rebuild.lock` (dotlock.ts), and removes the database before the marks, so
  * a process that lists the marks while another rebuilds either sees old marks (and waits for the
  * lock) or sees none because the old database is already gone.
  *
  * Distrusts: the previous boot (any mark of it condemns the file) and the pid of a mark (a dead
  * one is adopted; a reused one keeps its mark until that process or a reboot removes it).
  */
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDirSync, fsyncFd, unlinkQuietly } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncDirSync, fsyncFd, unlinkQuietly } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
+import { withDotlock } from './dotlock.js';
 
 const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 
@@ -94,78 +95,37 @@ function listMarks(dbPath: string): Mark[] {
   return out;
 }
 
-/** About 10 s of 5-ms waits for another process's rebuild (it removes two files). */
-const REBUILD_LOCK_TRIES = 2000;
-
-const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** A lock file for the rare rebuild path, taken synchronously (the sidecar opens synchronously). */
-function withLockSync<T>(lockPath: string, fn: () => T): T {
-  for (let attempt = 0; ; attempt++) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(lockPath, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (fd !== undefined) {
-      try {
-        writeSync(fd, String(process.pid));
-      } finally {
-        closeSync(fd);
-      }
-      try {
-        return fn();
-      } finally {
-        unlinkQuietly(lockPath);
-      }
-    }
-    let owner = 0;
-    try {
-      owner = Number(readFileSync(lockPath, 'utf8'));
-    } catch {
-      continue; // gone meanwhile
-    }
-    // A dead owner's lock (or one left empty by a crash between create and write, after ~1 s).
-    if ((owner > 0 && !pidAlive(owner)) || (owner === 0 && attempt > 200)) unlinkQuietly(lockPath);
-    if (attempt > REBUILD_LOCK_TRIES) throw new Error(`${lockPath}: held by process ${owner} for too long`);
-    sleepSync(5);
-  }
-}
-
 /**
- * Prepares `dbPath` for opening: rebuilds after a crash of the machine, adopts the marks of dead
- * processes. Returns whether the database was removed.
+ * Prepares `dbPath` for opening: removes the database after a crash of the machine (under the
+ * project's dotlock, `<db>.rebuild.lock`; a rebuild removes two files, so a lock older than a few
+ * seconds, or one whose process is gone, is stale), and adopts the marks of dead processes.
  */
-export function checkMarksAtOpen(dbPath: string, boot: string): boolean {
+export async function checkMarksAtOpen(dbPath: string, boot: string): Promise<void> {
   const first = judgeMarks(listMarks(dbPath), boot, pidAlive);
-  let rebuilt = false;
   if (first.rebuild) {
-    rebuilt = withLockSync(`${dbPath}.rebuild.lock`, () => {
+    await withDotlock(`${dbPath}.rebuild`, { staleSecs: 10, timeoutSecs: 10 }, async () => {
       const again = judgeMarks(listMarks(dbPath), boot, pidAlive);
-      if (!again.rebuild) return false;
+      if (!again.rebuild) return;
       // The database first, then the marks that condemned it (see the header).
       unlinkQuietly(dbPath);
       unlinkQuietly(`${dbPath}-lock`);
-      fsyncDirSync(dirname(dbPath));
+      await fsyncDir(dirname(dbPath));
       for (const m of again.stale) unlinkQuietly(join(dirname(dbPath), m.name));
-      return true;
     });
   }
-  if (first.adopt.length > 0) {
-    try {
-      const fd = openSync(dbPath, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      for (const m of first.adopt) unlinkQuietly(join(dirname(dbPath), m.name));
-    } catch {
-      /* no database (yet): nothing of theirs to flush; the marks stay for the next open */
-    }
+  if (first.adopt.length === 0) return;
+  let fd: number;
+  try {
+    fd = openSync(dbPath, 'r');
+  } catch {
+    return; // no database (yet): nothing of theirs to flush; the marks stay for the next open
   }
-  return rebuilt;
+  try {
+    await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+  for (const m of first.adopt) unlinkQuietly(join(dirname(dbPath), m.name));
 }
 
 let instances = 0;

@@ -178,8 +178,8 @@ export class Sidecar {
    * needs no round trip through lmdb-js's write thread. Elsewhere every commit is flushed, in an
    * asynchronous transaction off the event loop.
    */
-  static lmdb(path: string, boot = currentBootId()): Sidecar {
-    if (boot !== undefined) checkMarksAtOpen(path, boot);
+  static async lmdb(path: string, boot = currentBootId()): Promise<Sidecar> {
+    if (boot !== undefined) await checkMarksAtOpen(path, boot);
     const db: RootDatabase<unknown, Key> = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
     const mark = boot === undefined ? undefined : new UnsyncedMark(path, boot);
     const get = (k: Key): unknown => db.get(k);

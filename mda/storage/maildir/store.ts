@@ -61,7 +61,7 @@ export async function openMaildirStore(opts: OpenStoreOptions): Promise<MaildirS
   else {
     const indexRoot = loc.index ?? controlRoot;
     await guard(`mkdir ${indexRoot}`, () => mkdir(indexRoot, { recursive: true, mode: DIR_MODE }));
-    sidecar = await guard('open index sidecar', async () => Sidecar.lmdb(join(indexRoot, 'postern-index.lmdb')));
+    sidecar = await guard('open index sidecar', () => Sidecar.lmdb(join(indexRoot, 'postern-index.lmdb')));
   }
   return new MaildirStore(opts, layout, sidecar);
 }

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sidecar, type ReconcileInput } from '../../../../mda/storage/maildir/sidecar.js';
 
-function pair(t: TestContext): { a: Sidecar; b: Sidecar; full: () => number } {
+async function pair(t: TestContext): Promise<{ a: Sidecar; b: Sidecar; full: () => number }> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-sidecar-'));
   const path = join(dir, 'postern-index.lmdb');
-  const a = Sidecar.lmdb(path);
-  const b = Sidecar.lmdb(path);
+  const a = await Sidecar.lmdb(path);
+  const b = await Sidecar.lmdb(path);
   let n = 0;
   const proto = Sidecar.prototype as unknown as { reconcileIn: (...x: unknown[]) => unknown };
   const orig = proto.reconcileIn;
@@ -42,7 +42,7 @@ const input = (flags: string[], opts: { claim?: boolean; nextUid?: number; uv?: 
 const modseqs = (r: { modseqs: readonly number[] }): number[] => [...r.modseqs];
 
 test('an unchanged mailbox is answered from the last answer, without reading its records', async (t) => {
-  const { a, full } = pair(t);
+  const { a, full } = await pair(t);
   const first = await a.reconcile('box', input(['', '\\Seen', '']));
   const n = full();
   const again = await a.reconcile('box', input(['', '\\Seen', '']));
@@ -60,7 +60,7 @@ test('an unchanged mailbox is answered from the last answer, without reading its
 test('answers built from the last answer equal full passes over the records, step by step', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'postern-sidecar-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const inc = Sidecar.lmdb(join(dir, 'inc.lmdb'));
+  const inc = await Sidecar.lmdb(join(dir, 'inc.lmdb'));
   t.after(() => inc.close());
   const fullPath = join(dir, 'full.lmdb');
   // A seeded walk: flag changes, expunges (not only the last UID), appends, \Recent claims.
@@ -84,7 +84,7 @@ test('answers built from the last answer equal full passes over the records, ste
     const inp: ReconcileInput = { uidValidity: 7, nextUid, messages: msgs, claimRecent: op === 3 };
     const got = await inc.reconcile('box', inp);
     // A fresh instance each step has no remembered answer: always the full pass.
-    const fresh = Sidecar.lmdb(fullPath);
+    const fresh = await Sidecar.lmdb(fullPath);
     const want = await fresh.reconcile('box', inp);
     const wantVanished = fresh.vanishedSince('box', 0);
     await fresh.close();
@@ -95,7 +95,7 @@ test('answers built from the last answer equal full passes over the records, ste
 });
 
 test('modseqs come in the order of the input\'s messages, also when that is not UID order', async (t) => {
-  const { a } = pair(t);
+  const { a } = await pair(t);
   const asc = input(['', '\\Seen', '']);
   await a.reconcile('box', asc);
   // Message 2 changes; the input lists the messages backwards (a hand-edited uidlist's order).
@@ -109,7 +109,7 @@ test('modseqs come in the order of the input\'s messages, also when that is not 
 });
 
 test("another process's flag change, expunge and \\Recent claim reach the next answer", async (t) => {
-  const { a, b } = pair(t);
+  const { a, b } = await pair(t);
   const base = await a.reconcile('box', input(['', '', '']));
   await a.reconcile('box', input(['', '', '']));
   // B sees message 2 flagged: a new modseq. A, whose view still says unflagged, must not answer from
@@ -134,7 +134,7 @@ test("another process's flag change, expunge and \\Recent claim reach the next a
 });
 
 test('a dropped mailbox and a new UIDVALIDITY start again from modseq 1', async (t) => {
-  const { a, b } = pair(t);
+  const { a, b } = await pair(t);
   await a.reconcile('box', input(['', '\\Seen']));
   await a.reconcile('box', input(['\\Seen', '\\Seen']));
   b.drop('box');
@@ -146,7 +146,7 @@ test('a dropped mailbox and a new UIDVALIDITY start again from modseq 1', async 
 });
 
 test('changedByOthers: another writer\'s change is seen once, our own changes are not', async (t) => {
-  const { a, b } = pair(t);
+  const { a, b } = await pair(t);
   assert.equal(a.changedByOthers('box'), true, 'never reconciled here: nothing is known');
   await a.reconcile('box', input(['', '']));
   assert.equal(a.changedByOthers('box'), false);

@@ -24,7 +24,7 @@ test('a failed commit (64 KiB tmpfs) is the caller\'s rejection only, and close(
     rmSync(dir, { recursive: true, force: true });
   });
   if (m.status !== 0) return t.skip(`mount failed: ${m.stderr.toString()}`);
-  const sidecar = Sidecar.lmdb(join(mnt, 'postern-index.lmdb'));
+  const sidecar = await Sidecar.lmdb(join(mnt, 'postern-index.lmdb'));
   let failed: unknown;
   for (let batch = 0; batch < 200 && failed === undefined; batch++) {
     const entries = Array.from({ length: 200 }, (_, i) => ({ uid: batch * 200 + i + 1, seconds: 1_700_000_000 + i }));

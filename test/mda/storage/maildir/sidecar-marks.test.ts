@@ -70,7 +70,7 @@ test('judgeMarks: other boots condemn the file, dead processes of this boot are 
 test('a write marks the database; the flush after it removes the mark; a write during the flush keeps it', async (t) => {
   const dir = tmp(t);
   const path = join(dir, 'postern-index.lmdb');
-  const sidecar = Sidecar.lmdb(path, BOOT);
+  const sidecar = await Sidecar.lmdb(path, BOOT);
   t.after(() => sidecar.close());
   assert.deepEqual(marksIn(dir), [], 'opening marks nothing');
   await sidecar.reconcile('box', input(['', '']));
@@ -98,7 +98,7 @@ function crashWriter(path: string, boot: string): void {
   const sidecarUrl = new URL('../../../../mda/storage/maildir/sidecar.js', import.meta.url).href;
   const script = `
     const { Sidecar } = await import(${JSON.stringify(sidecarUrl)});
-    const s = Sidecar.lmdb(${JSON.stringify(path)}, ${JSON.stringify(boot)});
+    const s = await Sidecar.lmdb(${JSON.stringify(path)}, ${JSON.stringify(boot)});
     const input = { uidValidity: 7, nextUid: 4, claimRecent: false, messages: [1, 2, 3].map((uid) => ({ uid, flagsKey: uid === 2 ? '\\\\Seen' : '', inNew: false })) };
     await s.reconcile('box', input);
     await s.reconcile('box', { ...input, messages: input.messages.map((m) => m.uid === 3 ? { ...m, flagsKey: '\\\\Flagged' } : m) });
@@ -108,13 +108,19 @@ function crashWriter(path: string, boot: string): void {
   assert.equal(r.signal, 'SIGKILL', r.stderr.toString());
 }
 
-test('a crashed writer of this boot: its mark is adopted at the next open and its writes are kept', async (t) => {
+/** A writer of boot BOOT killed after two commits, then the sidecar opened again in boot `boot`. */
+async function openAfterCrash(t: TestContext, boot: string): Promise<{ dir: string; path: string; s: Sidecar }> {
   const dir = tmp(t);
   const path = join(dir, 'postern-index.lmdb');
   crashWriter(path, BOOT);
   assert.equal(marksIn(dir).length, 1, 'the killed writer left no mark');
-  const s = Sidecar.lmdb(path, BOOT);
+  const s = await Sidecar.lmdb(path, boot);
   t.after(() => s.close());
+  return { dir, path, s };
+}
+
+test('a crashed writer of this boot: its mark is adopted at the next open and its writes are kept', async (t) => {
+  const { dir, s } = await openAfterCrash(t, BOOT);
   assert.deepEqual(marksIn(dir), [], 'the dead writer\'s mark was not adopted');
   // Its two commits are there: message 3 changed after the first, so it has the highest modseq.
   const r = await s.reconcile('box', input(['', '\\Seen', '\\Flagged']));
@@ -123,11 +129,7 @@ test('a crashed writer of this boot: its mark is adopted at the next open and it
 });
 
 test('a writer\'s mark from an earlier boot: the database is rebuilt (its history is gone, as with a deleted index)', async (t) => {
-  const dir = tmp(t);
-  const path = join(dir, 'postern-index.lmdb');
-  crashWriter(path, BOOT);
-  const s = Sidecar.lmdb(path, LATER_BOOT);
-  t.after(() => s.close());
+  const { dir, path, s } = await openAfterCrash(t, LATER_BOOT);
   assert.deepEqual(marksIn(dir), [], 'the earlier boot\'s mark was not removed');
   assert.ok(!existsSync(`${path}.rebuild.lock`));
   // A fresh sidecar: every message starts again at modseq 1.
@@ -139,11 +141,11 @@ test('a writer\'s mark from an earlier boot: the database is rebuilt (its histor
 test('a clean close in an earlier boot leaves no mark: the next boot keeps the history', async (t) => {
   const dir = tmp(t);
   const path = join(dir, 'postern-index.lmdb');
-  const a = Sidecar.lmdb(path, BOOT);
+  const a = await Sidecar.lmdb(path, BOOT);
   await a.reconcile('box', input(['', '']));
   await a.reconcile('box', input(['\\Seen', '']));
   await a.close();
-  const b = Sidecar.lmdb(path, LATER_BOOT);
+  const b = await Sidecar.lmdb(path, LATER_BOOT);
   t.after(() => b.close());
   const r = await b.reconcile('box', input(['\\Seen', '']));
   assert.equal(r.highestModseq, 2);
