@@ -18,10 +18,14 @@ export interface LoginInfo {
   session: string;
 }
 
-export interface LoginFailure {
-  /** e.g. "auth failed, 1 attempts in 2 secs" */
+/** Why a login-process connection ended before a mail session (imap-login and pop3-login share the shape). */
+export interface LoginDisconnect {
+  /** "Connection closed", "Aborted login by logging out", "Inactivity", "Shutting down", "Input buffer full" … */
   reason: string;
-  user?: string;
+  /** "no auth attempts in 0 secs", "auth failed, 1 attempts in 2 secs", "client didn't finish SASL auth, waited 4 secs" … */
+  detail: string;
+  /** The user name tried, '' when none. */
+  user: string;
   method?: string;
   rip: string;
   lip: string;
@@ -41,11 +45,13 @@ export const mdaEvents = {
     success: (l: LoginInfo) =>
       `Login: user=<${l.user}>, method=${l.method}, rip=${l.rip}, lip=${l.lip}, mpid=${l.mpid}` +
       `${connFlags(l.tls, l.secured)}, session=<${l.session}>`,
-    /** `imap-login: Info: Disconnected (auth failed, 1 attempts in 2 secs): user=<alice>, method=PLAIN, rip=…` */
-    disconnected: (f: LoginFailure) =>
-      `Disconnected (${f.reason}):` +
-      `${f.user !== undefined ? ` user=<${f.user}>,` : ''}${f.method !== undefined ? ` method=${f.method},` : ''}` +
-      ` rip=${f.rip}, lip=${f.lip}${connFlags(f.tls, f.secured)}, session=<${f.session}>`,
+    /**
+     * `imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<alice>, method=PLAIN, rip=…`
+     * (Dovecot 2.3.19's shape, observed: the reason, then the detail, and `user=<>` when none was tried).
+     */
+    disconnected: (d: LoginDisconnect) =>
+      `Disconnected: ${d.reason} (${d.detail}): user=<${d.user}>,${d.method !== undefined ? ` method=${d.method},` : ''}` +
+      ` rip=${d.rip}, lip=${d.lip}${connFlags(d.tls, d.secured)}, session=<${d.session}>`,
   },
   mail: {
     /** `imap(alice)<…>: Info: Disconnected: Logged out in=… out=…` */
@@ -83,27 +89,8 @@ export const mdaEvents = {
   },
 } as const;
 
-/** POP3 additions (pop3-login and pop3 lines as Dovecot 2.3.19 writes them). */
-export interface LoginDisconnect {
-  /** "Aborted login by logging out", "Connection closed", "Input buffer full", "Inactivity" … */
-  reason: string;
-  /** "no auth attempts in 0 secs", "auth failed, 1 attempts in 2 secs", "client didn't finish SASL auth, waited 4 secs" … */
-  detail: string;
-  /** The user name tried, '' when none. */
-  user: string;
-  method?: string;
-  rip: string;
-  lip: string;
-  tls: boolean;
-  secured: boolean;
-  session: string;
-}
-
+/** POP3 additions (pop3 lines as Dovecot 2.3.19 writes them; pop3-login shares mdaEvents.login). */
 export const pop3Events = {
-  /** `pop3-login: Info: Disconnected: Connection closed (no auth attempts in 1 secs): user=<>, rip=…, lip=…, secured, session=<…>` */
-  loginDisconnected: (d: LoginDisconnect) =>
-    `Disconnected: ${d.reason} (${d.detail}): user=<${d.user}>,${d.method !== undefined ? ` method=${d.method},` : ''}` +
-    ` rip=${d.rip}, lip=${d.lip}${connFlags(d.tls, d.secured)}, session=<${d.session}>`,
   /** `pop3(alice)<pid><session>: Info: Disconnected: Connection closed top=0/0, retr=0/0, del=0/4, size=2319` */
   disconnected: (reason: string, stats: string) => `Disconnected: ${reason} ${stats}`,
   /** `pop3(alice)<…>: Error: …` for a storage failure the client saw as -ERR [SYS/…]. */

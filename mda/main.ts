@@ -504,8 +504,9 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
     },
     stop() {
       stopping ??= (async () => {
-        for (const b of [...bound].reverse()) await b.close().catch(() => undefined);
-        await pool?.close().catch(() => undefined);
+        // Together, not one after the other: a listener's close also waits for the connections it
+        // handed to a mail worker, and those end only when the pool stops the workers.
+        await Promise.all([...bound.map((b) => b.close().catch(() => undefined)), pool?.close().catch(() => undefined)]);
         try {
           if (readPid(pidFile) === process.pid) unlinkSync(pidFile);
         } catch {

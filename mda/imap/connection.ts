@@ -48,6 +48,9 @@ export class ImapConnection implements SessionIo {
   readonly session: ImapSession;
   private busy = false;
   private closed = false;
+  private markEnded!: () => void;
+  /** Settles when the connection is over: torn down (and logged) or handed to a mail worker. */
+  readonly ended: Promise<void> = new Promise((resolve) => (this.markEnded = resolve));
   private lineWaiter: ((l: string | undefined | null) => void) | undefined;
   private drainWaiters: (() => void)[] = [];
   /** Output of this event-loop turn, written together by flushOut(). */
@@ -131,6 +134,7 @@ export class ImapConnection implements SessionIo {
     sock.on('error', () => undefined);
     this.releaseDrain();
     this.opts.onClose?.();
+    this.markEnded();
     return {
       socket: sock,
       tls: this.tls,
@@ -168,15 +172,20 @@ export class ImapConnection implements SessionIo {
   }
 
   /**
-   * `doveadm kick`: what Dovecot's imap does on SIGTERM (clients_destroy_all): `* BYE Server shutting
-   * down.`, then `Disconnected: Server shutting down.` in the log.
+   * `doveadm kick` and the daemon's stop: what Dovecot's imap does on SIGTERM (clients_destroy_all):
+   * `* BYE Server shutting down.`, then `Disconnected: Server shutting down.` in the log. Before login
+   * it is what imap-login does on SIGTERM (observed): `* BYE Shutting down`, logged as
+   * `Disconnected: Shutting down (no auth attempts in 0 secs): …`. Resolves once the connection ended.
    */
-  kick(): void {
-    if (this.closed) return;
-    this.closeReason = 'Server shutting down.';
-    this.write('* BYE Server shutting down.\r\n');
+  kick(): Promise<void> {
+    if (this.closed) return this.ended;
+    const reason = this.session.state === 'not-authenticated' ? 'Shutting down' : 'Server shutting down.';
+    this.closeReason = reason;
+    this.write(`* BYE ${reason}\r\n`);
     this.close();
-    setTimeout(() => void this.teardown('Server shutting down.'), 1000).unref();
+    // A client that does not read keeps the socket from closing: it is destroyed after a second.
+    setTimeout(() => void this.teardown(reason), 1000).unref();
+    return this.ended;
   }
 
   // --- SessionIo ---------------------------------------------------------------------------------
@@ -334,5 +343,6 @@ export class ImapConnection implements SessionIo {
     const r = this.closeReason ?? (this.session.state === 'logout' ? 'Logged out' : reason);
     await this.session.end(r).catch(() => undefined);
     this.opts.onClose?.();
+    this.markEnded();
   }
 }

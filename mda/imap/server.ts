@@ -77,11 +77,10 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
       };
     },
   };
-  const open = new Set<Socket>();
+  const open = new Set<ImapConnection>();
   const servers: Server[] = [];
   const addresses: { name: string; address: string; port: number; ssl: boolean }[] = [];
   const accept = (implicitTls: boolean) => (socket: Socket) => {
-    open.add(socket);
     socket.on('error', () => undefined);
     let unregister: (() => void) | undefined;
     const sink = deps.sessions;
@@ -98,10 +97,11 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
     const conn: ImapConnection = new ImapConnection(socket, {
       deps: connDeps, secureContext: ctx, implicitTls,
       onClose: () => {
-        open.delete(socket);
+        open.delete(conn);
         unregister?.();
       },
     });
+    open.add(conn);
     conn.start();
   };
   try {
@@ -129,8 +129,11 @@ export async function startImapServer(deps: ImapServerDeps): Promise<ImapServerH
     addresses,
     connections: () => open.size,
     async close() {
-      for (const s of open) s.destroy();
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r(undefined)))));
+      // Stop accepting first; each server's close settles once its connections are gone, those
+      // handed to a mail worker included (the worker ends them when the pool stops it).
+      const closing = servers.map((s) => new Promise((r) => s.close(() => r(undefined))));
+      await Promise.all([...open].map((c) => c.kick()));
+      await Promise.all(closing);
     },
   };
 }

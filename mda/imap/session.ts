@@ -93,6 +93,22 @@ export interface SessionStats {
   bodyBytes: number;
 }
 
+/**
+ * The reason imap-login logs for a connection that never logged in, from the connection's reason
+ * (Dovecot 2.3.19, observed: `Disconnected: Aborted login by logging out (no auth attempts in 0 secs)`,
+ * `Disconnected: Connection closed (…)`, `Disconnected: Shutting down (…)`; `Inactivity` as for pop3-login).
+ */
+export function loginDisconnectReason(reason: string): string {
+  switch (reason) {
+    case 'Logged out':
+      return 'Aborted login by logging out';
+    case 'Disconnected for inactivity':
+      return 'Inactivity';
+    default:
+      return reason;
+  }
+}
+
 export class ImapSession {
   state: SessionState = 'not-authenticated';
   readonly id: string;
@@ -323,9 +339,9 @@ export class ImapSession {
       this.log.info(reason === 'Logged out' ? mdaEvents.mail.imapLoggedOut(this.logoutStats()) : mdaEvents.mail.imapDisconnected(reason, this.logoutStats()));
     } else {
       const secs = Math.round((Date.now() - this.started) / 1000);
-      const why = this.authAttempts > 0 ? `auth failed, ${this.authAttempts} attempts in ${secs} secs` : `no auth attempts in ${secs} secs`;
+      const detail = this.authAttempts > 0 ? `auth failed, ${this.authAttempts} attempts in ${secs} secs` : `no auth attempts in ${secs} secs`;
       this.log.info(mdaEvents.login.disconnected({
-        reason: why, ...(this.lastAuthUser !== undefined ? { user: this.lastAuthUser } : {}),
+        reason: loginDisconnectReason(reason), detail, user: this.lastAuthUser ?? '',
         ...(this.lastAuthMethod !== undefined ? { method: this.lastAuthMethod } : {}),
         rip: this.io.remoteIp, lip: this.io.localIp, tls: this.io.tlsActive, secured: this.secured, session: this.id,
       }));

@@ -274,10 +274,20 @@ export class Pop3Connection {
     }
   }
 
+  /**
+   * `doveadm kick` and the daemon's stop, as Dovecot's processes do on SIGTERM (observed): pop3 sends
+   * `-ERR [SYS/TEMP] Server shutting down.` and logs `Disconnected: Server shutting down.`;
+   * pop3-login sends `-ERR Shutting down` and logs `Disconnected: Shutting down (…)`.
+   */
   async shutdown(): Promise<void> {
     if (!this.session.closed) {
-      if (this.session.state !== 'AUTHORIZATION') await this.session.reply('-ERR [SYS/TEMP] Server shutting down.');
-      await this.session.onEof('Server shutting down.');
+      if (this.session.state === 'AUTHORIZATION') {
+        await this.session.reply('-ERR Shutting down');
+        await this.session.onEof('Shutting down');
+      } else {
+        await this.session.reply('-ERR [SYS/TEMP] Server shutting down.');
+        await this.session.onEof('Server shutting down.');
+      }
     }
     this.socket.destroy();
   }

@@ -241,7 +241,7 @@ export class Pop3Session {
   /** Ends a connection that never logged in, with pop3-login's log line. */
   async closeLogin(reason: string): Promise<void> {
     if (this.closed) return;
-    this.loginLog.info(pop3Events.loginDisconnected({
+    this.loginLog.info(mdaEvents.login.disconnected({
       reason, detail: this.loginDetail(), user: this.triedUser,
       ...(this.method !== undefined ? { method: this.method } : {}),
       rip: this.conn.rip, lip: this.conn.lip, tls: this.tls, secured: this.secured, session: this.sessionId,
