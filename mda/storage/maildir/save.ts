@@ -153,10 +153,12 @@ export async function saveMessage(box: MaildirMailbox, input: SaveInput, host = 
   }
   // DURABILITY: fsync the directory so the rename survives a crash. Between the rename and this
   // point a crash may lose the message; the caller has not acknowledged it yet, so the sender
-  // retries (at-least-once). After it, a crash before the uidlist append only means the file gets
-  // its UID at the next sync.
-  await fsyncDir(join(dir, sub));
-  const list = await box.uidlist.update({ add: [basename] });
+  // retries (at-least-once). The uidlist update runs while the fsync waits for the disk: both
+  // finish before the caller acknowledges, and either order on disk is safe after a crash (a
+  // record whose file is gone is dropped at the next sync; a file without a record gets its UID
+  // there). One wait instead of two: each is a turn of an event loop other sessions share
+  // (docs/performance.md, "Twelfth session").
+  const [, list] = await Promise.all([fsyncDir(join(dir, sub)), box.uidlist.update({ add: [basename] })]);
   // From the end: the new record is among the last ones.
   const rec = list.records.findLast((r) => r.basename === basename);
   if (rec === undefined) throw new Error(`uidlist has no record for ${basename} after update`);
