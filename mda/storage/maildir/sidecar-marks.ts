@@ -9,12 +9,15 @@
  * reach the disk before the pages it points to. Reading such a file can give wrong answers, so it
  * must never be read again. A process crash loses nothing: the writes are in the page cache.
  *
- * How: before its first write after being in sync, a writer creates
- * `<db>.unsynced-<boot id>-<pid>-<n>` and fsyncs the directory, so the mark is on disk before any
- * unflushed write can be. About a second later it fsyncs the database file; when no write came
- * while that fsync ran, the mark is removed (the next write creates it again). close() does the
- * same at once. The mark's create and directory fsync are synchronous (the commit that follows is),
- * once per busy spell of a writer, not per write. At open (judgeMarks):
+ * How: a writer creates `<db>.unsynced-<boot id>-<pid>-<n>` and fsyncs the directory before it
+ * writes, so the mark is on disk before any unflushed write can be. It does so when it opens the
+ * database, off the event loop (Sidecar.lmdb awaits it). Once no write came for MARK_IDLE_MS, it
+ * fsyncs the database file and, when no write came while that fsync ran, removes the mark; a write
+ * after that creates the mark again, synchronously (the commit that follows is synchronous).
+ * close() flushes and removes it at once. The mark stays through a busy spell: an earlier version
+ * flushed and removed it a second after each write, so a busy mailbox created it again about once a
+ * second, and that synchronous directory fsync stalled every session of the process
+ * (docs/performance.md, "Twelfth session"). At open (judgeMarks):
  * - a mark from another boot (/proc/sys/kernel/random/boot_id) means the machine went down with
  *   writes that may not have reached the disk: the database is removed and rebuilt, which is what
  *   deleting the cache costs (CONDSTORE history, \Recent), as when Dovecot finds its index corrupt;
@@ -30,14 +33,18 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir, fsyncDirSync, fsyncFd, unlinkQuietly } from '../../../shared/fs/atomic.js';
+import { fsyncDir, fsyncDirSync, fsyncFd, openFd, unlinkQuietly } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
 import { withDotlock } from './dotlock.js';
 
 const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
 
-/** How long after a write the database file is fsync'd (and the mark removed if nothing followed). */
-export const FLUSH_DELAY_MS = 1000;
+/**
+ * How long after the last write the database file is fsync'd and the mark removed. Longer only
+ * widens what a system crash rebuilds; 30 s is when the kernel writes back dirty pages anyway
+ * (vm.dirty_expire_centisecs).
+ */
+export const MARK_IDLE_MS = 30_000;
 
 /** This boot's id, or undefined where the kernel does not tell (the sidecar then syncs every commit). */
 export function currentBootId(path = BOOT_ID_PATH): string | undefined {
@@ -131,35 +138,56 @@ export async function checkMarksAtOpen(dbPath: string, boot: string): Promise<vo
 let instances = 0;
 
 /**
- * One writer's mark on one database: `beforeWrite()` before every write transaction, `close()`
- * when the writer closes. The database file is fsync'd FLUSH_DELAY_MS after a write.
+ * One writer's mark on one database: `create()` when the writer opens it, `beforeWrite()` before
+ * every write transaction, `close()` when the writer closes. See the header for the mark's life.
  */
 export class UnsyncedMark {
   private readonly path: string;
   private marked = false;
   private writes = 0;
+  private lastWrite = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private fd: number | undefined;
   private closed = false;
 
-  constructor(private readonly dbPath: string, boot: string) {
+  constructor(private readonly dbPath: string, boot: string, private readonly idleMs = MARK_IDLE_MS) {
     this.path = join(dirname(dbPath), markName(basename(dbPath), boot, process.pid, ++instances));
   }
 
-  /** Creates the mark (durably) if the database is in sync; counts the write. */
+  /** Creates the mark durably, off the event loop: before the writer's first write. */
+  async create(): Promise<void> {
+    if (this.marked) return;
+    closeSync(await openFd(this.path, 'w', 0o600));
+    await fsyncDir(dirname(this.path));
+    this.marked = true;
+    this.lastWrite = Date.now();
+    this.arm(this.idleMs);
+  }
+
+  /** Counts the write; creates the mark (durably, synchronously) if it was removed. */
   beforeWrite(): void {
     this.writes++;
+    this.lastWrite = Date.now();
     if (!this.marked) {
-      const fd = openSync(this.path, 'w', 0o600);
-      closeSync(fd);
+      closeSync(openSync(this.path, 'w', 0o600));
       fsyncDirSync(dirname(this.path));
       this.marked = true;
     }
-    if (this.timer === undefined && this.flushing === undefined && !this.closed) {
-      this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
-      this.timer.unref();
-    }
+    this.arm(this.idleMs);
+  }
+
+  private arm(ms: number): void {
+    if (this.timer !== undefined || this.flushing !== undefined || this.closed) return;
+    this.timer = setTimeout(() => this.onTimer(), ms);
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const quiet = Date.now() - this.lastWrite;
+    if (quiet < this.idleMs) this.arm(this.idleMs - quiet);
+    else void this.flush();
   }
 
   /** fsyncs the database; removes the mark when no write came meanwhile. */
@@ -179,11 +207,8 @@ export class UnsyncedMark {
     })();
     this.flushing = run.catch(() => undefined).finally(() => {
       this.flushing = undefined;
-      // Writes came during the fsync (or it failed): the mark stays and another flush follows.
-      if (this.marked && !this.closed && this.timer === undefined) {
-        this.timer = setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
-        this.timer.unref();
-      }
+      // Writes came during the fsync (or it failed): the mark stays, and goes after the next quiet spell.
+      if (this.marked) this.arm(this.idleMs);
     });
     return this.flushing;
   }

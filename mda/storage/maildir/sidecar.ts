@@ -180,8 +180,16 @@ export class Sidecar {
    */
   static async lmdb(path: string, boot = currentBootId()): Promise<Sidecar> {
     if (boot !== undefined) await checkMarksAtOpen(path, boot);
-    const db: RootDatabase<unknown, Key> = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
+    // The mark before the open: opening a new file writes its first pages, unflushed too.
     const mark = boot === undefined ? undefined : new UnsyncedMark(path, boot);
+    await mark?.create();
+    let db: RootDatabase<unknown, Key>;
+    try {
+      db = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
+    } catch (err) {
+      await mark?.close().catch(() => undefined);
+      throw err;
+    }
     const get = (k: Key): unknown => db.get(k);
     const put = (k: Key, v: unknown): void => void db.putSync(k, v);
     const remove = (k: Key): void => void db.removeSync(k);

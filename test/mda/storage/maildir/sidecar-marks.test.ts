@@ -1,6 +1,7 @@
 /*
  * The sidecar commits without fsync (mda/storage/maildir/sidecar-marks.ts): a writer marks the
- * database before its first unflushed write and removes the mark once an fsync covered its writes;
+ * database when it opens it (and again before a write once the mark went), and removes the mark once
+ * writes stopped for a quiet spell and an fsync covered them;
  * at open, a mark of another boot condemns the file (a system crash may have torn it) and a mark of
  * a dead process of this boot is adopted (its writes are in the page cache). A killed child process
  * stands for a crashed daemon; another boot id passed to Sidecar.lmdb stands for a reboot.
@@ -25,6 +26,8 @@ function tmp(t: TestContext): string {
 }
 
 const marksIn = (dir: string): string[] => readdirSync(dir).filter((n) => n.includes('.unsynced-')).sort();
+/** The marks of other processes (an open sidecar of this one has its own). */
+const othersMarksIn = (dir: string): string[] => marksIn(dir).filter((n) => parseMark(n.slice(0, n.indexOf('.unsynced-')), n)?.pid !== process.pid);
 
 const input = (flags: string[]): ReconcileInput => ({
   uidValidity: 7,
@@ -67,30 +70,54 @@ test('judgeMarks: other boots condemn the file, dead processes of this boot are 
   }
 });
 
-test('a write marks the database; the flush after it removes the mark; a write during the flush keeps it', async (t) => {
+test('opening marks the database; a flush removes the mark unless a write came during it; a write after that marks again', async (t) => {
   const dir = tmp(t);
   const path = join(dir, 'postern-index.lmdb');
   const sidecar = await Sidecar.lmdb(path, BOOT);
   t.after(() => sidecar.close());
-  assert.deepEqual(marksIn(dir), [], 'opening marks nothing');
-  await sidecar.reconcile('box', input(['', '']));
   const marks = marksIn(dir);
-  assert.equal(marks.length, 1, 'the first write marks the database');
+  assert.equal(marks.length, 1, 'the open marks the database, before any write');
   assert.equal(parseMark('postern-index.lmdb', marks[0]!)?.pid, process.pid);
+  await sidecar.reconcile('box', input(['', '']));
+  assert.deepEqual(marksIn(dir), marks, 'a write keeps the one mark');
   // Our own mark instance, on a second database, to drive the flush by hand.
   const own = new UnsyncedMark(join(dir, 'second.lmdb'), BOOT);
   writeFileSync(join(dir, 'second.lmdb'), 'x');
+  const second = (): number => marksIn(dir).filter((n) => n.startsWith('second.lmdb')).length;
+  await own.create();
+  assert.equal(second(), 1);
   own.beforeWrite();
-  assert.equal(marksIn(dir).filter((n) => n.startsWith('second.lmdb')).length, 1);
   const flushing = own.flush();
   own.beforeWrite(); // a write while the fsync runs: not covered by it
   await flushing;
-  assert.equal(marksIn(dir).filter((n) => n.startsWith('second.lmdb')).length, 1, 'a write during the flush lost its mark');
+  assert.equal(second(), 1, 'a write during the flush lost its mark');
   await own.flush();
-  assert.equal(marksIn(dir).filter((n) => n.startsWith('second.lmdb')).length, 0, 'a flush with no write after it kept the mark');
+  assert.equal(second(), 0, 'a flush with no write after it kept the mark');
+  own.beforeWrite();
+  assert.equal(second(), 1, 'a write after the mark went did not create it again before writing');
   await own.close();
   await sidecar.close();
   assert.deepEqual(marksIn(dir), [], 'close() left the mark');
+});
+
+test('the mark goes after a quiet spell of idleMs, not while writes keep coming', async (t) => {
+  const dir = tmp(t);
+  writeFileSync(join(dir, 'db.lmdb'), 'x');
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const own = new UnsyncedMark(join(dir, 'db.lmdb'), BOOT, 1000);
+  await own.create();
+  t.after(() => own.close());
+  const gone = async (): Promise<boolean> => {
+    // The flush's fsync is real I/O: give it turns of the event loop (setImmediate is not mocked).
+    for (let i = 0; i < 200 && marksIn(dir).length > 0; i++) await new Promise((r) => setImmediate(r));
+    return marksIn(dir).length === 0;
+  };
+  t.mock.timers.tick(900);
+  own.beforeWrite();
+  t.mock.timers.tick(200); // the timer armed at create() fires 100 ms after the write: too soon
+  assert.equal(await gone(), false, 'the mark went 100 ms after a write');
+  t.mock.timers.tick(900); // 1000 ms after the write
+  assert.equal(await gone(), true, 'the mark stayed after a quiet spell');
 });
 
 /** A child process that writes to the sidecar at `path` and is then killed (no close, no flush). */
@@ -121,7 +148,7 @@ async function openAfterCrash(t: TestContext, boot: string): Promise<{ dir: stri
 
 test('a crashed writer of this boot: its mark is adopted at the next open and its writes are kept', async (t) => {
   const { dir, s } = await openAfterCrash(t, BOOT);
-  assert.deepEqual(marksIn(dir), [], 'the dead writer\'s mark was not adopted');
+  assert.deepEqual(othersMarksIn(dir), [], 'the dead writer\'s mark was not adopted');
   // Its two commits are there: message 3 changed after the first, so it has the highest modseq.
   const r = await s.reconcile('box', input(['', '\\Seen', '\\Flagged']));
   assert.equal(r.highestModseq, 2);
@@ -130,7 +157,7 @@ test('a crashed writer of this boot: its mark is adopted at the next open and it
 
 test('a writer\'s mark from an earlier boot: the database is rebuilt (its history is gone, as with a deleted index)', async (t) => {
   const { dir, path, s } = await openAfterCrash(t, LATER_BOOT);
-  assert.deepEqual(marksIn(dir), [], 'the earlier boot\'s mark was not removed');
+  assert.deepEqual(othersMarksIn(dir), [], 'the earlier boot\'s mark was not removed');
   assert.ok(!existsSync(`${path}.rebuild.lock`));
   // A fresh sidecar: every message starts again at modseq 1.
   const r = await s.reconcile('box', input(['', '\\Seen', '\\Flagged']));
