@@ -99,8 +99,10 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
   const lat: Record<string, number[]> = {};
   let errors = 0;
   let firstError: string | undefined;
+  const byTime: [number, number][] = [];
   const note = (op: Op, ms: number, ok: boolean, status: string): void => {
     (lat[op] ??= []).push(ms);
+    byTime.push([Date.now(), ms]);
     if (!ok) {
       errors++;
       firstError ??= `${op}: ${status}`;
@@ -175,6 +177,11 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     c.close();
   }));
   const all = Object.values(lat).flat().sort((a, b) => a - b);
+  const t0 = end - o.seconds * 1000;
+  for (const [a, b] of [[0, 1], [1, 2], [2, 3], [3, 5], [5, 10], [10, 99]] as const) {
+    const w = byTime.filter(([t]) => t - t0 >= a * 1000 && t - t0 < b * 1000).map(([, ms]) => ms).sort((x, y) => x - y);
+    console.error(`WINDOW ${a}-${b}s n=${w.length} p50=${percentileSorted(w, 50).toFixed(1)} p99=${percentileSorted(w, 99).toFixed(1)}`);
+  }
   const perOp: Record<string, { n: number; p50: number; p99: number }> = {};
   for (const [op, v] of Object.entries(lat)) {
     v.sort((a, b) => a - b);
