@@ -199,8 +199,11 @@ const lmtpService: MdaService = {
         settings = deliverySettings(ctx.config());
       },
       async close() {
-        for (const b of bound) await closeListener(b).catch(() => undefined);
+        // Stop accepting, then end the connections (DATA gets its few seconds, the rest a 421):
+        // a listener's close settles only once its connections are gone, idle ones included.
+        const listeners = bound.map((b) => closeListener(b).catch(() => undefined));
         await server?.close();
+        await Promise.all(listeners);
       },
     };
   },
@@ -504,9 +507,12 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
     },
     stop() {
       stopping ??= (async () => {
-        // Together, not one after the other: a listener's close also waits for the connections it
-        // handed to a mail worker, and those end only when the pool stops the workers.
-        await Promise.all([...bound.map((b) => b.close().catch(() => undefined)), pool?.close().catch(() => undefined)]);
+        // The services close together, and the mail workers stop once LMTP has closed: a listener's
+        // close also waits for the connections it handed to a worker, which end only when the pool
+        // stops the workers; but a delivery still in DATA (given a few seconds) may need a worker.
+        const closing = bound.map((b) => b.close().catch(() => undefined));
+        const lmtpClosed = closing[enabled.findIndex((s) => s === lmtpService)] ?? Promise.resolve();
+        await Promise.all([...closing, lmtpClosed.then(() => pool?.close().catch(() => undefined))]);
         try {
           if (readPid(pidFile) === process.pid) unlinkSync(pidFile);
         } catch {
