@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
 
@@ -28,6 +28,31 @@ test('bin/_launch gives the daemon commands exactly DAEMON_NODE_FLAGS, and other
       assert.deepEqual(argsOf(tool!, entry!), [...DAEMON_NODE_FLAGS, join(TOP, 'dist', entry!), '-x'], tool);
     }
     assert.deepEqual(argsOf('postconf', 'mta/cli/postconf.js'), [join(TOP, 'dist', 'mta/cli/postconf.js'), '-x']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bin/ tool finds its entry point when run by path, through a symlink, and from inside bin/', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-launch-'));
+  try {
+    writeFileSync(join(dir, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
+    chmodSync(join(dir, 'node'), 0o755);
+    // An administrator's link, e.g. /usr/sbin/postconf -> /opt/postern/bin/postconf.
+    symlinkSync(join(TOP, 'bin', 'postconf'), join(dir, 'postconf'));
+    const env = { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` };
+    const runs: [string, string[], string][] = [
+      [join(TOP, 'bin', 'postconf'), ['-x'], '/'],
+      [join(dir, 'postconf'), ['-x'], '/'],
+      ['sh', ['postconf', '-x'], join(TOP, 'bin')],
+    ];
+    for (const [cmd, args, cwd] of runs) {
+      const r = spawnSync(cmd, args, { env, cwd, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const [entry, ...rest] = r.stdout.trim().split('\n');
+      assert.equal(realpathSync(resolve(cwd, entry!)), join(TOP, 'dist', 'mta/cli/postconf.js'), `${cmd} ${args.join(' ')}`);
+      assert.deepEqual(rest, ['-x']);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
