@@ -511,7 +511,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
         // close also waits for the connections it handed to a worker, which end only when the pool
         // stops the workers; but a delivery still in DATA (given a few seconds) may need a worker.
         const closing = bound.map((b) => b.close().catch(() => undefined));
-        const lmtpClosed = closing[enabled.findIndex((s) => s === lmtpService)] ?? Promise.resolve();
+        const lmtpClosed = closing[enabled.indexOf(lmtpService)] ?? Promise.resolve();
         await Promise.all([...closing, lmtpClosed.then(() => pool?.close().catch(() => undefined))]);
         try {
           if (readPid(pidFile) === process.pid) unlinkSync(pidFile);

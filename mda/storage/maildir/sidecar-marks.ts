@@ -145,7 +145,8 @@ export class UnsyncedMark {
   private readonly path: string;
   private marked = false;
   private writes = 0;
-  private lastWrite = 0;
+  /** When the mark was last needed: its creation, or the last write. The quiet spell counts from here. */
+  private lastUse = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private fd: number | undefined;
@@ -161,14 +162,14 @@ export class UnsyncedMark {
     closeSync(await openFd(this.path, 'w', 0o600));
     await fsyncDir(dirname(this.path));
     this.marked = true;
-    this.lastWrite = Date.now();
+    this.lastUse = Date.now();
     this.arm(this.idleMs);
   }
 
   /** Counts the write; creates the mark (durably, synchronously) if it was removed. */
   beforeWrite(): void {
     this.writes++;
-    this.lastWrite = Date.now();
+    this.lastUse = Date.now();
     if (!this.marked) {
       closeSync(openSync(this.path, 'w', 0o600));
       fsyncDirSync(dirname(this.path));
@@ -185,7 +186,7 @@ export class UnsyncedMark {
 
   private onTimer(): void {
     this.timer = undefined;
-    const quiet = Date.now() - this.lastWrite;
+    const quiet = Date.now() - this.lastUse;
     if (quiet < this.idleMs) this.arm(this.idleMs - quiet);
     else void this.flush();
   }

@@ -14,8 +14,9 @@
  * processes sharing the file. reconcile() first looks without writing (one read snapshot) and
  * opens a write transaction only when something would change: most commands change nothing.
  * Commits are synchronous and not flushed (LMDB noSync), like Dovecot's index log under
- * `mail_fsync = optimized`: the file is fsync'd about a second after a write, and crash marks
- * (sidecar-marks.ts) make a file that a system crash may have torn be rebuilt at the next open.
+ * `mail_fsync = optimized`: the file is fsync'd once its writer has been quiet for 30 s or closes
+ * it, and crash marks (sidecar-marks.ts) make a file that a system crash may have torn be rebuilt at
+ * the next open.
  * A flushed commit per change, even off the event loop in lmdb-js's asynchronous transactions,
  * cost a third of the IMAP server's throughput (docs/performance.md, "Eleventh session"). When
  * a commit reaches the disk is no durability promise (DESIGN.md §3 covers messages, not this
