@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dovecotDiag, runCli, type Diag } from '../../shared/cli/diag.js';
 import { startMda } from '../main.js';
+import { startIdleGc } from '../../shared/idle-gc.js';
 
 export const DEFAULT_CONFIG = '/etc/dovecot/dovecot.conf';
 export const FATAL_DEFAULT = 89;
@@ -34,6 +35,7 @@ export async function runForeground(prog: string, config: string): Promise<numbe
   const diag: Diag = dovecotDiag(prog);
   try {
     await startMda({ configPath: config });
+    startIdleGc();
   } catch (err) {
     diag.fatal(err instanceof Error ? err.message : String(err), FATAL_DEFAULT);
   }

@@ -26,6 +26,7 @@ import type { Pop3SessionDeps } from '../pop3/session.js';
 import { isStorageError, type MailStore } from '../storage/api.js';
 import type { KeyValueFields } from '../../shared/proto/tab-escape.js';
 import { isMasterMessage, type DeliverRequest, type SessionHandoff, type WorkerSettings, type WorkerToMaster } from './protocol.js';
+import { startIdleGc } from '../../shared/idle-gc.js';
 
 const idleSecs = Number(process.argv[2] ?? '60');
 const uid = Number(process.argv[3]);
@@ -237,5 +238,6 @@ process.on('uncaughtException', (err) => {
   setTimeout(() => process.exit(75), 100);
 });
 
+startIdleGc();
 send({ type: 'ready' });
 settle();

@@ -6,6 +6,7 @@
  */
 import { configDirFrom } from './queue-config.js';
 import { startMta, MtaStartError } from '../main.js';
+import { startIdleGc } from '../../shared/idle-gc.js';
 
 function usage(): never {
   process.stderr.write('usage: postern-mta [-c config_dir]\n');
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const h = handle;
+  startIdleGc();
   const onSignal = (sig: NodeJS.Signals, num: number, grace?: number) => {
     process.on(sig, () => {
       void h.stop(grace, num).then(() => process.exit(0), () => process.exit(1));

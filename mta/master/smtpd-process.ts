@@ -25,6 +25,7 @@ import { becomeMailOwner, mailOwner } from './privileges.js';
 import { endpointKey, readMasterServices, type SmtpdEndpoint } from './services.js';
 import { mtaLogger, mtaRewriting, openQueue } from './wiring.js';
 import { isMasterMessage, type InitMessage, type SmtpdToMaster } from './smtpd-protocol.js';
+import { startIdleGc } from '../../shared/idle-gc.js';
 
 const SESSIONS_REPORT_MS = 100;
 
@@ -154,6 +155,7 @@ function main(): void {
     }
     l.server.listen(handle);
   };
+  startIdleGc();
   process.on('disconnect', finish);
   process.on('SIGTERM', finish);
   // A terminal's ^C or ^\ reaches the whole process group: the master decides (it stops us).
