@@ -31,6 +31,8 @@ export interface ImapSettings {
   imap_max_line_length: number;
   /** ms between `* OK Still here` in IDLE. */
   imap_idle_notify_interval: number;
+  /** ms between IDLE's own checks of the selected mailbox, behind fs.watch and Postern's writers. */
+  mailbox_idle_check_interval: number;
   disable_plaintext_auth: boolean;
   ssl: 'no' | 'yes' | 'required';
   /** TLS protocol floor, cipher list and order for imaps and STARTTLS (mda/tls-context.ts). */
@@ -61,7 +63,7 @@ export interface ImapSettings {
 type ValueKey = Exclude<keyof ImapSettings, 'mailboxes' | 'plugin'>;
 
 const KEYS = [
-  'login_greeting', 'imap_max_line_length', 'imap_idle_notify_interval', 'disable_plaintext_auth', 'ssl',
+  'login_greeting', 'imap_max_line_length', 'imap_idle_notify_interval', 'mailbox_idle_check_interval', 'disable_plaintext_auth', 'ssl',
   'ssl_min_protocol', 'ssl_cipher_list', 'ssl_prefer_server_ciphers', 'imap_capability', 'mail_max_userip_connections', 'postern_imap_login_idle_timeout', 'postern_imap_idle_timeout',
   'postern_imap_max_append_size', 'postern_imap_max_bad_commands_prelogin', 'postern_imap_max_bad_commands',
   'mail_plugins',
@@ -81,6 +83,7 @@ export function imapSettings(s: MdaValues & { readonly plugin?: ReadonlyMap<stri
     login_greeting: s.login_greeting,
     imap_max_line_length: s.imap_max_line_length,
     imap_idle_notify_interval: millis(s.imap_idle_notify_interval),
+    mailbox_idle_check_interval: millis(s.mailbox_idle_check_interval),
     disable_plaintext_auth: s.disable_plaintext_auth,
     ssl: s.ssl as ImapSettings['ssl'],
     ssl_min_protocol: s.ssl_min_protocol,

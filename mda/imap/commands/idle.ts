@@ -1,14 +1,13 @@
 /*
  * IDLE (RFC 2177): `+ idling`, then mailbox changes are pushed as they happen (the view's watch()
- * fires on another session's change or an LMTP delivery; a poll every few seconds backs it up), and
+ * fires on another session's change or an LMTP delivery; a check every mailbox_idle_check_interval,
+ * 30 s by default as in Dovecot, backs it up for what fs.watch misses), and
  * `* OK Still here` every imap_idle_notify_interval; `DONE` ends it with `OK Idle completed.`.
  * Anything else than DONE is `BAD Expected DONE.` as Dovecot. Works in the authenticated state too
  * (only keep-alives then), as Dovecot allows.
  * Distrusts: the client line (bounded by the parser's line limit).
  */
 import { AUTHENTICATED, type CommandSpec, type Completion } from '../command.js';
-
-const POLL_MS = 5000;
 
 export const idleCommand: CommandSpec = {
   name: 'IDLE',
@@ -28,7 +27,9 @@ export const idleCommand: CommandSpec = {
     const keepAlive = setInterval(() => {
       session.untagged('OK Still here');
     }, session.settings.imap_idle_notify_interval);
-    const poll = setInterval(poke, POLL_MS);
+    // It was a 5 s poll: with 2,000 sessions in IDLE, 400 mailbox syncs a second and a mail worker
+    // never quiet enough to give its memory back (shared/idle-gc.ts; docs/performance.md).
+    const poll = setInterval(poke, session.settings.mailbox_idle_check_interval);
     const line = session.io.readLine();
     let done: string | undefined | null | false = false;
     void line.then((l) => {
