@@ -62,6 +62,71 @@ function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
 interface Meta { uv: number; hms: number; fr: number }
 
 /**
+ * One database handle of a sidecar file, shared by the sidecars of that file in this process.
+ * Why: a process used to open the file once per store, i.e. per IMAP session. With 2,000 sessions of
+ * 100 users, a mail worker held 1,000 lmdb-js handles (each with its own 64 KiB write buffer, 62 MiB
+ * in all) and 1,000 crash marks (each created with a directory fsync at the session's start), where
+ * 100 do the same work: lmdb-js shares the environment underneath anyway, and LMDB wants one
+ * environment per file per process.
+ */
+interface SharedHandle {
+  readonly kv: Kv;
+  close(): Promise<void>;
+}
+
+/** Open files by path (and boot id, which only tests vary), with the sidecars using each. */
+const openFiles = new Map<string, { refs: number; handle: Promise<SharedHandle> }>();
+
+async function openShared(path: string, boot: string | undefined): Promise<SharedHandle> {
+  if (boot !== undefined) await checkMarksAtOpen(path, boot);
+  // The mark before the open: opening a new file writes its first pages, unflushed too.
+  const mark = boot === undefined ? undefined : new UnsyncedMark(path, boot);
+  await mark?.create();
+  let db: RootDatabase<unknown, Key>;
+  try {
+    db = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
+  } catch (err) {
+    await mark?.close().catch(() => undefined);
+    throw err;
+  }
+  const get = (k: Key): unknown => db.get(k);
+  const put = (k: Key, v: unknown): void => void db.putSync(k, v);
+  const remove = (k: Key): void => void db.removeSync(k);
+  const range = (s: Key, e: Key): Iterable<{ key: Key; value: unknown }> => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>;
+  const fresh = (): void => db.resetReadTxn();
+  if (mark === undefined) {
+    return {
+      kv: {
+        get, put, remove, range, fresh,
+        txn: (fn) => observeCommit(db, db.transaction(fn)),
+        txnSync: (fn) => db.transactionSync(fn),
+      },
+      close: () => closeWithin(db.close(), LMDB_CLOSE_WAIT_MS),
+    };
+  }
+  const txnSync = <T>(fn: () => T): T => {
+    mark.beforeWrite();
+    return db.transactionSync(fn);
+  };
+  return {
+    kv: {
+      get, put, remove, range, fresh, txnSync,
+      txn: <T>(fn: () => T): Promise<T> => {
+        try {
+          return Promise.resolve(txnSync(fn));
+        } catch (err) {
+          return Promise.reject(err as Error);
+        }
+      },
+    },
+    async close() {
+      await mark.close().catch(() => undefined);
+      await closeWithin(db.close(), LMDB_CLOSE_WAIT_MS);
+    },
+  };
+}
+
+/**
  * How long close() waits for lmdb-js to close the environment. After a failed commit (ENOSPC) its
  * close() never settles; the environment is then left to the process's exit rather than hanging
  * whoever closes the store (a delivery's reply, a session's logout).
@@ -178,47 +243,35 @@ export class Sidecar {
    * torn is rebuilt: a commit then costs a few page writes and no wait, and a session's command
    * needs no round trip through lmdb-js's write thread. Elsewhere every commit is flushed, in an
    * asynchronous transaction off the event loop.
+   *
+   * The sidecars of one file in this process share one database handle and one crash mark
+   * (openShared): each Sidecar keeps its own answers, and the last close() closes the handle.
    */
   static async lmdb(path: string, boot = currentBootId()): Promise<Sidecar> {
-    if (boot !== undefined) await checkMarksAtOpen(path, boot);
-    // The mark before the open: opening a new file writes its first pages, unflushed too.
-    const mark = boot === undefined ? undefined : new UnsyncedMark(path, boot);
-    await mark?.create();
-    let db: RootDatabase<unknown, Key>;
+    const key = `${path}\0${boot ?? ''}`;
+    let e = openFiles.get(key);
+    if (e === undefined) {
+      e = { refs: 0, handle: openShared(path, boot) };
+      openFiles.set(key, e);
+    }
+    const entry = e;
+    entry.refs++;
+    const drop = (): boolean => {
+      if (--entry.refs > 0) return false;
+      if (openFiles.get(key) === entry) openFiles.delete(key);
+      return true;
+    };
+    let h: SharedHandle;
     try {
-      db = openLmdb<unknown, Key>({ path, compression: false, noSubdir: true, ...(boot === undefined ? {} : { noSync: true }) } as never);
+      h = await entry.handle;
     } catch (err) {
-      await mark?.close().catch(() => undefined);
+      drop();
       throw err;
     }
-    const get = (k: Key): unknown => db.get(k);
-    const put = (k: Key, v: unknown): void => void db.putSync(k, v);
-    const remove = (k: Key): void => void db.removeSync(k);
-    const range = (s: Key, e: Key): Iterable<{ key: Key; value: unknown }> => db.getRange({ start: s, end: e }) as Iterable<{ key: Key; value: unknown }>;
-    const fresh = (): void => db.resetReadTxn();
-    if (mark === undefined) {
-      return new Sidecar({
-        get, put, remove, range, fresh,
-        txn: (fn) => observeCommit(db, db.transaction(fn)),
-        txnSync: (fn) => db.transactionSync(fn),
-      }, () => closeWithin(db.close(), LMDB_CLOSE_WAIT_MS));
-    }
-    const txnSync = <T>(fn: () => T): T => {
-      mark.beforeWrite();
-      return db.transactionSync(fn);
-    };
-    return new Sidecar({
-      get, put, remove, range, fresh, txnSync,
-      txn: <T>(fn: () => T): Promise<T> => {
-        try {
-          return Promise.resolve(txnSync(fn));
-        } catch (err) {
-          return Promise.reject(err as Error);
-        }
-      },
-    }, async () => {
-      await mark.close().catch(() => undefined);
-      await closeWithin(db.close(), LMDB_CLOSE_WAIT_MS);
+    let closed: Promise<void> | undefined;
+    return new Sidecar(h.kv, () => {
+      closed ??= drop() ? h.close() : Promise.resolve();
+      return closed;
     });
   }
 
