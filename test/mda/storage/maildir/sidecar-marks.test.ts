@@ -179,3 +179,29 @@ test('a clean close in an earlier boot leaves no mark: the next boot keeps the h
   const r = await b.reconcile('box', input(['\\Seen', '']));
   assert.equal(r.highestModseq, 2);
 });
+
+test('the sidecars of one file in a process share its handle and mark; the last close closes them', async (t) => {
+  const dir = tmp(t);
+  const path = join(dir, 'postern-index.lmdb');
+  // Opened at the same time, as two sessions of one user logging in together.
+  const [a, b] = await Promise.all([Sidecar.lmdb(path, BOOT), Sidecar.lmdb(path, BOOT)]);
+  assert.equal(marksIn(dir).length, 1, 'one mark for the file, not one per sidecar');
+  await a.reconcile('box', input(['', '']));
+  await a.close();
+  await a.close(); // twice: still one release
+  assert.equal(marksIn(dir).length, 1, 'the first close took the mark from the other sidecar');
+  // b still works on the shared handle, and sees a's commit.
+  const r = await b.reconcile('box', input(['\\Seen', '']));
+  assert.ok(r.highestModseq > 1);
+  const c = await Sidecar.lmdb(path, BOOT);
+  assert.equal(marksIn(dir).length, 1);
+  await b.close();
+  assert.equal(marksIn(dir).length, 1, 'closed while c was open');
+  await c.close();
+  assert.deepEqual(marksIn(dir), [], 'the last close left the mark');
+  // Opened again after the last close: a new handle and a new mark.
+  const d = await Sidecar.lmdb(path, BOOT);
+  t.after(() => d.close());
+  assert.equal(marksIn(dir).length, 1);
+  assert.equal((await d.reconcile('box', input(['\\Seen', '']))).highestModseq, r.highestModseq, 'the commits survived the close');
+});
