@@ -1,0 +1,52 @@
+/*
+ * Diagnostic: what the IMAP server's first seconds after a start wait for. One daemon, 200 users
+ * with the bench's mailboxes, and the bench's mix at `clients` sessions in three phases:
+ *   A: users 1..N, right after the start: cold code (Node's JIT) and cold mailboxes;
+ *   B: users N+1..2N, after A: warm code, mailboxes never read by this daemon;
+ *   C: users 1..N again: warm code, warm mailboxes.
+ * Each phase prints its first `warmup` seconds and the `seconds` after them. If B's first seconds
+ * look like C's, a cold mailbox costs little and A's first seconds are the code warming up.
+ * Not part of `make bench`; run it on a quiet machine, and more than once (single runs vary by 2x).
+ *
+ *   node dist/bench/diag/first-seconds.js [ours|reference] [clients=100] [warmup=5] [seconds=5]
+ */
+import { mkdirSync } from 'node:fs';
+import { loadCorpus } from '../corpus.js';
+import { runImapLoad } from '../imap-load.js';
+import { copyTree, writeMaildir } from '../maildir-fixture.js';
+import { benchDir, PASSWORD, startMdaPeer, userName, type Side } from '../mda-peers.js';
+import { removeLater, removeScratch } from '../scratch.js';
+
+const side = (process.argv[2] ?? 'ours') as Side;
+const clients = Number(process.argv[3] ?? 100);
+const warmupSeconds = Number(process.argv[4] ?? 5);
+const seconds = Number(process.argv[5] ?? 5);
+const MESSAGES = 150;
+
+const template = benchDir('postern-first-seconds-');
+removeLater(template);
+const bodies = loadCorpus(100 * 1024).map((m) => m.crlf);
+for (let u = 1; u <= 2 * clients; u++) writeMaildir(template, userName(u), u, MESSAGES, bodies);
+const appendBodies = loadCorpus(16 * 1024).map((m) => m.crlf);
+const peer = await startMdaPeer(side, {
+  users: 2 * clients,
+  mailProcesses: 2,
+  prepare: (root) => {
+    mkdirSync(root, { recursive: true });
+    copyTree(template, root);
+  },
+});
+try {
+  const phase = async (name: string, firstUser: number): Promise<void> => {
+    const users = Array.from({ length: clients }, (_, i) => userName(firstUser + i));
+    const r = await runImapLoad({ port: peer.imapPort, users, password: PASSWORD, seconds, warmupSeconds, appendBodies });
+    const w = r.warmup;
+    console.log(`${side} ${name}: first ${warmupSeconds} s ${w.commands} commands, p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms; next ${seconds} s ${r.commands} commands, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+  };
+  await phase('A (cold code, cold mailboxes)', 1);
+  await phase('B (warm code, cold mailboxes)', clients + 1);
+  await phase('C (warm code, warm mailboxes)', 1);
+} finally {
+  await peer.stop();
+  removeScratch();
+}
