@@ -76,7 +76,10 @@ test('real Postfix delivers over LMTP into our maildir and bounces unknown users
   assert.ok(bounced !== undefined, `no bounce:\n${pf.log()}`);
   assert.match(bounced, /said: 550 5\.1\.1 <nosuch@test\.example> User doesn't exist: nosuch@test\.example \(in reply to RCPT TO command\)/);
   assert.match(pf.log(), /to=<u1@test\.example>.*status=sent \(250 2\.0\.0 <u1@test\.example> [A-Za-z0-9+/]{22} Saved\)/);
-  assert.match(mda.log(), /lmtp\(u1@test\.example\)<\d+><[A-Za-z0-9+/]{22}>: Info: msgid=<interop-1@client\.example>: saved mail to INBOX/);
+  // Our log line is written after the save, asynchronously (batched for a few milliseconds): Postfix
+  // may have logged the 250 before it is on disk.
+  const saved = /lmtp\(u1@test\.example\)<\d+><[A-Za-z0-9+/]{22}>: Info: msgid=<interop-1@client\.example>: saved mail to INBOX/;
+  assert.ok(await poll(() => (saved.test(mda.log()) ? true : undefined), 10_000), `no "saved mail" line:\n${mda.log()}`);
 
   // Real Dovecot reads what we wrote (read-only doveadm with the mail user's environment).
   const doveadm = '/usr/bin/doveadm';
