@@ -249,12 +249,8 @@ export class Sidecar {
    */
   static async lmdb(path: string, boot = currentBootId()): Promise<Sidecar> {
     const key = `${path}\0${boot ?? ''}`;
-    let e = openFiles.get(key);
-    if (e === undefined) {
-      e = { refs: 0, handle: openShared(path, boot) };
-      openFiles.set(key, e);
-    }
-    const entry = e;
+    const entry = openFiles.get(key) ?? { refs: 0, handle: openShared(path, boot) };
+    openFiles.set(key, entry);
     entry.refs++;
     const drop = (): boolean => {
       if (--entry.refs > 0) return false;
