@@ -31,7 +31,10 @@ export interface ImapSettings {
   imap_max_line_length: number;
   /** ms between `* OK Still here` in IDLE. */
   imap_idle_notify_interval: number;
-  /** ms between IDLE's own checks of the selected mailbox, behind fs.watch and Postern's writers. */
+  /**
+   * ms between IDLE's own checks of the selected mailbox, behind fs.watch and Postern's writers; at
+   * least IDLE_CHECK_FLOOR_MS (0 would be a check per event-loop turn per session in IDLE).
+   */
   mailbox_idle_check_interval: number;
   disable_plaintext_auth: boolean;
   ssl: 'no' | 'yes' | 'required';
@@ -62,6 +65,9 @@ export interface ImapSettings {
 
 type ValueKey = Exclude<keyof ImapSettings, 'mailboxes' | 'plugin'>;
 
+/** The shortest interval between IDLE's own mailbox checks (see mailbox_idle_check_interval). */
+export const IDLE_CHECK_FLOOR_MS = 1000;
+
 const KEYS = [
   'login_greeting', 'imap_max_line_length', 'imap_idle_notify_interval', 'mailbox_idle_check_interval', 'disable_plaintext_auth', 'ssl',
   'ssl_min_protocol', 'ssl_cipher_list', 'ssl_prefer_server_ciphers', 'imap_capability', 'mail_max_userip_connections', 'postern_imap_login_idle_timeout', 'postern_imap_idle_timeout',
@@ -83,7 +89,7 @@ export function imapSettings(s: MdaValues & { readonly plugin?: ReadonlyMap<stri
     login_greeting: s.login_greeting,
     imap_max_line_length: s.imap_max_line_length,
     imap_idle_notify_interval: millis(s.imap_idle_notify_interval),
-    mailbox_idle_check_interval: millis(s.mailbox_idle_check_interval),
+    mailbox_idle_check_interval: Math.max(IDLE_CHECK_FLOOR_MS, millis(s.mailbox_idle_check_interval)),
     disable_plaintext_auth: s.disable_plaintext_auth,
     ssl: s.ssl as ImapSettings['ssl'],
     ssl_min_protocol: s.ssl_min_protocol,

@@ -107,7 +107,7 @@ test('readMdaSettings gives typed values for the virtual-user config', (t) => {
 test('Postern-only limits come from plugin { } (filters apply), typed strictly; views declare no defaults of their own', async (t) => {
   const { POSTERN_SETTINGS, MDA_SETTINGS: TOP, mdaValuesFromText } = await import('../../mda/settings.js');
   const { pop3SettingsFromConfig, POP3_SETTING_DEFAULTS } = await import('../../mda/pop3/settings.js');
-  const { imapSettingsFromConfig } = await import('../../mda/imap/settings.js');
+  const { imapSettingsFromConfig, imapSettings, IDLE_CHECK_FLOOR_MS } = await import('../../mda/imap/settings.js');
   const { deliverySettings } = await import('../../mda/deliver/settings.js');
   for (const name of Object.keys(POSTERN_SETTINGS)) {
     assert.ok(name.startsWith('postern_'), name);
@@ -131,6 +131,11 @@ test('Postern-only limits come from plugin { } (filters apply), typed strictly; 
   assert.equal(deliverySettings(cfg).postern_lmtp_max_recipients, 1000);
   const imap = imapSettingsFromConfig(cfg);
   assert.equal(imap.imap_idle_notify_interval, 29 * 60_000);
+  assert.equal(imap.mailbox_idle_check_interval, 30_000, 'Dovecot\'s default');
+  // 0 (or any value under a second) would make IDLE check its mailbox on every turn of the loop.
+  for (const [text, ms] of [['0', IDLE_CHECK_FLOOR_MS], ['500 msecs', IDLE_CHECK_FLOOR_MS], ['2 secs', 2000]] as const) {
+    assert.equal(imapSettings(mdaValuesFromText({ mailbox_idle_check_interval: text })).mailbox_idle_check_interval, ms, text);
+  }
   assert.deepEqual(imap.mailboxes, [{ name: 'Sent', specialUse: '\\Sent', auto: 'subscribe' }]);
   writeFileSync(join(dir, 'bad.conf'), 'plugin {\n  postern_lmtp_max_recipients = many\n}\n');
   assert.throws(() => readMdaSettings(loadDovecotConfig(join(dir, 'bad.conf'))), /postern_lmtp_max_recipients: invalid number: many/);
