@@ -447,6 +447,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   const perUidWorkers = ids.uid === 0 && startSettings.mail_uid === '';
   const workerIdleSecs = startSettings.postern_mail_worker_idle_timeout;
   const processes = startSettings.postern_mail_processes;
+  const spares = startSettings.postern_mail_worker_spares;
   const sessionShards = !perUidWorkers && processes > 1 ? processes : 0;
   const ctx: ServiceContext = {
     config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions, workers: () => pool, perUidWorkers, sessionShards,
@@ -461,6 +462,8 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
       // Session shards: workers forked after the drop below, so they run as the mail uid.
       pool = new MailWorkerPool({
         runDir: baseDir, logFor, settings: () => workerSettings(cfg), sessions, idleTimeoutSecs: workerIdleSecs,
+        // Shards are never retired, so they need no spares.
+        spares: perUidWorkers ? spares : 0,
       });
     }
     if (!perUidWorkers && ids.uid === 0) {

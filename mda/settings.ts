@@ -245,6 +245,13 @@ export const POSTERN_SETTINGS = {
    */
   postern_mail_worker_idle_timeout: { type: "time", default: "1 min" },
   /**
+   * Per-uid mail workers: once one is in use, this many more are kept started and unassigned, so a
+   * uid whose worker was retired (or a new uid) gets one without waiting for Node to start (about
+   * 0.4 s); each costs an idle Node process. Dovecot's `process_min_avail` for its mail processes.
+   * Read at start.
+   */
+  postern_mail_worker_spares: { type: "uint", default: "1" },
+  /**
    * Single-uid mode (mail_uid, or started as a normal user): logged-in IMAP and POP3 sessions are
    * spread over this many worker processes, a user always to the same one (main.ts workerRoute);
    * 1 serves them in the daemon's own process. Read at start. Dovecot runs a process per session.

@@ -1,13 +1,16 @@
 /*
- * A per-uid mail worker (pool.ts explains the design): forked by the MDA master with the user's
- * uid and gid, it serves the IMAP and POP3 sessions the master hands over after login and the
- * LMTP deliveries of that uid. It never reads dovecot.conf and never authenticates anyone: the
- * settings, the user's userdb fields and the connections come from the master over IPC, and its
- * log lines go back to the master (Dovecot's log service). It refuses to run as root.
+ * A per-uid mail worker (pool.ts explains the design): forked by the MDA master, it loads its
+ * modules, waits for `assign` (the uid and gid it is to serve) and becomes that uid for good; then
+ * it serves the IMAP and POP3 sessions the master hands over after login and the LMTP deliveries
+ * of that uid. Until `assign` it is a spare (pool.ts: postern_mail_worker_spares) and does nothing
+ * else. It never reads dovecot.conf and never authenticates anyone: the settings, the user's
+ * userdb fields and the connections come from the master over IPC, and its log lines go back to
+ * the master (Dovecot's log service). It refuses to serve as root.
  *
- * Lifetime: retired by the master after `idle` (no session or delivery for the idle time given
- * as argv[2]); SIGTERM (master stopping) ends sessions as Dovecot's mail processes do
- * (`* BYE Server shutting down.`, `-ERR [SYS/TEMP] Server shutting down.`) and exits.
+ * Lifetime: once assigned and with no session or delivery for the idle time given as argv[2], it
+ * says `idle`, and the master retires it (or keeps it: a session shard); SIGTERM (master stopping)
+ * ends sessions as Dovecot's mail processes do (`* BYE Server shutting down.`, `-ERR [SYS/TEMP]
+ * Server shutting down.`) and exits.
  *
  * Distrusts: nothing from the master beyond shape checks; the clients, as the protocol code does.
  */
@@ -29,8 +32,6 @@ import { isMasterMessage, type DeliverRequest, type SessionHandoff, type WorkerS
 import { startIdleGc } from '../../shared/idle-gc.js';
 
 const idleSecs = Number(process.argv[2] ?? '60');
-const uid = Number(process.argv[3]);
-const gid = Number(process.argv[4]);
 
 function send(m: WorkerToMaster): void {
   if (process.connected) process.send?.(m);
@@ -41,20 +42,24 @@ function logFor(prefix: string): DovecotLog {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal') };
 }
 
-// Every module is loaded (static imports run first); now become the user for good.
-try {
-  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) throw new Error(`bad uid/gid ${process.argv[3] ?? ''}:${process.argv[4] ?? ''}`);
-  if (process.getuid?.() === 0) {
-    process.setgroups?.([gid]);
-    process.setgid?.(gid);
-    process.setuid?.(uid);
+/** Every module is loaded (static imports ran first): become uid:gid for good, or exit. */
+function become(uid: number, gid: number): void {
+  try {
+    if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) throw new Error(`bad uid/gid ${uid}:${gid}`);
+    if (process.getuid?.() === 0) {
+      process.setgroups?.([gid]);
+      process.setgid?.(gid);
+      process.setuid?.(uid);
+    }
+    if (process.getuid?.() !== uid || process.geteuid?.() !== uid || process.getgid?.() !== gid) throw new Error(`cannot run as ${uid}:${gid}`);
+  } catch (err) {
+    logFor('mail-worker').fatal(`mail workers never run as root: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(89);
   }
-  if (process.getuid?.() !== uid || process.geteuid?.() !== uid || process.getgid?.() !== gid) throw new Error(`cannot run as ${uid}:${gid}`);
-} catch (err) {
-  logFor('mail-worker').fatal(`mail workers never run as root: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(89);
 }
 
+/** Set by `assign`: until then this process is a spare and takes no work. */
+let assigned = false;
 let settings: WorkerSettings | undefined;
 /** userdb fields of the users this worker serves, as the master looked them up. */
 const fieldsOf = new Map<string, KeyValueFields>();
@@ -84,6 +89,7 @@ function settle(): void {
   if (retiring) {
     process.exit(0);
   }
+  if (!assigned) return;
   idleTimer = setTimeout(() => send({ type: 'idle' }), idleSecs * 1000);
 }
 
@@ -200,7 +206,16 @@ async function onDeliver(r: DeliverRequest): Promise<void> {
 
 process.on('message', (m: unknown, handle: unknown) => {
   if (!isMasterMessage(m)) return;
+  // The master assigns a worker before it sends it anything else; work that came first would fail
+  // for want of settings (onSession, onDeliver).
+  if (!assigned && m.type === 'init') return;
   switch (m.type) {
+    case 'assign':
+      if (assigned) return;
+      become(m.uid, m.gid);
+      assigned = true;
+      settle();
+      return;
     case 'init':
       settings = m.settings;
       return;

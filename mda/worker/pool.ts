@@ -7,7 +7,13 @@
  * Debian default), the master keeps root and every user's mail is touched only by a worker
  * process that runs with that user's uid and gid (and only that gid as its group). One worker
  * serves every session and delivery of one uid:gid pair; it is started on first use and retired
- * after postern_mail_worker_idle_timeout without work. The master does the protocol up to login
+ * after postern_mail_worker_idle_timeout without work. Once workers are in use the pool keeps
+ * postern_mail_worker_spares more started and unassigned (Dovecot's process_min_avail): a worker
+ * costs Node's start-up and module loading, about 0.4 s here, and a small server whose workers
+ * retire after every quiet minute paid it on most logins and deliveries; a spare is assigned in
+ * milliseconds. Session shards (one uid, postern_mail_processes > 1) are kept when idle: they are
+ * a fixed set, and the JIT-warmed code is worth more than the memory a retirement gives back
+ * (shared/idle-gc.ts already returns what a burst took). The master does the protocol up to login
  * (as imap-login/pop3-login), the userdb lookup and the LMTP dialogue (as Dovecot's lmtp, which
  * also runs as root and switches uid per delivery), and then:
  *  - IMAP/POP3: hands the logged-in connection over (SessionHandoff). A plaintext socket is passed
@@ -43,8 +49,13 @@ export interface MailWorkerPoolOptions {
   readonly logFor: (prefix: string) => DovecotLog;
   readonly settings: () => WorkerSettings;
   readonly sessions: SessionSink;
-  /** Seconds a worker with nothing to do lives on. */
+  /** Seconds a per-uid worker with nothing to do lives on (session shards are kept). */
   readonly idleTimeoutSecs: number;
+  /**
+   * Workers kept started and unassigned once workers are in use (postern_mail_worker_spares), so a
+   * uid whose worker was retired gets one at once, not after Node's start-up.
+   */
+  readonly spares: number;
 }
 
 
@@ -76,14 +87,27 @@ class Worker {
   readonly child: ChildProcess;
   readonly sessions = new Map<string, LiveSession>();
   readonly deliveries = new Map<number, (o: DeliveryOutcome) => void>();
+  /** Set by assign(); empty while the worker is a spare. */
+  key = '';
+  uid = -1;
+  /** A session shard: kept when idle (the shards are a fixed set; retiring one only costs a start). */
+  keep = false;
   retired = false;
 
-  constructor(readonly key: string, readonly uid: number, readonly gid: number, idleSecs: number) {
-    // Started as root and dropping to uid:gid itself once its modules are loaded (as Dovecot's
-    // processes drop after exec), so the code need not be readable by every mail user.
-    this.child = fork(WORKER_MAIN, [String(idleSecs), String(uid), String(gid)], {
+  constructor(idleSecs: number) {
+    // Started with the master's ids (root, for per-uid workers) and dropping to the uid:gid of
+    // `assign` once its modules are loaded (as Dovecot's processes drop after exec), so the code
+    // need not be readable by every mail user.
+    this.child = fork(WORKER_MAIN, [String(idleSecs)], {
       serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+  }
+
+  assign(key: string, slot: WorkerSlot): void {
+    this.key = key;
+    this.uid = slot.uid;
+    this.keep = slot.shard !== undefined;
+    this.send({ type: 'assign', uid: slot.uid, gid: slot.gid });
   }
 
   send(m: MasterToWorker, handle?: Socket): void {
@@ -96,8 +120,10 @@ class Worker {
 export class MailWorkerPool {
   /** The worker each slot (uid:gid, and shard) is routed to. */
   private readonly workers = new Map<string, Worker>();
-  /** Every live worker, retired ones included (close() stops them all). */
+  /** Every live worker, retired ones and spares included (close() stops them all). */
   private readonly all = new Set<Worker>();
+  /** Started, unassigned workers (MailWorkerPoolOptions.spares), the oldest first. */
+  private readonly spares: Worker[] = [];
   private pairServer: Server | undefined;
   private readonly pairWaiters = new Map<string, (s: Socket | undefined) => void>();
   private nextDelivery = 1;
@@ -109,21 +135,44 @@ export class MailWorkerPool {
     return this.o.logFor('master');
   }
 
-  /** The worker of a slot, started if needed. */
+  /** The worker of a slot: the running one, else a spare, else a new one. */
   private worker(slot: WorkerSlot): Worker {
     if (this.closed) throw new StorageError('TEMP', 'Internal error occurred. Refer to server log for more information.', 'shutting down');
-    const { uid, gid } = slot;
     const key = slotKey(slot);
     const existing = this.workers.get(key);
     if (existing !== undefined) return existing;
-    const w = new Worker(key, uid, gid, this.o.idleTimeoutSecs);
+    const w = this.takeSpare() ?? this.start();
+    w.assign(key, slot);
     this.workers.set(key, w);
+    w.send({ type: 'init', settings: this.o.settings() });
+    this.startSpares();
+    return w;
+  }
+
+  private start(): Worker {
+    const w = new Worker(this.o.idleTimeoutSecs);
     this.all.add(w);
     w.child.on('message', (m: unknown) => this.onMessage(w, m));
-    w.child.on('error', (err) => this.log.error(`mail worker uid=${uid}: ${err.message}`));
+    w.child.on('error', (err) => this.log.error(`mail worker ${w.uid >= 0 ? `uid=${w.uid}` : '(spare)'}: ${err.message}`));
     w.child.on('exit', (code, signal) => this.onExit(w, code, signal));
-    w.send({ type: 'init', settings: this.o.settings() });
     return w;
+  }
+
+  /** A spare still able to take work (one that died is dropped by onExit). */
+  private takeSpare(): Worker | undefined {
+    for (;;) {
+      const w = this.spares.shift();
+      if (w === undefined || w.child.connected) return w;
+    }
+  }
+
+  /**
+   * Tops the spares up, after the first use only: a daemon whose sessions never leave the master
+   * keeps none, and one started as root forks them after its own privilege drop (main.ts), so they
+   * can be stopped.
+   */
+  private startSpares(): void {
+    while (!this.closed && this.spares.length < this.o.spares) this.spares.push(this.start());
   }
 
   /** The pid a session will be served by (the `mpid=` of the login log line). */
@@ -163,7 +212,7 @@ export class MailWorkerPool {
         return;
       }
       case 'idle':
-        if (w.sessions.size > 0 || w.deliveries.size > 0) return;
+        if (w.keep || w.sessions.size > 0 || w.deliveries.size > 0) return;
         this.retire(w);
         return;
     }
@@ -200,8 +249,10 @@ export class MailWorkerPool {
   private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.workers.get(w.key) === w) this.workers.delete(w.key);
     this.all.delete(w);
+    const spare = this.spares.indexOf(w);
+    if (spare >= 0) this.spares.splice(spare, 1);
     if (!w.retired && !this.closed) {
-      this.log.error(`service(mail-worker): child ${w.child.pid ?? '?'} (uid ${w.uid}) ${signal !== null ? `killed with signal ${signal}` : `returned error ${code ?? '?'}`}`);
+      this.log.error(`service(mail-worker): child ${w.child.pid ?? '?'} (${w.uid >= 0 ? `uid ${w.uid}` : 'spare'}) ${signal !== null ? `killed with signal ${signal}` : `returned error ${code ?? '?'}`}`);
     }
     for (const id of [...w.sessions.keys()]) this.endSession(w, id);
     for (const [id, done] of w.deliveries) {
@@ -351,6 +402,7 @@ export class MailWorkerPool {
       }));
     }
     this.workers.clear();
+    this.spares.length = 0;
     await Promise.all(exits);
     await new Promise<void>((resolve) => (this.pairServer === undefined ? resolve() : this.pairServer.close(() => resolve())));
     try {

@@ -70,6 +70,8 @@ export interface DeliverRequest {
 }
 
 export type MasterToWorker =
+  /** First message to a worker: the uid and gid it serves (it drops to them, then takes work). */
+  | { readonly type: 'assign'; readonly uid: number; readonly gid: number }
   | { readonly type: 'init'; readonly settings: WorkerSettings }
   | SessionHandoff
   | DeliverRequest

@@ -194,3 +194,48 @@ plugin {
   assert.doesNotThrow(() => process.kill(d.pid, 0), 'the master lives on');
   assert.equal(childrenOf(d.pid).includes(victim), false);
 });
+
+test('session shards are kept when idle: past postern_mail_worker_idle_timeout the same two workers serve, and no spare is started', { timeout: 120_000 }, async (t) => {
+  const names = ['u1', 'u2', 'u3', 'u4'];
+  assert.deepEqual(new Set(names.map((n) => shardOf(n, 2))), new Set([0, 1]), 'the chosen names cover both shards');
+  let imap = 0;
+  const d = await retryOnAddrInUse(async () => {
+    imap = await freePort();
+    return startMdaDaemon(t, {
+      protocols: 'lmtp imap',
+      users: names.map((name) => ({ name, password: `pw-${name}` })),
+      extraConf: `disable_plaintext_auth = no
+service imap-login {
+  inet_listener imap {
+    port = ${imap}
+  }
+}
+plugin {
+  postern_mail_processes = 2
+  postern_mail_worker_idle_timeout = 1 sec
+}
+`,
+    });
+  });
+  const mpids = (): number[] => [...d.log().matchAll(/imap-login: Info: Login: user=<[^>]+>,[^\n]*mpid=(\d+)/g)].map((m) => Number(m[1]));
+  const loginAll = async (): Promise<void> => {
+    for (const n of names) {
+      const c = await LineClient.open(imap);
+      await c.line();
+      c.send(`a LOGIN ${n} pw-${n}\r\nb SELECT INBOX\r\nz LOGOUT\r\n`);
+      assert.match((await c.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
+      await c.until('z ');
+      c.close();
+    }
+  };
+  await loginAll();
+  const first = new Set(mpids());
+  assert.equal(first.size, 2, 'two workers');
+  assert.deepEqual(new Set(childrenOf(d.pid)), first, 'the workers and nothing else: shards need no spare');
+  // Four times the idle timeout with no session: a per-uid worker would have been retired by now
+  // (system-users.test.ts waits for that with the same setting).
+  await new Promise((r) => setTimeout(r, 4000));
+  assert.deepEqual(new Set(childrenOf(d.pid)), first, 'both workers are still running');
+  await loginAll();
+  assert.deepEqual(new Set(mpids()), first, 'and serve the next logins');
+});

@@ -3,9 +3,11 @@
  * an administrator who replaces Dovecot would run it: `postern-mda` as root without mail_uid.
  * A real system user is created with useradd and a password set with chpasswd (yescrypt, the
  * Debian default), then: LMTP delivery lands in ~/Maildir owned by the user; IMAP and POP3 log in
- * with the shadow password and read it, served by a worker running as the user; after
- * postern_mail_worker_idle_timeout without work the worker is retired, and the next login starts
- * a fresh one. Needs root (useradd, /etc/shadow, setuid); outside root it is skipped, saying so.
+ * with the shadow password and read it, served by a worker running as the user; once a worker is
+ * in use, one spare (postern_mail_worker_spares, default 1) waits as root with no uid; after
+ * postern_mail_worker_idle_timeout without work the worker is retired, and the next login is served
+ * by the former spare, now the user's, while a new spare starts. Needs root (useradd, /etc/shadow,
+ * setuid); outside root it is skipped, saying so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +23,11 @@ const ROOT = process.getuid?.() === 0;
 const HAVE_USERADD = ['/usr/sbin/useradd', '/sbin/useradd'].some((p) => existsSync(p));
 const SKIP = !ROOT ? 'system users need root (useradd, /etc/shadow, setuid); CI runs the suite as root'
   : !HAVE_USERADD ? 'useradd is missing (package passwd)' : false;
+
+/** The master's children running as root: the spare workers. */
+function sparesOf(masterPid: number): number[] {
+  return workersOf(masterPid, 0);
+}
 
 /** The master's children running as `uid` (the user's mail worker). */
 function workersOf(masterPid: number, uid: number): number[] {
@@ -115,6 +122,11 @@ plugin {
   assert.ok((await i.until('c ')).join('\n').includes('hello system user'));
   const workers = workersOf(master, uid);
   assert.equal(workers.length, 1, 'one worker for the uid');
+  // The spare is forked after the first assignment; give it a moment to appear.
+  const spareBy = Date.now() + 10_000;
+  while (sparesOf(master).length === 0 && Date.now() < spareBy) await new Promise((r) => setTimeout(r, 100));
+  const spares = sparesOf(master);
+  assert.equal(spares.length, 1, 'one spare worker, still root and unassigned');
   i.send('d LOGOUT\r\n');
   await i.until('d ');
   i.close();
@@ -131,7 +143,7 @@ plugin {
   while (workersOf(master, uid).length > 0 && Date.now() < retiredBy) await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(workersOf(master, uid), [], 'the idle worker was retired');
 
-  // POP3 starts a fresh worker.
+  // POP3 gets a worker at once: the spare, assigned to the uid.
   const p = await LineClient.open(pop3);
   assert.match(await p.line(), /^\+OK /);
   p.send(`USER ${user}\r\nPASS sys-secret\r\nLIST\r\n`);
@@ -139,8 +151,12 @@ plugin {
   assert.equal(await p.line(), '+OK Logged in.');
   assert.match(await p.line(), /^\+OK 1 messages:/);
   const fresh = workersOf(master, uid);
-  assert.equal(fresh.length, 1);
+  assert.deepEqual(fresh, spares, 'the spare took the uid');
   assert.notEqual(fresh[0], workers[0]);
+  const nextBy = Date.now() + 10_000;
+  while (sparesOf(master).length === 0 && Date.now() < nextBy) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(sparesOf(master).length, 1, 'a new spare replaced it');
+  assert.notEqual(sparesOf(master)[0], spares[0]);
   p.send('QUIT\r\n');
   p.close();
 });
