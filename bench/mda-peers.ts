@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { killIfSame, processTree, startTime } from './proc.js';
 import { removeLater } from './scratch.js';
-import { DAEMON_NODE_FLAGS } from '../shared/daemon-flags.js';
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../shared/daemon-flags.js';
 
 export type Side = 'ours' | 'reference';
 export const MAIL_UID = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 1000);
@@ -155,7 +155,7 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
   const child: ChildProcess =
     side === 'reference'
       ? spawn('/usr/sbin/dovecot', ['-F', '-c', conf], { stdio: ['ignore', out, out] })
-      : spawn(process.execPath, [...ourNodeArgs(), OUR_MDA, '-c', conf], { stdio: ['ignore', out, out] });
+      : spawn(process.execPath, [...ourNodeArgs(), OUR_MDA, '-c', conf], { stdio: ['ignore', out, out], env: daemonEnv(process.env) });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const lmtpSocket = join(dir, 'run', 'bench-lmtp');
   const log = (): string => {

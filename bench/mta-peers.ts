@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { makeTraversable, startPostfix } from '../test/helpers/postfix-instance.js';
 import { benchDir, ourNodeArgs, type Side } from './mda-peers.js';
+import { daemonEnv } from '../shared/daemon-flags.js';
 import { hookContext } from './test-context.js';
 import { removeLater } from './scratch.js';
 
@@ -80,7 +81,7 @@ export async function startMtaPeer(side: Side, main: Readonly<Record<string, str
     `127.0.0.1:${port} inet n - n - - smtpd\ndiscard unix - - n - - discard\nlmtp unix - - n - - lmtp\nerror unix - - n - - error\n`,
   );
   const out = openSync(join(dir, 'stdout.log'), 'w');
-  const child = spawn(process.execPath, [...ourNodeArgs(), OUR_MTA, '-c', dir], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [...ourNodeArgs(), OUR_MTA, '-c', dir], { stdio: ['ignore', out, out], env: daemonEnv(process.env) });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
   while (!(await listening(port))) {

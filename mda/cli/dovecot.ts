@@ -8,7 +8,7 @@
  * Distrusts the pid file: a stale or garbled one means "not running".
  */
 import { spawn } from 'node:child_process';
-import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../../shared/daemon-flags.js';
 import { readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliExit, dovecotDiag, runCli, type Diag } from '../../shared/cli/diag.js';
@@ -75,7 +75,7 @@ export async function dovecotCommand(argv: readonly string[], io: DovecotIo): Pr
   const pid = runningPid(pidFile);
   if (pid !== undefined) diag.fatal(`Dovecot is already running with PID ${pid} (read from ${pidFile})`, FATAL_DEFAULT);
   if (a.foreground) return runForeground('dovecot', a.config);
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, fileURLToPath(import.meta.url), '-F', '-c', a.config], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, fileURLToPath(import.meta.url), '-F', '-c', a.config], { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv(process.env) });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
   let exited: number | null | undefined;

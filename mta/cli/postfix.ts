@@ -15,7 +15,7 @@
  * The daemon is bin/postern-mta; its PID file is $queue_directory/pid/master.pid.
  */
 import { spawn } from 'node:child_process';
-import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
+import { DAEMON_NODE_FLAGS, daemonEnv } from '../../shared/daemon-flags.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,11 +147,11 @@ async function command(cmd: string, cfg: PostfixConfig, s: Script, io: PostfixCl
       s.info('starting the Postfix mail system');
       const args = [...DAEMON_NODE_FLAGS, daemonEntry(), '-c', cfg.configDir];
       if (cmd === 'start-fg') {
-        const child = spawn(process.execPath, args, { stdio: 'inherit', env: io.env });
+        const child = spawn(process.execPath, args, { stdio: 'inherit', env: daemonEnv(io.env) });
         for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
         return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
       }
-      const child = spawn(process.execPath, args, { stdio: 'ignore', detached: true, env: io.env });
+      const child = spawn(process.execPath, args, { stdio: 'ignore', detached: true, env: daemonEnv(io.env) });
       let exited = false;
       child.on('exit', () => {
         exited = true;

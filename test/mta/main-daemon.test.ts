@@ -14,7 +14,7 @@ import { controlRequest } from '../../mta/queue/control-client.js';
 import { queuePaths } from '../../mta/queue/paths.js';
 import { oracleSkip } from '../helpers/oracle.js';
 import { startDovecot } from '../helpers/dovecot-daemon.js';
-import { DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../shared/daemon-flags.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFakeLmtp } from './delivery/fake-lmtp.js';
 import { freePort } from '../helpers/free-port.js';
@@ -136,6 +136,9 @@ test('daemon delivers queued mail to real Dovecot over LMTP; postfix status/stop
   const daemonPid = /PID: (\d+)/.exec(status.stderr)![1]!;
   const cmdline = readFileSync(`/proc/${daemonPid}/cmdline`, 'utf8').split('\0');
   for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), cmdline.join(' '));
+  // And its environment (DAEMON_ENV), unless this run's environment set the variables itself.
+  const environ = readFileSync(`/proc/${daemonPid}/environ`, 'utf8').split('\0');
+  for (const [k, v] of Object.entries(DAEMON_ENV)) assert.ok(environ.includes(`${k}=${process.env[k] ?? v}`), `${k}: ${environ.filter((e) => e.startsWith(`${k}=`)).join(' ')}`);
   const again = spawnSync(join(BIN, 'postfix'), ['-c', etc, 'start'], { encoding: 'utf8' });
   assert.equal(again.stderr, 'postfix/postfix-script: fatal: the Postfix mail system is already running\n');
   assert.equal(again.status, 1);
