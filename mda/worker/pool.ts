@@ -124,6 +124,8 @@ export class MailWorkerPool {
   private readonly all = new Set<Worker>();
   /** Started, unassigned workers (MailWorkerPoolOptions.spares), the oldest first. */
   private readonly spares: Worker[] = [];
+  /** Set at the first assignment: spares are kept from then on. */
+  private inUse = false;
   private pairServer: Server | undefined;
   private readonly pairWaiters = new Map<string, (s: Socket | undefined) => void>();
   private nextDelivery = 1;
@@ -141,11 +143,14 @@ export class MailWorkerPool {
     const key = slotKey(slot);
     const existing = this.workers.get(key);
     if (existing !== undefined) return existing;
-    const w = this.takeSpare() ?? this.start();
+    const spare = this.takeSpare();
+    const w = spare ?? this.start();
     w.assign(key, slot);
     this.workers.set(key, w);
     w.send({ type: 'init', settings: this.o.settings() });
-    this.startSpares();
+    this.inUse = true;
+    // A new worker's start is not slowed by a spare's: the spare follows its `ready`.
+    if (spare !== undefined) this.startSpares();
     return w;
   }
 
@@ -167,9 +172,9 @@ export class MailWorkerPool {
   }
 
   /**
-   * Tops the spares up, after the first use only: a daemon whose sessions never leave the master
-   * keeps none, and one started as root forks them after its own privilege drop (main.ts), so they
-   * can be stopped.
+   * Tops the spares up, after the first use only (a taken spare, or a new worker's `ready`): a
+   * daemon whose sessions never leave the master keeps none, and one started as root forks them
+   * after its own privilege drop (main.ts), so they can be stopped.
    */
   private startSpares(): void {
     while (!this.closed && this.spares.length < this.o.spares) this.spares.push(this.start());
@@ -184,6 +189,7 @@ export class MailWorkerPool {
     if (!isWorkerMessage(m)) return;
     switch (m.type) {
       case 'ready':
+        if (this.inUse) this.startSpares();
         return;
       case 'log': {
         const l = this.o.logFor(m.prefix);
