@@ -1,8 +1,8 @@
 /*
- * Node options and environment both daemons run with, wherever they are started from: bin/_launch (postern-mda,
- * postern-mta, `dovecot -F`, `postfix start-fg`), the detaching `dovecot` and `postfix start`, and
- * the benchmark runner (so it measures what an administrator runs). bin/_launch is a shell script and
- * repeats the list; test/shared/daemon-flags.test.ts keeps the two equal.
+ * Node options and environment both daemons run with, wherever they are started from: bin/_launch
+ * (postern-mda, postern-mta, `dovecot -F`, `postfix start-fg`), the detaching `dovecot` and `postfix
+ * start`, and the benchmark runner (so it measures what an administrator runs). bin/_launch is a
+ * shell script and repeats both; test/shared/daemon-flags.test.ts keeps them equal.
  *
  * --max-semi-space-size=64 (MiB; Node 20's default grows it to 16 here): a busy IMAP server allocates
  * short-lived buffers and parse results per command, and with the default young generation a scavenge

@@ -206,8 +206,9 @@ async function onDeliver(r: DeliverRequest): Promise<void> {
 
 process.on('message', (m: unknown, handle: unknown) => {
   if (!isMasterMessage(m)) return;
-  // The master assigns a worker before it sends it anything else; work that came first would fail
-  // for want of settings (onSession, onDeliver).
+  // The master sends `assign` first. Until then the process may still be root, so it takes no
+  // settings, and a session or delivery sent ahead of `assign` fails for want of them (onSession,
+  // onDeliver answer the master) instead of being served as root.
   if (!assigned && m.type === 'init') return;
   switch (m.type) {
     case 'assign':

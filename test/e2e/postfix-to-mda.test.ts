@@ -76,8 +76,8 @@ test('real Postfix delivers over LMTP into our maildir and bounces unknown users
   assert.ok(bounced !== undefined, `no bounce:\n${pf.log()}`);
   assert.match(bounced, /said: 550 5\.1\.1 <nosuch@test\.example> User doesn't exist: nosuch@test\.example \(in reply to RCPT TO command\)/);
   assert.match(pf.log(), /to=<u1@test\.example>.*status=sent \(250 2\.0\.0 <u1@test\.example> [A-Za-z0-9+/]{22} Saved\)/);
-  // Our log line is written after the save, asynchronously (batched for a few milliseconds): Postfix
-  // may have logged the 250 before it is on disk.
+  // Our "saved mail" line is written after the save (the 250 follows the fsync), but the log sink
+  // batches lines for a few milliseconds: Postfix may log the 250 before our line reaches the file.
   const saved = /lmtp\(u1@test\.example\)<\d+><[A-Za-z0-9+/]{22}>: Info: msgid=<interop-1@client\.example>: saved mail to INBOX/;
   assert.ok(await poll(() => (saved.test(mda.log()) ? true : undefined), 10_000), `no "saved mail" line:\n${mda.log()}`);
 
