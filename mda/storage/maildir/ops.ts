@@ -145,23 +145,34 @@ export async function copyMessages(src: MaildirMailbox, uids: readonly number[],
       const r = byUid.get(uid)!;
       const kwIdx = r.keywords.length > 0 ? await dst.keywords.indexesOf(r.keywords) : [];
       const letters = encodeFlagLetters(r.system, kwIdx, r.other);
-      let base = r.basename;
-      if (taken.has(base)) {
-        const unique = nextUniqueName();
-        base = r.size !== undefined && r.vsize !== undefined ? withSizes(unique, r.size, r.vsize) : unique;
-      }
+      const unique = (): string => {
+        const u = nextUniqueName();
+        return r.size !== undefined && r.vsize !== undefined ? withSizes(u, r.size, r.vsize) : u;
+      };
+      let base = taken.has(r.basename) ? unique() : r.basename;
       const sub = letters === '' ? 'new' : 'cur';
-      const target = join(dst.paths.dir, sub, letters === '' ? base : formatFilename(base, letters));
       const from = join(src.paths.dir, r.sub, r.filename);
-      try {
-        await link(from, target);
-      } catch (err) {
-        const c = code(err);
-        if (c === 'ENOENT') throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `${from} vanished during copy`);
-        if (c !== 'EXDEV' && c !== 'EPERM' && c !== 'EMLINK' && c !== 'ENOTSUP') throw err;
-        const tmp = join(dst.paths.dir, 'tmp', base);
-        await copyFile(from, tmp);
-        await rename(tmp, target);
+      let target: string;
+      for (;;) {
+        target = join(dst.paths.dir, sub, letters === '' ? base : formatFilename(base, letters));
+        try {
+          await link(from, target);
+          break;
+        } catch (err) {
+          const c = code(err);
+          if (c === 'ENOENT') throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `${from} vanished during copy`);
+          // Another session copied the same message here since the scan above (the name is kept
+          // when free): a name of our own, as when it was already taken.
+          if (c === 'EEXIST' && base === r.basename) {
+            base = unique();
+            continue;
+          }
+          if (c !== 'EXDEV' && c !== 'EPERM' && c !== 'EMLINK' && c !== 'ENOTSUP') throw err;
+          const tmp = join(dst.paths.dir, 'tmp', base);
+          await copyFile(from, tmp);
+          await rename(tmp, target);
+          break;
+        }
       }
       created.push(target);
       taken.add(base);

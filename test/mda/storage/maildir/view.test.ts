@@ -184,6 +184,24 @@ test('COPY hard-links the same base name and remaps keywords; MOVE expunges the 
   await assert.rejects(v.copy([1], 'Nope'), (e: StorageError) => e.kind === 'NOTFOUND');
 });
 
+test('two sessions copying the same message at once: both copies saved under distinct names', async (t) => {
+  // Each copy lists the destination first and keeps the source's base name when it is free there;
+  // a copy made meanwhile by another session (or process) took it: the link fails with EEXIST,
+  // which answered NO [SERVERBUG] until the copy took a fresh name, as for a name already taken.
+  const { store, root } = await tempStore(t);
+  await store.create('Work');
+  await store.deliver('INBOX', msg(1));
+  const a = await store.openMailbox('INBOX', { readOnly: false });
+  const b = await store.openMailbox('INBOX', { readOnly: false });
+  const [ca, cb] = await Promise.all([a.copy([1], 'Work'), b.copy([1], 'Work')]);
+  assert.deepEqual([...ca.dstUids, ...cb.dstUids].sort(), [1, 2]);
+  const names = readdirSync(join(root, '.Work', 'new'));
+  assert.equal(names.length, 2);
+  assert.equal(new Set(names.map((f) => f.split(':')[0])).size, 2);
+  const w = await store.openMailbox('Work', { readOnly: true });
+  assert.deepEqual(w.messages().map((m) => m.uid), [1, 2]);
+});
+
 test('reads: LF on disk, CRLF on request matches the original CRLF message; ranges; sizes', async (t) => {
   const { store } = await tempStore(t);
   const crlf = corpus().filter((e) => e.eol === 'crlf').slice(0, 10);
