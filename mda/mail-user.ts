@@ -19,7 +19,8 @@ import { fieldValue, type KeyValueFields } from '../shared/proto/tab-escape.js';
 import type { RequestFacts } from './auth/auth-service.js';
 import type { UserdbResult } from './auth/db.js';
 import { recipientIdsRefused, type UidPolicy } from './privileges.js';
-import { INTERNAL_ERROR_TEXT, openMailStore, StorageError, type MailStore, type SpecialUse } from './storage/api.js';
+import { INTERNAL_ERROR_TEXT, openMailStore, StorageError, type MailStore, type OpenStoreOptions, type SpecialUse } from './storage/api.js';
+import type { MailStoreCache, StoreLease } from './store-cache.js';
 
 export interface MailUserOptions {
   /** `mail_location`, unexpanded. */
@@ -60,8 +61,13 @@ export function escapingUserName(user: string): boolean {
   return user.startsWith('/') || /[\0\r\n]/.test(user) || user.split(/[/@]/).some((c) => c === '.' || c === '..');
 }
 
-/** Opens the store a userdb reply describes. */
-export async function openUserMail(user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts = {}): Promise<MailUser> {
+/** What opening a user's store takes: the MailUser fields and the store's options. */
+interface ResolvedMailUser {
+  readonly mail: Omit<MailUser, 'store'>;
+  readonly options: OpenStoreOptions;
+}
+
+function resolveUserMail(user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts): ResolvedMailUser {
   if (escapingUserName(user)) {
     throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, `Refusing mail access for user name ${JSON.stringify(user)}: it would escape its directory`);
   }
@@ -72,16 +78,68 @@ export async function openUserMail(user: string, fields: KeyValueFields, o: Mail
   const home = rawHome !== undefined && rawHome !== '' ? rawHome : fallback;
   const vars = { ...common, h: home, home };
   const expand = (t: string): string => expandVars(t, vars);
-  const store = await openMailStore({
-    mailLocation: template,
-    user,
-    expand,
-    ...(home !== undefined ? { home } : {}),
-    ...(o.separator !== undefined && o.separator !== '' ? { separator: o.separator } : {}),
-    ...(o.specialUse !== undefined ? { specialUse: o.specialUse } : {}),
-    ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
-  });
-  return { user, home, location: expand(template), expand, store };
+  const location = expand(template);
+  return {
+    mail: { user, home, location, expand },
+    options: {
+      // Expanded here once: the store is then keyed by what it really opens (storeKey).
+      mailLocation: location,
+      user,
+      ...(home !== undefined ? { home } : {}),
+      ...(o.separator !== undefined && o.separator !== '' ? { separator: o.separator } : {}),
+      ...(o.specialUse !== undefined ? { specialUse: o.specialUse } : {}),
+      ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+    },
+  };
+}
+
+/**
+ * Everything a store is opened with, as a cache key (store-cache.ts): two holders with the same
+ * key would open the same store. No special-use map and an empty one are the same store.
+ */
+function storeKey(o: OpenStoreOptions): string {
+  return JSON.stringify([o.user, o.mailLocation, o.home ?? null, o.separator ?? null, o.specialUse ?? {}, o.hostname ?? null]);
+}
+
+/** Opens the store a userdb reply describes. */
+export async function openUserMail(user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts = {}): Promise<MailUser> {
+  const r = resolveUserMail(user, fields, o, facts);
+  return { ...r.mail, store: await openMailStore(r.options) };
+}
+
+/** The store a userdb reply describes, from `cache` (shared with the process's other holders of the same store). */
+export function leaseUserMail(cache: MailStoreCache, user: string, fields: KeyValueFields, o: MailUserOptions, facts: ConnectionFacts = {}): Promise<StoreLease> {
+  const r = resolveUserMail(user, fields, o, facts);
+  return cache.acquire(storeKey(r.options), async () => ({ ...r.mail, store: await openMailStore(r.options) }));
+}
+
+/**
+ * A session's handle on a leased store: the store's operations, with close() giving the lease
+ * back (the store itself closes once its last holder is done, store-cache.ts).
+ */
+export function leasedStore(lease: StoreLease): MailStore {
+  const s = lease.mail.store;
+  const handle: MailStore = {
+    user: s.user,
+    separator: s.separator,
+    list: (opts) => s.list(opts),
+    create: (name) => s.create(name),
+    delete: (name) => s.delete(name),
+    rename: (from, to) => s.rename(from, to),
+    subscribe: (name) => s.subscribe(name),
+    unsubscribe: (name) => s.unsubscribe(name),
+    subscriptions: () => s.subscriptions(),
+    status: (name) => s.status(name),
+    openMailbox: (name, opts) => s.openMailbox(name, opts),
+    deliver: (name, data) => s.deliver(name, data),
+    append: (name, data, opts) => s.append(name, data, opts),
+    watch: (name, listener) => s.watch(name, listener),
+    close: () => lease.release(false),
+  };
+  if (s.lockPop3Session !== undefined) handle.lockPop3Session = (opts) => s.lockPop3Session!(opts);
+  // The maildir quota file, which api.ts openQuota looks for on the store it is given.
+  const quotaFile = (s as { readonly maildirsizePath?: unknown }).maildirsizePath;
+  return typeof quotaFile === 'string' ? Object.assign(handle, { maildirsizePath: quotaFile }) : handle;
 }
 
 /** How IMAP and POP3 open the store of a user who just logged in. */
@@ -98,8 +156,11 @@ export interface UserStoreOptions extends Omit<MailUserOptions, 'service'> {
   readonly privileges?: { readonly policy: UidPolicy; readonly uid: number; readonly gid: number };
 }
 
-/** A userdb lookup, the privilege check, then openUserMail. */
-export function userStoreOpener(userdb: UserdbLookup, o: UserStoreOptions): OpenUserStore {
+/**
+ * A userdb lookup, the privilege check, then the user's store: opened for the session alone, or
+ * leased from `stores`, the process's cache, shared with the user's other sessions (store-cache.ts).
+ */
+export function userStoreOpener(userdb: UserdbLookup, o: UserStoreOptions, stores?: MailStoreCache): OpenUserStore {
   const service = o.service ?? 'pop3';
   return async (user, facts) => {
     const r = await userdb.userLookup(user, {
@@ -115,6 +176,8 @@ export function userStoreOpener(userdb: UserdbLookup, o: UserStoreOptions): Open
       const refused = recipientIdsRefused(r.fields, o.privileges.policy, o.privileges.uid, o.privileges.gid);
       if (refused !== undefined) throw new StorageError('TEMP', INTERNAL_ERROR_TEXT, refused);
     }
-    return (await openUserMail(r.user, r.fields, { ...o, service }, facts)).store;
+    const mo = { ...o, service };
+    if (stores === undefined) return (await openUserMail(r.user, r.fields, mo, facts)).store;
+    return leasedStore(await leaseUserMail(stores, r.user, r.fields, mo, facts));
   };
 }

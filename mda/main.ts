@@ -43,6 +43,7 @@ import { LmtpServer } from './lmtp/connection.js';
 import { bindInet, bindUnix, closeListener, socketPath, type BoundListener } from './lmtp/listeners.js';
 import { mdaEvents } from './log-events.js';
 import { userStoreOpener, type OpenUserStore, type UserStoreOptions } from './mail-user.js';
+import { MailStoreCache } from './store-cache.js';
 import { authServicePop3Auth } from './pop3/auth.js';
 import { pop3Settings } from './pop3/settings.js';
 import { startPop3Server } from './pop3/server.js';
@@ -89,6 +90,8 @@ export interface ServiceContext {
    * worker processes of the daemon's own uid, each user always to the same one; 0 otherwise.
    */
   readonly sessionShards: number;
+  /** The users' opened stores in this process, shared by their sessions and deliveries (store-cache.ts). */
+  readonly stores: MailStoreCache;
 }
 
 /** A service after binding: `serve()` runs after the privilege drop. */
@@ -172,6 +175,7 @@ const lmtpService: MdaService = {
           logFor: ctx.logFor,
           processUid: ids.uid,
           processGid: ids.gid,
+          stores: ctx.stores,
           // Only per-uid workers take deliveries: with session shards the master saves itself, as
           // any other process writing the same maildirs (the sessions see the new files on sync).
           ...(ctx.perUidWorkers && ctx.workers() !== undefined ? { workers: ctx.workers()! } : {}),
@@ -232,7 +236,7 @@ function gatedOpener(ctx: ServiceContext, protocol: string): { open: OpenUserSto
   return {
     open: async (user, facts) => {
       await ctx.serving;
-      return userStoreOpener(ctx.auth(), options())(user, facts);
+      return userStoreOpener(ctx.auth(), options(), ctx.stores)(user, facts);
     },
     reload: () => {
       opts = undefined;
@@ -451,6 +455,7 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
   const sessionShards = !perUidWorkers && processes > 1 ? processes : 0;
   const ctx: ServiceContext = {
     config: () => cfg, baseDir, logFor, auth: () => auth, processIds: () => ids, tls, serving, sessions, workers: () => pool, perUidWorkers, sessionShards,
+    stores: new MailStoreCache(),
   };
   const bound: BoundService[] = [];
   const enabled = SERVICES.filter((s) => s.enabled(cfg));

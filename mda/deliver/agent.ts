@@ -6,7 +6,8 @@
  * lmtp_save_to_detail_mailbox; a missing one is created with lda_mailbox_autocreate, else the
  * mail falls back to INBOX as Dovecot logs it), check quota, and save through the storage API.
  * Each outcome is `saved` only once storage.deliver() resolved, i.e. the file is fsync'd in new/.
- * A user's store stays open for a moment between deliveries (store-cache.ts).
+ * A user's store is shared with the process's sessions of that user and stays open for a moment
+ * between deliveries (store-cache.ts).
  *
  * Logs Dovecot's lines under `lmtp(<user>)<pid><rcpt-id>`: `msgid=<…>: saved mail to INBOX`,
  * `save failed to open mailbox …`, `save failed to INBOX: Quota exceeded …`. Never the body.
@@ -18,12 +19,12 @@ import type { RequestFacts } from '../auth/auth-service.js';
 import type { UserdbResult } from '../auth/db.js';
 import { mdaEvents } from '../log-events.js';
 import { recipientIds } from '../privileges.js';
-import { openUserMail } from '../mail-user.js';
+import { leaseUserMail } from '../mail-user.js';
 import { INTERNAL_ERROR_TEXT, isStorageError, openQuota, StorageError, type MailStore, type SaveResult } from '../storage/api.js';
 import { messageIdForLog, traceHeaders } from './headers.js';
 import { limitsFor, quotaConfig, quotaRootOf } from './quota-rules.js';
 import { splitRecipient } from './recipient.js';
-import { DeliveryStoreCache, type StoreLease } from './store-cache.js';
+import { MailStoreCache, type StoreLease } from '../store-cache.js';
 import type { DeliverySettings } from './settings.js';
 import type { DeliveryAgent, DeliveryEnvelope, DeliveryOutcome, DeliveryTarget, RecipientLookup, ResolvedRecipient } from './types.js';
 
@@ -50,6 +51,8 @@ export interface LdaAgentOptions {
   readonly workers?: {
     deliver(slot: { readonly uid: number; readonly gid: number }, r: { rcpt: ResolvedRecipient; rcptId: string; message: Buffer; size: number; msgid: string }): Promise<DeliveryOutcome>;
   };
+  /** The process's store cache, shared with its IMAP and POP3 sessions (default: the agent's own). */
+  readonly stores?: MailStoreCache;
 }
 
 /** Physical (LF) size of a CRLF message: storage writes CRLF as LF. */
@@ -65,9 +68,11 @@ function asStorageError(err: unknown): StorageError {
 }
 
 export class LdaAgent implements DeliveryAgent {
-  private readonly stores = new DeliveryStoreCache();
+  private readonly stores: MailStoreCache;
 
-  constructor(private readonly o: LdaAgentOptions) {}
+  constructor(private readonly o: LdaAgentOptions) {
+    this.stores = o.stores ?? new MailStoreCache();
+  }
 
   async lookup(address: string, localPart: string, domain: string, session: { sessionId: string; remoteIp?: string; localIp?: string }): Promise<RecipientLookup> {
     const { user, detail } = splitRecipient(localPart, domain, this.o.settings.recipient_delimiter);
@@ -130,11 +135,11 @@ export class LdaAgent implements DeliveryAgent {
     const { user, fields, detail } = t.rcpt;
     const log = this.o.logFor(`lmtp(${user})<${process.pid}><${t.id}>`);
     let lease: StoreLease | undefined;
-    let ok = false;
+    /** A storage failure (logged as an error): the store is dropped from the cache, so the next delivery opens it afresh. */
+    let broken = false;
     let mailbox = 'INBOX';
     try {
-      lease = await this.stores.acquire(JSON.stringify([user, fields]),
-        () => openUserMail(user, fields, { mailLocation: s.mail_location, mailHome: s.mail_home, service: 'lmtp', separator: s.separator }));
+      lease = await leaseUserMail(this.stores, user, fields, { mailLocation: s.mail_location, mailHome: s.mail_home, service: 'lmtp', separator: s.separator });
       const store: MailStore = lease.mail.store;
       const qc = quotaConfig(s.mail_plugins, s.plugin, fields);
       const quota = qc === undefined ? undefined : openQuota(store, quotaRootOf(qc));
@@ -150,7 +155,6 @@ export class LdaAgent implements DeliveryAgent {
           mailbox = detail;
           const r = await this.saveDetail(store, detail, save);
           log.info(mdaEvents.lmtp.saved(msgid, detail));
-          ok = true;
           return { kind: 'saved', mailbox: detail, uid: r.uid };
         } catch (err) {
           const e = asStorageError(err);
@@ -161,15 +165,15 @@ export class LdaAgent implements DeliveryAgent {
       }
       const r = await save('INBOX');
       log.info(mdaEvents.lmtp.saved(msgid, 'INBOX'));
-      ok = true;
       return { kind: 'saved', mailbox: 'INBOX', uid: r.uid };
     } catch (err) {
       const e = asStorageError(err);
       log.info(mdaEvents.lmtp.saveFailedTo(msgid, mailbox, e.clientText));
-      if (e.kind === 'TEMP' || e.kind === 'PERM') log.error(e.logDetail);
+      broken = e.kind === 'TEMP' || e.kind === 'PERM';
+      if (broken) log.error(e.logDetail);
       return { kind: 'failed', error: e };
     } finally {
-      await lease?.release(!ok);
+      await lease?.release(broken);
     }
   }
 

@@ -21,7 +21,8 @@ import type { Userdb } from '../auth/db.js';
 import { LdaAgent } from '../deliver/agent.js';
 import { ImapConnection } from '../imap/connection.js';
 import type { SessionDeps } from '../imap/session.js';
-import { openUserMail, type UserStoreOptions } from '../mail-user.js';
+import { leasedStore, leaseUserMail, type UserStoreOptions } from '../mail-user.js';
+import { MailStoreCache } from '../store-cache.js';
 import { authServicePop3Auth } from '../pop3/auth.js';
 import { Pop3Connection } from '../pop3/server.js';
 import { inProcessSessionLocks } from '../pop3/session-lock.js';
@@ -93,10 +94,13 @@ function settle(): void {
   idleTimer = setTimeout(() => send({ type: 'idle' }), idleSecs * 1000);
 }
 
+/** The users' stores in this worker, shared by a user's sessions and deliveries (store-cache.ts). */
+const stores = new MailStoreCache();
+
 async function openStoreFor(user: string, o: UserStoreOptions, facts: { rip?: string; lip?: string; session?: string }): Promise<MailStore> {
   const fields = fieldsOf.get(user);
   if (fields === undefined) throw new Error(`no userdb fields for ${user}`);
-  return (await openUserMail(user, fields, { ...o, service: o.service ?? 'imap' }, facts)).store;
+  return leasedStore(await leaseUserMail(stores, user, fields, { ...o, service: o.service ?? 'imap' }, facts));
 }
 
 function startImap(s: WorkerSettings, h: SessionHandoff, socket: Socket): void {
@@ -179,6 +183,7 @@ function agentFor(s: WorkerSettings): LdaAgent {
         logFor,
         processUid: process.getuid?.() ?? 0,
         processGid: process.getgid?.() ?? 0,
+        stores,
       }),
     };
   }

@@ -14,6 +14,8 @@ import { AuthService } from '../../../../mda/auth/auth-service.js';
 import { authSettingsFromText, type AuthSettings } from '../../../../mda/auth/settings.js';
 import { parsePasswdFileArgs, passwdFilePassdb, passwdFileUserdb } from '../../../../mda/auth/passwd-file.js';
 import { openMailStore, type MailStore } from '../../../../mda/storage/api.js';
+import { leasedStore } from '../../../../mda/mail-user.js';
+import { MailStoreCache } from '../../../../mda/store-cache.js';
 import { imapSettingsFromText, type AutoMailbox, type ImapSettings } from '../../../../mda/imap/settings.js';
 import { startImapServer, type ImapServerHandle } from '../../../../mda/imap/server.js';
 import { makeSelfSigned } from '../../../../shared/tls/selfsigned.js';
@@ -26,8 +28,10 @@ export interface TestServer {
   readonly logs: string[];
   /** The maildir root of a user. */
   maildir(user: string): string;
-  /** Opens the user's store directly (as LMTP delivery would). */
+  /** Opens the user's store directly (as LMTP delivery would; from the shared cache with sharedStores). */
   store(user: string): Promise<MailStore>;
+  /** How many stores were really opened (with sharedStores, one per user). */
+  storesOpened(): number;
 }
 
 let cachedCert: { keyPem: string; certPem: string } | undefined;
@@ -43,6 +47,11 @@ export async function startTestServer(
     auth?: Partial<Record<keyof AuthSettings, string>>;
     mailboxes?: AutoMailbox[];
     tls?: boolean;
+    /**
+     * Sessions (and store()) of one user share one store from a MailStoreCache, as in a mail
+     * worker (mda/store-cache.ts); otherwise each opens its own, as separate processes do.
+     */
+    sharedStores?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dir = tempDir(t, 'postern-imap-');
@@ -61,9 +70,17 @@ export async function startTestServer(
   };
   const maildir = (user: string) => join(dir, 'home', user, 'Maildir');
   const stores: MailStore[] = [];
-  const openStore = async (user: string) => {
+  const cache = opts.sharedStores === true ? new MailStoreCache() : undefined;
+  let opened = 0;
+  const openOwn = async (user: string): Promise<MailStore> => {
+    opened++;
     mkdirSync(maildir(user), { recursive: true });
-    const s = await openMailStore({ mailLocation: `maildir:${maildir(user)}`, user, home: join(dir, 'home', user), specialUse: Object.fromEntries((opts.mailboxes ?? []).filter((m) => m.specialUse).map((m) => [m.name, m.specialUse!])) });
+    return openMailStore({ mailLocation: `maildir:${maildir(user)}`, user, home: join(dir, 'home', user), specialUse: Object.fromEntries((opts.mailboxes ?? []).filter((m) => m.specialUse).map((m) => [m.name, m.specialUse!])) });
+  };
+  const openStore = async (user: string) => {
+    const s = cache === undefined
+      ? await openOwn(user)
+      : leasedStore(await cache.acquire(user, async () => ({ user, home: undefined, location: maildir(user), expand: (x) => x, store: await openOwn(user) })));
     stores.push(s);
     return s;
   };
@@ -97,6 +114,7 @@ export async function startTestServer(
     logs,
     maildir,
     store: openStore,
+    storesOpened: () => opened,
   };
 }
 
