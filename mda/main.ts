@@ -484,6 +484,9 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
       ids = { uid: m.uid, gid };
     }
     markServing();
+    // Forked now, after the drop, so they run as the mail uid (pool.ts startShards); only for
+    // sessions to serve (with session shards the master saves LMTP deliveries itself).
+    if (sessionShards > 0 && enabled.some((s) => s.name === 'imap' || s.name === 'pop3')) pool?.startShards(ids.uid, ids.gid, sessionShards);
     for (const b of bound) await b.serve();
   } catch (err) {
     master.fatal(err instanceof Error ? err.message : String(err));

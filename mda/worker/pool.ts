@@ -180,6 +180,15 @@ export class MailWorkerPool {
     while (!this.closed && this.spares.length < this.o.spares) this.spares.push(this.start());
   }
 
+  /**
+   * Starts the session shards 0..n-1 of uid:gid now, as the daemon starts (Dovecot's
+   * process_min_avail): they are a fixed set, never retired, so starting each on its first login
+   * only made that login wait for Node's start-up (about 0.5 s here, bench/diag/worker-start.ts).
+   */
+  startShards(uid: number, gid: number, n: number): void {
+    for (let shard = 0; shard < n; shard++) this.worker({ uid, gid, shard });
+  }
+
   /** The pid a session will be served by (the `mpid=` of the login log line). */
   pidFor(slot: WorkerSlot): number {
     return this.worker(slot).child.pid ?? 0;

@@ -9,7 +9,9 @@
  *  - the workers are the master's children and run as the mail uid;
  *  - LMTP is saved by the master and reaches a session in a worker (IDLE sees EXISTS): the
  *    processes share the maildir the way Dovecot's processes do;
- *  - a worker killed with SIGKILL ends only its own sessions; the next login starts a new one.
+ *  - a worker killed with SIGKILL ends only its own sessions; the next login starts a new one;
+ *  - both shards start with the daemon, before any login, and are kept when idle; with no IMAP
+ *    or POP3 to serve none is started.
  * shardOf itself is FNV-1a, checked against the published test vectors.
  */
 import { test } from 'node:test';
@@ -228,9 +230,13 @@ plugin {
       c.close();
     }
   };
+  // Forked as the daemon started, before any login (pool.ts startShards).
+  const started = new Set(childrenOf(d.pid));
+  assert.equal(started.size, 2, 'both shards start with the daemon');
   await loginAll();
   const first = new Set(mpids());
   assert.equal(first.size, 2, 'two workers');
+  assert.deepEqual(first, started, 'the logins are served by the shards started with the daemon');
   assert.deepEqual(new Set(childrenOf(d.pid)), first, 'the workers and nothing else: shards need no spare');
   // Four times the idle timeout with no session: a per-uid worker would have been retired by now
   // (system-users.test.ts waits for that with the same setting).
@@ -238,4 +244,16 @@ plugin {
   assert.deepEqual(new Set(childrenOf(d.pid)), first, 'both workers are still running');
   await loginAll();
   assert.deepEqual(new Set(mpids()), first, 'and serve the next logins');
+});
+
+test('session shards with no IMAP or POP3 to serve: no worker is started (the master saves LMTP deliveries)', { timeout: 60_000 }, async (t) => {
+  const d = await startMdaDaemon(t, {
+    protocols: 'lmtp',
+    users: [{ name: 'u1', password: 'pw-u1' }],
+    extraConf: `plugin {
+  postern_mail_processes = 2
+}
+`,
+  });
+  assert.deepEqual(childrenOf(d.pid), []);
 });
