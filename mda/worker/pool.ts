@@ -11,9 +11,10 @@
  * postern_mail_worker_spares more started and unassigned (Dovecot's process_min_avail): a worker
  * costs Node's start-up and module loading, about 0.4 s here, and a small server whose workers
  * retire after every quiet minute paid it on most logins and deliveries; a spare is assigned in
- * milliseconds. Session shards (one uid, postern_mail_processes > 1) are kept when idle: they are
- * a fixed set, and the JIT-warmed code is worth more than the memory a retirement gives back
- * (shared/idle-gc.ts already returns what a burst took). The master does the protocol up to login
+ * milliseconds. Session shards (one uid, postern_mail_processes > 1) start with the daemon
+ * (startShards) and are kept when idle: they are a fixed set, and the JIT-warmed code is worth
+ * more than the memory a retirement gives back (shared/idle-gc.ts already returns what a burst
+ * took). The master does the protocol up to login
  * (as imap-login/pop3-login), the userdb lookup and the LMTP dialogue (as Dovecot's lmtp, which
  * also runs as root and switches uid per delivery), and then:
  *  - IMAP/POP3: hands the logged-in connection over (SessionHandoff). A plaintext socket is passed
