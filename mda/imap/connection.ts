@@ -13,7 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { dispatch, countBad } from './dispatch.js';
+import { dispatch, replyCounted } from './dispatch.js';
 import { ImapCommandParser } from './proto/command-parser.js';
 import { PRELOGIN_BAD_TEXT } from './proto/errors.js';
 import { withTiming } from './proto/formatter.js';
@@ -300,8 +300,8 @@ export class ImapConnection implements SessionIo {
           }
           const pre = this.session.state === 'not-authenticated';
           const text = pre ? PRELOGIN_BAD_TEXT : withTiming(r.text, '0.000 + 0.000 secs');
-          this.write(`${r.tag} BAD ${text}\r\n`);
-          if (countBad(this.session)) {
+          // r.text is a command error (commandErrorText): it counts after login too.
+          if (replyCounted(this.session, `${r.tag} BAD ${text}\r\n`, 'BAD', pre ? PRELOGIN_BAD_TEXT : r.text)) {
             this.close();
             return;
           }

@@ -16,7 +16,7 @@ import type { ArgKind, ArgSchema, CommandSpec, Completion } from './command.js';
 import { COMMANDS } from './commands/registry.js';
 import { mapError } from './errors.js';
 import type { ImapCommand } from './proto/command-parser.js';
-import { COMMAND_TEXT, commandErrorText, ImapSyntaxError, PRELOGIN_BAD_TEXT } from './proto/errors.js';
+import { COMMAND_ERROR_PREFIX, COMMAND_TEXT, commandErrorText, ImapSyntaxError, PRELOGIN_BAD_TEXT } from './proto/errors.js';
 import { taggedResponse, withTiming } from './proto/formatter.js';
 import type { ImapArg } from './proto/values.js';
 import type { ImapSession } from './session.js';
@@ -63,17 +63,41 @@ function timing(started: bigint): string {
   return `${secs.toFixed(3)} + 0.000 secs`;
 }
 
-/** Counts a BAD; true when the session must end. */
-export function countBad(session: ImapSession): boolean {
-  session.badCommands++;
-  const limit = session.state === 'not-authenticated'
-    ? session.settings.postern_imap_max_bad_commands_prelogin
-    : session.settings.postern_imap_max_bad_commands;
-  if (limit > 0 && session.badCommands >= limit) {
-    session.untagged('BYE Too many invalid IMAP commands.');
-    return true;
+/**
+ * Dovecot 2.3's count of invalid commands, as observed on 2.3.19 (test/mda/imap/server/
+ * bad-commands-interop.test.ts). What the reply to a finished command does to it:
+ *  - before login (imap-login): every BAD counts and nothing resets the count; the command that
+ *    reaches postern_imap_max_bad_commands_prelogin is answered by `* BYE Too many invalid IMAP
+ *    commands.` alone ('bye-instead');
+ *  - after login (imap): a command error (`BAD Error in IMAP command …`: unknown command, bad
+ *    arguments, a parse error) counts; any other reply, a BAD such as `No mailbox selected`
+ *    included, resets the count to 0; the command that reaches postern_imap_max_bad_commands is
+ *    answered, then the BYE follows ('bye-after'). Counting every BAD without a reset disconnected a
+ *    long-lived session after its twentieth mistake over hours, which Dovecot never does.
+ */
+export function badCommandVerdict(session: ImapSession, status: string, text: string): 'continue' | 'bye-instead' | 'bye-after' {
+  if (session.state === 'not-authenticated') {
+    if (status !== 'BAD') return 'continue';
+    session.badCommands++;
+    const limit = session.settings.postern_imap_max_bad_commands_prelogin;
+    return limit > 0 && session.badCommands >= limit ? 'bye-instead' : 'continue';
   }
-  return false;
+  if (status !== 'BAD' || !text.startsWith(COMMAND_ERROR_PREFIX)) {
+    session.badCommands = 0;
+    return 'continue';
+  }
+  session.badCommands++;
+  const limit = session.settings.postern_imap_max_bad_commands;
+  return limit > 0 && session.badCommands >= limit ? 'bye-after' : 'continue';
+}
+
+/** Writes a tagged reply (`line`, CRLF included) as badCommandVerdict says; true when the session must end. */
+export function replyCounted(session: ImapSession, line: string, status: string, text: string): boolean {
+  const verdict = badCommandVerdict(session, status, text);
+  if (verdict !== 'bye-instead') session.write(line);
+  if (verdict === 'continue') return false;
+  session.untagged('BYE Too many invalid IMAP commands.');
+  return true;
 }
 
 /** `detached`: the connection was handed over to a mail worker; the adapter stops serving it. */
@@ -88,8 +112,7 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
     if (c.silent === true) return session.state === 'logout' ? 'close' : 'continue';
     let text = c.text;
     if (!preLogin) text = withTiming(text, timing(started));
-    session.write(taggedResponse(cmd.tag, status, text, c.code));
-    if (status === 'BAD' && countBad(session)) return 'close';
+    if (replyCounted(session, taggedResponse(cmd.tag, status, text, c.code), status, c.text)) return 'close';
     return session.state === 'logout' ? 'close' : 'continue';
   };
   const spec = BY_NAME.get(cmd.name);

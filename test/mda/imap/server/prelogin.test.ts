@@ -109,13 +109,15 @@ test('implicit TLS listener (imaps) and STARTTLS on a secured peer', async (t) =
   assert.deepEqual(await p.cmd('t2', 'STARTTLS').then((r) => r.map(untimed)), ['t2 BAD Error in IMAP command STARTTLS: Unknown command.']);
 });
 
-test('three bad commands before login disconnect; a literal over the limit is refused unread', async (t) => {
+test('three bad commands before login disconnect, a good one between them counting for nothing; a literal over the limit is refused unread', async (t) => {
   const s = await startTestServer(t, { settings: { imap_max_line_length: '1k' } });
   const c = await TestClient.connect(s.port);
   t.after(() => c.close());
-  await c.cmd('1', 'X');
-  await c.cmd('2', 'Y');
-  assert.deepEqual(await c.cmd('3', 'Z'), ['3 BAD Error in IMAP command received by server.']);
+  assert.deepEqual(await c.cmd('1', 'X'), ['1 BAD Error in IMAP command received by server.']);
+  assert.deepEqual(await c.cmd('g', 'NOOP'), ['g OK NOOP completed.']);
+  assert.deepEqual(await c.cmd('2', 'Y'), ['2 BAD Error in IMAP command received by server.']);
+  // Dovecot 2.3.19's imap-login answers the third with the BYE alone (bad-commands-interop.test.ts).
+  c.send('3 Z\r\n');
   assert.equal(await c.line(), '* BYE Too many invalid IMAP commands.');
   await c.waitClosed();
   const d = await TestClient.connect(s.port);

@@ -1,0 +1,84 @@
+/*
+ * INTEROP: how many invalid commands a session may send, against the real Dovecot 2.3 (a private
+ * daemon with imap-login). The same scripts go to both servers, one command at a time, and the
+ * replies must be the same line for line (timings removed), including where the connection ends:
+ *  - before login every BAD counts and nothing resets the count; the third is answered by
+ *    `* BYE Too many invalid IMAP commands.` alone;
+ *  - after login only command errors (`BAD Error in IMAP command …`) count, any other reply
+ *    (`BAD No mailbox selected` too) resets the count, and the twentieth command error is answered
+ *    and followed by the BYE.
+ * Dovecot's answers are produced at test time, never stored.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../../helpers/free-port.js';
+import { startDovecot } from '../../../helpers/dovecot-daemon.js';
+import { oracleSkip } from '../../../helpers/oracle.js';
+import { startTestServer, TestClient, untimed } from './harness.js';
+
+const asRoot = process.getuid?.() === 0;
+const skip = oracleSkip('dovecot') || (asRoot ? false : 'needs root to start a private Dovecot');
+
+const unknown = (n: number, prefix: string): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i} FOO`);
+
+/** Scripts of commands; `LOGIN` logs in as u1 first. */
+const SCRIPTS: { name: string; login: boolean; commands: string[] }[] = [
+  { name: 'three bad before login', login: false, commands: ['1 X', '2 Y', '3 Z', '4 NOOP'] },
+  { name: 'a good one between bad ones before login', login: false, commands: ['1 X', 'g NOOP', '2 Y', '3 Z', '4 NOOP'] },
+  { name: 'twenty unknown after login', login: true, commands: [...unknown(20, 'f'), 'z NOOP'] },
+  { name: 'a BAD No mailbox selected resets the count', login: true, commands: [...unknown(10, 'f'), 'n FETCH 1 FLAGS', ...unknown(15, 'g'), 'z NOOP'] },
+  { name: 'a NO resets the count', login: true, commands: [...unknown(10, 'f'), 'n SELECT nosuch', ...unknown(15, 'g'), 'z NOOP'] },
+  { name: 'argument errors count', login: true, commands: [...Array.from({ length: 20 }, (_, i) => `s${i} SELECT`), 'z NOOP'] },
+  { name: 'an empty mailbox\'s invalid message sets count', login: true, commands: ['s SELECT INBOX', ...Array.from({ length: 20 }, (_, i) => `m${i} FETCH 99 FLAGS`), 'z NOOP'] },
+];
+
+/** Runs `script` and returns the replies (untagged lines that depend on the mailbox left out) up to the end or the close. */
+async function run(port: number, script: (typeof SCRIPTS)[number]): Promise<string[]> {
+  const c = await TestClient.connect(port);
+  try {
+    if (script.login) await c.login();
+    const out: string[] = [];
+    for (const line of script.commands) {
+      const tag = line.split(' ')[0]!;
+      c.send(`${line}\r\n`);
+      let l: string | undefined;
+      do {
+        // A read that fails is the server closing the connection.
+        l = await c.line(5000).catch(() => undefined);
+        out.push(l === undefined ? '(closed)' : untimed(l));
+      } while (l !== undefined && !l.startsWith(`${tag} `));
+      if (l === undefined) break;
+    }
+    return out.filter((l) => !/^\* (OK|FLAGS|[0-9]+ (EXISTS|RECENT))/.test(l));
+  } finally {
+    c.close();
+  }
+}
+
+test('invalid-command limits: the same replies and the same disconnects as Dovecot 2.3', { skip }, async (t) => {
+  const imap = await freePort();
+  const d = await startDovecot(t, [
+    'protocols = imap',
+    'listen = 127.0.0.1',
+    'first_valid_uid = 100',
+    'mail_uid = 65534',
+    'mail_gid = 65534',
+    'disable_plaintext_auth = no',
+    'login_greeting = Dovecot ready.',
+    'mail_location = maildir:@DIR@/home/%u/Maildir',
+    'passdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
+    'userdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
+    `service imap-login {\n  inet_listener imap {\n    port = ${imap}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
+  ].join('\n'), ['@DIR@/run/anvil']);
+  mkdirSync(join(d.dir, 'home', 'u1'), { recursive: true });
+  chownSync(join(d.dir, 'home', 'u1'), 65534, 65534);
+  writeFileSync(join(d.dir, 'passwd'), `u1:{PLAIN}secret:65534:65534::${d.dir}/home/u1::\n`);
+  const ours = await startTestServer(t);
+  for (const script of SCRIPTS) {
+    const real = await run(imap, script);
+    assert.ok(real.length > 0, script.name);
+    assert.deepEqual(await run(ours.port, script), real, script.name);
+  }
+});
