@@ -340,7 +340,7 @@ export class ImapConnection implements SessionIo {
     this.lineWaiter = undefined;
     this.releaseDrain();
     this.socket.destroy();
-    const r = this.closeReason ?? (this.session.state === 'logout' ? 'Logged out' : reason);
+    const r = this.closeReason ?? this.session.byeReason ?? (this.session.state === 'logout' ? 'Logged out' : reason);
     await this.session.end(r).catch(() => undefined);
     this.opts.onClose?.();
     this.markEnded();

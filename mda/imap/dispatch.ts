@@ -96,8 +96,54 @@ export function replyCounted(session: ImapSession, line: string, status: string,
   const verdict = badCommandVerdict(session, status, text);
   if (verdict !== 'bye-instead') session.write(line);
   if (verdict === 'continue') return false;
-  session.untagged('BYE Too many invalid IMAP commands.');
+  bye(session, 'Too many invalid IMAP commands.');
   return true;
+}
+
+/** `* BYE text`, and `Disconnected: text` in the log when the connection closes (after login). */
+function bye(session: ImapSession, text: string): void {
+  session.untagged(`BYE ${text}`);
+  if (session.state !== 'not-authenticated') session.byeReason = text;
+}
+
+/** Dovecot 2.3.19's answer to a command after the selected mailbox was deleted by another session (observed). */
+export const SELECTED_DELETED_BYE = 'IMAP session state is inconsistent, please relogin.';
+
+/** Dovecot's MAIL_ERRSTR for a selected mailbox that vanished (observed: `NO Mailbox was deleted under us.`). */
+const DELETED_UNDER_US = 'Mailbox was deleted under us';
+
+/**
+ * A command failed because its selected mailbox was deleted (or renamed away) under the session,
+ * answered as Dovecot 2.3.19 does (observed, bad-commands-interop.test.ts): FETCH ends the session
+ * with `* BYE FETCH failed: …`, IDLE with the inconsistent-state BYE, CLOSE with an untagged NO and
+ * that BYE; any other command gets `NO Mailbox was deleted under us.` and the next one that needs
+ * the mailbox ends the session (session.selectedDeleted).
+ */
+function selectedDeleted(session: ImapSession, name: string, finish: (c: Completion) => DispatchOutcome): DispatchOutcome {
+  if (name === 'FETCH') {
+    bye(session, `FETCH failed: ${DELETED_UNDER_US}`);
+    return 'close';
+  }
+  if (name === 'CLOSE') session.untagged(`NO ${DELETED_UNDER_US}`);
+  if (name === 'CLOSE' || name === 'IDLE') {
+    bye(session, SELECTED_DELETED_BYE);
+    return 'close';
+  }
+  session.selectedDeleted = true;
+  return finish({ status: 'NO', text: `${DELETED_UNDER_US}.` });
+}
+
+/** Commands that need no selected mailbox: they still run after selectedDeleted. */
+const WITHOUT_MAILBOX = new Set(['SELECT', 'EXAMINE', 'LOGOUT']);
+
+/**
+ * After a failure: whether it was the selected mailbox vanishing (deleted or renamed by another
+ * session or process). Dovecot then ends the session rather than failing every later command.
+ */
+async function selectedGone(session: ImapSession): Promise<boolean> {
+  const sel = session.selected;
+  if (sel === undefined || session.state !== 'selected') return false;
+  return !(await sel.view.exists().catch(() => true));
 }
 
 /** `detached`: the connection was handed over to a mail worker; the adapter stops serving it. */
@@ -130,12 +176,18 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
     const argErr = checkArgs(spec.args, cmd.args);
     if (argErr !== undefined) return finish({ status: 'BAD', text: commandErrorText(argErr, cmd.name, true) });
   }
+  if (session.selectedDeleted && session.state === 'selected' && !WITHOUT_MAILBOX.has(cmd.name)) {
+    bye(session, SELECTED_DELETED_BYE);
+    return 'close';
+  }
   let result: Completion;
   try {
     result = await spec.run({ session, tag: cmd.tag, name: cmd.name, uid: cmd.uid, args: cmd.args });
   } catch (err) {
     if (err instanceof ImapSyntaxError) {
       result = { status: 'BAD', text: preLogin ? PRELOGIN_BAD_TEXT : commandErrorText(err.message, cmd.name, true) };
+    } else if (await selectedGone(session)) {
+      return selectedDeleted(session, cmd.name, finish);
     } else {
       const m = mapError(err);
       if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));
@@ -153,6 +205,10 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
       if (spec.sync === 'full') await session.announceChanges(cmd.uid);
       else await session.sendSearchUpdates();
     } catch (err) {
+      if (await selectedGone(session)) {
+        bye(session, SELECTED_DELETED_BYE);
+        return 'close';
+      }
       const m = mapError(err);
       if (m.log !== undefined) session.log.error(mdaEvents.mail.imapInternalError(cmd.name, m.log));
     }

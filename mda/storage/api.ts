@@ -216,6 +216,8 @@ export interface MailboxView {
   /** QRESYNC: UIDs expunged after `modseq`. */
   vanishedSince(modseq: number): Promise<number[]>;
   watch(listener: () => void): () => void;
+  /** Whether the mailbox is still there: asked after a failure, to tell a mailbox deleted under the view. */
+  exists(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -17,7 +17,10 @@ export const idleCommand: CommandSpec = {
   async run({ session }): Promise<Completion> {
     session.write('+ idling\r\n');
     let wake: (() => void) | undefined;
-    let dirty = false;
+    // A sync right after `+ idling`, as Dovecot's IDLE starts with one: a change made between the
+    // previous command's sync and IDLE (a delivery, the mailbox deleted) was otherwise reported only
+    // at the next change or the periodic check.
+    let dirty = true;
     const poke = () => {
       dirty = true;
       wake?.();

@@ -210,6 +210,8 @@ export class MaildirStore implements MailStore {
       if (guid !== undefined) this.sidecar.drop(guid);
       this.sidecar.forgetStatus(box.paths.dir);
     });
+    // Sessions with it selected (IDLE included) learn at once that it is gone (imap/dispatch.ts).
+    notifyMailboxChanged(box.paths.dir);
   }
 
   async rename(from: string, to: string): Promise<void> {

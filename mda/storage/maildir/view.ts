@@ -391,6 +391,10 @@ export class MaildirView implements MailboxView {
     return watchMailbox(this.box.paths.dir, listener);
   }
 
+  exists(): Promise<boolean> {
+    return this.box.exists();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
