@@ -216,6 +216,11 @@ export interface MailboxView {
   /** QRESYNC: UIDs expunged after `modseq`. */
   vanishedSince(modseq: number): Promise<number[]>;
   watch(listener: () => void): () => void;
+  /**
+   * False only when refresh() would certainly report nothing (a cheap check of the files' stamps);
+   * optional: without it, callers refresh.
+   */
+  mayHaveChanged?(): boolean;
   /** Whether the mailbox is still there: asked after a failure, to tell a mailbox deleted under the view. */
   exists(): Promise<boolean>;
   close(): Promise<void>;

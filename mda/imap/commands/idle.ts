@@ -17,10 +17,11 @@ export const idleCommand: CommandSpec = {
   async run({ session }): Promise<Completion> {
     session.write('+ idling\r\n');
     let wake: (() => void) | undefined;
-    // A sync right after `+ idling`, as Dovecot's IDLE starts with one: a change made between the
-    // previous command's sync and IDLE (a delivery, the mailbox deleted) was otherwise reported only
-    // at the next change or the periodic check.
-    let dirty = true;
+    // A sync right after `+ idling` when the mailbox may have changed since the session's last one,
+    // as Dovecot's IDLE starts with a sync: a change made between the previous command and IDLE (a
+    // delivery, the mailbox deleted) was otherwise reported only at the next change or the periodic
+    // check. The stamp check (MailboxView.mayHaveChanged) spares the sync when nothing changed.
+    let dirty = session.selected?.view.mayHaveChanged?.() ?? true;
     const poke = () => {
       dirty = true;
       wake?.();

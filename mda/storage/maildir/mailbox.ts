@@ -218,6 +218,10 @@ function sameRecords(a: UidlistData, b: UidlistData): boolean {
   return a === b || (a.uidValidity === b.uidValidity && effectiveNextUid(a) === effectiveNextUid(b) && a.records.length === b.records.length);
 }
 
+function stampKeys(...stamps: readonly Stamp[]): string {
+  return stamps.map((st) => st.key).join('|');
+}
+
 export function flagsKey(system: readonly string[], keywords: readonly string[]): string {
   return [...system, ...[...keywords].sort()].join(' ');
 }
@@ -570,6 +574,7 @@ export class MaildirMailbox {
     const sNew = stampOf(join(this.paths.dir, 'new'), now, fine);
     const sCur = stampOf(join(this.paths.dir, 'cur'), now, fine);
     const sList = stampOf(this.uidlist.path, now, this.clockIsFine(this.paths.control));
+    const sKeywords = stampOf(this.keywords.path, now, this.clockIsFine(this.paths.control));
     let list = await this.readListStamped(sList);
     let scanned: { files: FileIndex; cached: boolean };
     /** The own changes the listing was derived with, while it is the one `scanned` holds. */
@@ -682,6 +687,7 @@ export class MaildirMailbox {
     const prev = memo.snap;
     if (prev !== undefined && prev.modseqs === rec.modseqs && prev.snapshot.highestModseq === rec.highestModseq &&
       prev.snapshot.firstRecentUid === rec.firstRecentUid && prev.snapshot.claimedFrom === rec.claimedFrom) {
+      this.synced = { snapshot: prev.snapshot, keys: stampKeys(sNew, sCur, sList, sKeywords), guid: list.guid ?? this.paths.dir };
       return prev.snapshot;
     }
     const numExt = (ext: ReadonlyMap<string, string>, k: string): number | undefined => {
@@ -723,7 +729,36 @@ export class MaildirMailbox {
       const present = new Set(snapshot.messages.map((m) => m.uid));
       for (const uid of this.internalDates.keys()) if (!present.has(uid)) this.internalDates.delete(uid);
     }
+    this.synced = { snapshot, keys: stampKeys(sNew, sCur, sList, sKeywords), guid: list.guid ?? this.paths.dir };
     return snapshot;
+  }
+
+  /**
+   * The stamps of new/, cur/, dovecot-uidlist and dovecot-keywords that the last sync started from,
+   * with the snapshot it returned (unchangedSince).
+   */
+  private synced: { snapshot: MailboxSnapshot; keys: string; guid: string } | undefined;
+
+  /**
+   * Whether a sync now would certainly return `snapshot` again, known from four stat() calls: it is
+   * what the last sync returned, the four files have the stamps that sync started from, all settled
+   * (older than the dirty window, so a later change would have moved them), and no session of ours
+   * changed the mailbox's sidecar meta since. False means "maybe changed": sync. For IDLE's start
+   * (imap/commands/idle.ts), which syncs only when this is false: a full sync on every IDLE cost 8 %
+   * of the bench's IMAP throughput at 100 clients.
+   */
+  unchangedSince(snapshot: MailboxSnapshot): boolean {
+    const last = this.synced;
+    if (last === undefined || last.snapshot !== snapshot) return false;
+    const now = Date.now();
+    const fine = this.clockIsFine(this.paths.dir);
+    const control = this.clockIsFine(this.paths.control);
+    const stamps = [
+      stampOf(join(this.paths.dir, 'new'), now, fine), stampOf(join(this.paths.dir, 'cur'), now, fine),
+      stampOf(this.uidlist.path, now, control), stampOf(this.keywords.path, now, control),
+    ] as const;
+    if (!stamps.every((st) => st.settled) || stampKeys(...stamps) !== last.keys) return false;
+    return !this.sidecar.changedByOthers(last.guid);
   }
 
   /**

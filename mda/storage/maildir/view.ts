@@ -395,6 +395,10 @@ export class MaildirView implements MailboxView {
     return this.box.exists();
   }
 
+  mayHaveChanged(): boolean {
+    return !this.box.unchangedSince(this.snap);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

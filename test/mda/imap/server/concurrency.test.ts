@@ -117,6 +117,20 @@ for (const mode of MODES) {
   });
 }
 
+test('IDLE reports at once what changed between the previous command and IDLE (it starts with a sync when the stamps moved)', async (t) => {
+  const { store, a, ca } = await two(t, false);
+  await ca('a', 'SELECT INBOX');
+  await ca('n', 'NOOP');
+  // Delivered after the NOOP's sync and before IDLE: no watcher was listening then.
+  await store.deliver('INBOX', Buffer.from(msg('gap')));
+  a.send('i IDLE\r\n');
+  assert.equal(await a.line(), '+ idling');
+  assert.equal(await a.line(3000), '* 4 EXISTS');
+  assert.equal(await a.line(), '* 4 RECENT');
+  a.send('DONE\r\n');
+  assert.deepEqual((await a.until('i')).map(untimed), ['i OK Idle completed.']);
+});
+
 test('a client that stops reading: the server stops producing (bounded buffering)', async (t) => {
   const { s, store, a, ca } = await two(t, false);
   const big = msg('big', `${'x'.repeat(998)}\r\n`.repeat(1000));

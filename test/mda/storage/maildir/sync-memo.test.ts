@@ -334,3 +334,45 @@ test('a seeded walk of STOREs, APPENDs, deliveries and EXPUNGEs: the session\'s 
   }
   await view.close();
 });
+
+test('mayHaveChanged (IDLE\'s start): false only while a refresh would find nothing; every change, another process\'s or another session\'s, makes it true', async (t) => {
+  const { store, root } = await tempStore(t);
+  for (let i = 0; i < 3; i++) await store.append('INBOX', MSG);
+  const forward = clock(t);
+  const view = await store.openMailbox('INBOX', { readOnly: false });
+  // Just written: the stamps are dirty, so it cannot tell.
+  assert.equal(view.mayHaveChanged!(), true);
+  forward(5000);
+  await view.refresh();
+  forward(5000);
+  assert.equal(view.mayHaveChanged!(), false, 'settled and unchanged');
+  const cur = join(root, 'cur');
+  const cases: [string, () => Promise<void> | void][] = [
+    ['a flag rename by another process', () => {
+      const f = fileOf(cur, view, 2);
+      renameSync(join(cur, f), join(cur, f.replace(/:2,.*$/, ':2,S')));
+    }],
+    ['a delivery by another process', () => writeFileSync(join(root, 'new', '1700000000.M9P9.otherhost,S=40'), MSG)],
+    ['a keyword defined by another process', () => writeFileSync(join(root, 'dovecot-keywords'), '0 $Important\n')],
+    ['an unlink by another process', () => unlinkSync(join(cur, fileOf(cur, view, 1)))],
+    ['a STORE by another session of ours (the sidecar)', async () => {
+      const other = await openMailStore({ mailLocation: `maildir:${root}`, user: 'alice', hostname: 'testhost' });
+      const v2 = await other.openMailbox('INBOX', { readOnly: false });
+      await v2.store([v2.messages()[0]!.uid], { mode: 'add', flags: ['\\Flagged'] });
+      await v2.close();
+      await other.close();
+    }],
+  ];
+  for (const [what, change] of cases) {
+    await change();
+    forward(5000);
+    assert.equal(view.mayHaveChanged!(), true, what);
+    const ch = await view.refresh();
+    assert.ok(ch.flagChanges.length + ch.added.length + ch.expunged.length > 0 || ch.keywordsChanged, `${what}: the refresh found it`);
+    forward(5000);
+    await view.refresh();
+    forward(5000);
+    assert.equal(view.mayHaveChanged!(), false, `${what}: quiet again`);
+  }
+  await view.close();
+});
