@@ -301,7 +301,7 @@ export class ImapConnection implements SessionIo {
           const pre = this.session.state === 'not-authenticated';
           const text = pre ? PRELOGIN_BAD_TEXT : withTiming(r.text, '0.000 + 0.000 secs');
           // r.text is a command error (commandErrorText): it counts after login too.
-          if (replyCounted(this.session, `${r.tag} BAD ${text}\r\n`, 'BAD', pre ? PRELOGIN_BAD_TEXT : r.text)) {
+          if (replyCounted(this.session, `${r.tag} BAD ${text}\r\n`, 'BAD', r.text)) {
             this.close();
             return;
           }

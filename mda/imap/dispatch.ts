@@ -117,7 +117,7 @@ const DELETED_UNDER_US = 'Mailbox was deleted under us';
  * answered as Dovecot 2.3.19 does (observed, bad-commands-interop.test.ts): FETCH ends the session
  * with `* BYE FETCH failed: …`, IDLE with the inconsistent-state BYE, CLOSE with an untagged NO and
  * that BYE; any other command gets `NO Mailbox was deleted under us.` and the next one that needs
- * the mailbox ends the session (session.selectedDeleted).
+ * the mailbox ends the session (SelectedMailbox.deleted).
  */
 function selectedDeleted(session: ImapSession, name: string, finish: (c: Completion) => DispatchOutcome): DispatchOutcome {
   if (name === 'FETCH') {
@@ -129,7 +129,7 @@ function selectedDeleted(session: ImapSession, name: string, finish: (c: Complet
     bye(session, SELECTED_DELETED_BYE);
     return 'close';
   }
-  session.selectedDeleted = true;
+  if (session.selected !== undefined) session.selected.deleted = true;
   return finish({ status: 'NO', text: `${DELETED_UNDER_US}.` });
 }
 
@@ -176,7 +176,7 @@ export async function dispatch(session: ImapSession, cmd: ImapCommand): Promise<
     const argErr = checkArgs(spec.args, cmd.args);
     if (argErr !== undefined) return finish({ status: 'BAD', text: commandErrorText(argErr, cmd.name, true) });
   }
-  if (session.selectedDeleted && session.state === 'selected' && !WITHOUT_MAILBOX.has(cmd.name)) {
+  if (session.selected?.deleted === true && session.state === 'selected' && !WITHOUT_MAILBOX.has(cmd.name)) {
     bye(session, SELECTED_DELETED_BYE);
     return 'close';
   }

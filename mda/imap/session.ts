@@ -79,6 +79,8 @@ export interface SelectedMailbox {
   recent: number;
   /** CONDSTORE was activated (ENABLE, SELECT (CONDSTORE), a MODSEQ fetch or search). */
   condstore: boolean;
+  /** Found deleted under the session: the next command that needs it ends the session (dispatch.ts selectedDeleted). */
+  deleted?: boolean;
 }
 
 export interface SessionStats {
@@ -122,8 +124,6 @@ export class ImapSession {
   /** CONTEXT=SEARCH: searches made with RETURN (UPDATE) on the selected mailbox, oldest first. */
   liveSearches: LiveSearch[] = [];
   badCommands = 0;
-  /** The selected mailbox was found deleted under the session (dispatch.ts selectedDeleted). */
-  selectedDeleted = false;
   /** Set with a `* BYE` the session sends before closing: the reason its `Disconnected:` log line gives. */
   byeReason: string | undefined;
   authAttempts = 0;
@@ -316,7 +316,6 @@ export class ImapSession {
   async unselect(): Promise<void> {
     const sel = this.selected;
     this.selected = undefined;
-    this.selectedDeleted = false;
     this.liveSearches = [];
     if (this.state === 'selected') this.state = 'authenticated';
     if (sel !== undefined) await sel.view.close().catch(() => undefined);

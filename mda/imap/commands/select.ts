@@ -48,7 +48,6 @@ export async function openMailbox(ctx: CommandContext, readOnly: boolean): Promi
   }
   const st = view.status();
   session.selected = { view, readOnly, exists: st.messages, recent: st.recent, condstore };
-  session.selectedDeleted = false;
   session.state = 'selected';
   session.sendFlags();
   session.untagged(`${st.messages} EXISTS`);

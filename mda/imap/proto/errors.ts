@@ -47,15 +47,15 @@ export class ImapSyntaxError extends Error {
   }
 }
 
+/** How every command error's text starts (commandErrorText): Dovecot counts these as invalid commands (dispatch.ts). */
+export const COMMAND_ERROR_PREFIX = 'Error in IMAP ';
+
 /**
  * The BAD text Dovecot's post-login imap process sends (without the tag and the timing suffix):
  * `tag` undefined or invalid → tag error, `command` undefined → command-name error.
  */
-/** How every command error's text starts (commandErrorText): Dovecot counts these as invalid commands (dispatch.ts). */
-export const COMMAND_ERROR_PREFIX = 'Error in IMAP ';
-
 export function commandErrorText(message: string, command: string | undefined, tagValid: boolean): string {
-  if (!tagValid) return `Error in IMAP tag: ${message}`;
-  if (command === undefined) return `Error in IMAP command: ${message}`;
-  return `Error in IMAP command ${command.toUpperCase()}: ${message}`;
+  if (!tagValid) return `${COMMAND_ERROR_PREFIX}tag: ${message}`;
+  if (command === undefined) return `${COMMAND_ERROR_PREFIX}command: ${message}`;
+  return `${COMMAND_ERROR_PREFIX}command ${command.toUpperCase()}: ${message}`;
 }
