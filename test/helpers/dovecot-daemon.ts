@@ -5,10 +5,11 @@
  * Needs root (Dovecot's master drops to dovecot/dovenull); callers skip with oracleSkip('dovecot').
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { freePort } from './free-port.js';
 
 export const DOVECOT = '/usr/sbin/dovecot';
 
@@ -72,4 +73,29 @@ export async function startDovecot(t: TestContext, body: string, waitFor: string
     log: () => (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : ''),
     stop,
   };
+}
+
+/**
+ * A private Dovecot serving IMAP on a free loopback port (imaps off), mail as uid 65534 in
+ * `~/Maildir`, and one passwd-file user u1, password `secret`, home `<dir>/home/u1`. `settings` are
+ * added to the configuration (e.g. `disable_plaintext_auth = no`, `imap_capability = …`).
+ */
+export async function startImapDovecot(t: TestContext, settings: readonly string[] = []): Promise<DovecotDaemon & { readonly port: number }> {
+  const port = await freePort();
+  const d = await startDovecot(t, [
+    'protocols = imap',
+    'listen = 127.0.0.1',
+    'first_valid_uid = 100',
+    'mail_uid = 65534',
+    'mail_gid = 65534',
+    'mail_location = maildir:~/Maildir',
+    ...settings,
+    'passdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
+    'userdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
+    `service imap-login {\n  inet_listener imap {\n    port = ${port}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
+  ].join('\n'), ['@DIR@/run/anvil']);
+  mkdirSync(join(d.dir, 'home', 'u1'), { recursive: true });
+  chownSync(join(d.dir, 'home', 'u1'), 65534, 65534);
+  writeFileSync(join(d.dir, 'passwd'), `u1:{PLAIN}secret:65534:65534::${d.dir}/home/u1::\n`);
+  return { ...d, port };
 }

@@ -10,11 +10,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { POST_LOGIN_CAPABILITIES, postLoginCapability, preLoginCapability } from '../../../mda/imap/capabilities.js';
-import { startDovecot } from '../../helpers/dovecot-daemon.js';
-import { freePort } from '../../helpers/free-port.js';
+import { startImapDovecot } from '../../helpers/dovecot-daemon.js';
 import { oracleSkip } from '../../helpers/oracle.js';
 import { startTestServer, TestClient, untimed } from './server/harness.js';
 
@@ -98,23 +95,8 @@ const asRoot = process.getuid?.() === 0;
 const skipReal = oracleSkip('dovecot') || (asRoot ? false : 'needs root to start a private Dovecot');
 
 async function dovecot(t: TestContext, imapCapability: string): Promise<string[]> {
-  const port = await freePort();
-  const d = await startDovecot(t, [
-    'protocols = imap',
-    'listen = 127.0.0.1',
-    'first_valid_uid = 100',
-    'mail_uid = 65534',
-    'mail_gid = 65534',
-    'auth_mechanisms = plain login',
-    'mail_location = maildir:~/Maildir',
-    `imap_capability = ${imapCapability}`,
-    'passdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
-    'userdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
-    `service imap-login {\n  inet_listener imap {\n    port = ${port}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
-  ].join('\n'), ['@DIR@/run/anvil']);
-  mkdirSync(join(d.dir, 'home', 'u1'), { recursive: true });
-  chownSync(join(d.dir, 'home', 'u1'), 65534, 65534);
-  writeFileSync(join(d.dir, 'passwd'), `u1:{PLAIN}secret:65534:65534::${d.dir}/home/u1::\n`);
+  const d = await startImapDovecot(t, ['auth_mechanisms = plain login', `imap_capability = ${imapCapability}`]);
+  const port = d.port;
   const out = await transcript(port);
   await d.stop();
   return out;

@@ -16,10 +16,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { freePort } from '../../../helpers/free-port.js';
-import { startDovecot } from '../../../helpers/dovecot-daemon.js';
+import { startImapDovecot } from '../../../helpers/dovecot-daemon.js';
 import { oracleSkip } from '../../../helpers/oracle.js';
 import { startTestServer, TestClient, untimed } from './harness.js';
 
@@ -62,26 +59,9 @@ async function run(port: number, script: (typeof SCRIPTS)[number]): Promise<stri
   }
 }
 
-/** A private Dovecot with imap-login on a free port, user u1 (password secret). */
-async function realDovecot(t: Parameters<typeof startTestServer>[0]) {
-  const imap = await freePort();
-  const d = await startDovecot(t, [
-    'protocols = imap',
-    'listen = 127.0.0.1',
-    'first_valid_uid = 100',
-    'mail_uid = 65534',
-    'mail_gid = 65534',
-    'disable_plaintext_auth = no',
-    'login_greeting = Dovecot ready.',
-    'mail_location = maildir:@DIR@/home/%u/Maildir',
-    'passdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
-    'userdb {\n  driver = passwd-file\n  args = @DIR@/passwd\n}',
-    `service imap-login {\n  inet_listener imap {\n    port = ${imap}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
-  ].join('\n'), ['@DIR@/run/anvil']);
-  mkdirSync(join(d.dir, 'home', 'u1'), { recursive: true });
-  chownSync(join(d.dir, 'home', 'u1'), 65534, 65534);
-  writeFileSync(join(d.dir, 'passwd'), `u1:{PLAIN}secret:65534:65534::${d.dir}/home/u1::\n`);
-  return { port: imap, log: d.log };
+/** A private Dovecot with imap-login, user u1 (password secret), Dovecot's upstream greeting as the harness's. */
+function realDovecot(t: Parameters<typeof startTestServer>[0]) {
+  return startImapDovecot(t, ['disable_plaintext_auth = no', 'login_greeting = Dovecot ready.']);
 }
 
 test('invalid-command limits: the same replies and the same disconnects as Dovecot 2.3', { skip }, async (t) => {
