@@ -2,8 +2,8 @@
  * The users' opened mail stores of one process, shared by everything in it that works on the same
  * user's mail: the IMAP and POP3 sessions of that user, and deliveries to them. Each holder gets a
  * lease; a store is closed IDLE_CLOSE_MS after its last holder gave it back, and dropped from the
- * cache at once after a holder saw it fail (a TEMP storage error), so the next open starts fresh
- * while current holders finish with theirs. The key is everything the store is opened with (the
+ * cache at once after a holder saw it fail (a TEMP or PERM storage error), so the next open starts
+ * fresh while current holders finish with theirs. The key is everything the store is opened with (the
  * user, the expanded location and home, the options: mail-user.ts storeKey), so two holders share
  * only a store either would have opened alike.
  *
