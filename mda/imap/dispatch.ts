@@ -21,6 +21,7 @@ import { taggedResponse, withTiming } from './proto/formatter.js';
 import type { ImapArg } from './proto/values.js';
 import type { ImapSession } from './session.js';
 import { mdaEvents } from '../log-events.js';
+import { DELETED_UNDER_US_TEXT } from '../storage/api.js';
 
 const BY_NAME = new Map<string, CommandSpec>(COMMANDS.map((c) => [c.name, c]));
 
@@ -109,8 +110,6 @@ function bye(session: ImapSession, text: string): void {
 /** Dovecot 2.3.19's answer to a command after the selected mailbox was deleted by another session (observed). */
 export const SELECTED_DELETED_BYE = 'IMAP session state is inconsistent, please relogin.';
 
-/** Dovecot's MAIL_ERRSTR for a selected mailbox that vanished (observed: `NO Mailbox was deleted under us.`). */
-const DELETED_UNDER_US = 'Mailbox was deleted under us';
 
 /**
  * A command failed because its selected mailbox was deleted (or renamed away) under the session,
@@ -121,16 +120,16 @@ const DELETED_UNDER_US = 'Mailbox was deleted under us';
  */
 function selectedDeleted(session: ImapSession, name: string, finish: (c: Completion) => DispatchOutcome): DispatchOutcome {
   if (name === 'FETCH') {
-    bye(session, `FETCH failed: ${DELETED_UNDER_US}`);
+    bye(session, `FETCH failed: ${DELETED_UNDER_US_TEXT}`);
     return 'close';
   }
-  if (name === 'CLOSE') session.untagged(`NO ${DELETED_UNDER_US}`);
+  if (name === 'CLOSE') session.untagged(`NO ${DELETED_UNDER_US_TEXT}`);
   if (name === 'CLOSE' || name === 'IDLE') {
     bye(session, SELECTED_DELETED_BYE);
     return 'close';
   }
   if (session.selected !== undefined) session.selected.deleted = true;
-  return finish({ status: 'NO', text: `${DELETED_UNDER_US}.` });
+  return finish({ status: 'NO', text: `${DELETED_UNDER_US_TEXT}.` });
 }
 
 /** Commands that need no selected mailbox: they still run after selectedDeleted. */

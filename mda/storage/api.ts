@@ -28,7 +28,7 @@ import { openMaildirStore } from './maildir/store.js';
 import type { Pop3SessionLock, Pop3SessionLockOptions } from './pop3-session-lock.js';
 import { StoreQuota } from './quota.js';
 
-export { StorageError, INTERNAL_ERROR_TEXT, isStorageError } from './errors.js';
+export { DELETED_UNDER_US_TEXT, StorageError, INTERNAL_ERROR_TEXT, isStorageError } from './errors.js';
 export { QUOTA_EXCEEDED_TEXT } from './quota.js';
 export type { Pop3SessionLock, Pop3SessionLockOptions } from './pop3-session-lock.js';
 export type { StorageErrorKind };

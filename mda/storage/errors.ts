@@ -26,6 +26,20 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * A dotlock that is no longer ours when we come to use it: another process took it over as stale,
+ * or the directory it was in was deleted or renamed away (another session's DELETE or RENAME) and
+ * a new one took its place. maildir/store.ts tells the second case apart.
+ */
+export class LockLostError extends StorageError {
+  constructor(lockPath: string) {
+    super('TEMP', 'Lock was lost', `dotlock ${lockPath} was replaced by another process`);
+  }
+}
+
+/** Dovecot's text when a mailbox vanished under an operation (mailbox_set_deleted: MAIL_ERROR_NOTFOUND). */
+export const DELETED_UNDER_US_TEXT = 'Mailbox was deleted under us';
+
 export function isStorageError(err: unknown): err is StorageError {
   return err instanceof StorageError;
 }
@@ -50,6 +64,14 @@ export function toStorageError(err: unknown, context: string): StorageError {
     default:
       return new StorageError('TEMP', INTERNAL_ERROR_TEXT, detail, { cause: err });
   }
+}
+
+/** Whether `err`, or an error it was made from (`cause`), is a system error with errno `code`. */
+export function hasCode(err: unknown, code: string): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as Error).cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === code) return true;
+  }
+  return false;
 }
 
 export function notFound(name: string): StorageError {

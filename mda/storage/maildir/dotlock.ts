@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fsyncDir, fsyncFd, openFd, unlinkQuietly, writeAllSync } from '../../../shared/fs/atomic.js';
 import { pidAlive } from '../../../shared/fs/pid.js';
-import { StorageError } from '../errors.js';
+import { LockLostError, StorageError } from '../errors.js';
 
 export interface DotlockOptions {
   /** Seconds after which an unmodified lock is considered abandoned (Dovecot: 120). */
@@ -129,7 +129,7 @@ export async function acquireDotlock(target: string, opts: DotlockOptions = {}):
         // a crash before this point leaves the old file and a stale lock, never a torn file.
         await fsyncFd(fd);
         closeOnce();
-        if (!stillOurs()) throw new StorageError('TEMP', 'Lock was lost', `dotlock ${lockPath} was replaced by another process`);
+        if (!stillOurs()) throw new LockLostError(lockPath);
         renameSync(lockPath, target);
         await fsyncDir(dirname(target));
       } catch (err) {

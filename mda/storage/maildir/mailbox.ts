@@ -33,6 +33,7 @@ import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js'
 import { byUidIn, indexByUid, mergeByUid, sameStrings } from './uid-order.js';
 import { effectiveNextUid, type UidlistData, type UidlistRecord } from './uidlist-format.js';
 import { FileIndex, type FileEntry, type Sub } from './file-index.js';
+import { DELETED_UNDER_US_TEXT, hasCode, LockLostError, notFound, StorageError } from '../errors.js';
 
 export type { FileEntry, Sub } from './file-index.js';
 
@@ -294,6 +295,35 @@ export class MaildirMailbox {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * What tells this mailbox's directory from one made under its name later: cur/'s inode and
+   * birth time (ext4 gives a new directory the inode just freed at once). Undefined when there is
+   * no mailbox. Where the file system keeps no birth time, a new directory on a reused inode goes
+   * unnoticed here.
+   */
+  identity(): string | undefined {
+    const st = statSync(join(this.paths.dir, 'cur'), { throwIfNoEntry: false });
+    return st === undefined ? undefined : `${st.ino}:${st.birthtimeMs}`;
+  }
+
+  /**
+   * After a failure: the error to answer when it came from this mailbox being deleted or renamed
+   * away under the operation by another session (a path gone, ENOENT; or the uidlist lock lost to
+   * the directory that took the mailbox's place): `Mailbox doesn't exist` when no mailbox has the
+   * name now, Dovecot's `Mailbox was deleted under us` when a new one has (`before`: identity()
+   * when the operation began). Undefined for any other failure. Dovecot logs these races as
+   * internal errors and answers NO [SERVERBUG] (docs/mda.md, "Two sessions changing mailboxes at once").
+   */
+  vanishedUnder(err: unknown, before: string | undefined): StorageError | undefined {
+    const lockLost = err instanceof LockLostError;
+    if (!lockLost && !hasCode(err, 'ENOENT')) return undefined;
+    const detail = `${this.paths.dir} vanished: ${err instanceof Error ? err.message : String(err)}`;
+    const now = this.identity();
+    if (now === undefined) return new StorageError('NOTFOUND', notFound(this.name).clientText, detail);
+    if (lockLost || (before !== undefined && now !== before)) return new StorageError('NOTFOUND', DELETED_UNDER_US_TEXT, detail);
+    return undefined;
   }
 
   /** The files in new/ and cur/ by base name, listed now. The map is shared (the last scan's when nothing changed): do not modify it. */

@@ -8,7 +8,7 @@
  * (it may have been renamed for a flag change); if it is still gone it was expunged, which is a
  * normal race, not an error.
  */
-import { renameSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { copyFile, link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../../../shared/fs/atomic.js';
@@ -160,7 +160,9 @@ export async function copyMessages(src: MaildirMailbox, uids: readonly number[],
           break;
         } catch (err) {
           const c = code(err);
-          if (c === 'ENOENT') throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `${from} vanished during copy`);
+          // The source expunged (or renamed by a flag change) meanwhile; unless it is the
+          // destination that is gone, deleted under us (view.ts copy() tells that apart).
+          if (c === 'ENOENT' && existsSync(join(dst.paths.dir, sub))) throw new StorageError('EXPUNGED', 'Some of the requested messages no longer exist.', `${from} vanished during copy`);
           // Another session copied the same message here since the scan above (the name is kept
           // when free): a name of our own, as when it was already taken.
           if (c === 'EEXIST' && base === r.basename) {

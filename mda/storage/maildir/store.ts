@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type {
   MailboxListEntry, MailboxStatus, MailboxView, MailStore, OpenStoreOptions, SaveOptions, SaveResult,
 } from '../api.js';
-import { notFound, StorageError, toStorageError } from '../errors.js';
+import { DELETED_UNDER_US_TEXT, hasCode, LockLostError, notFound, StorageError, toStorageError } from '../errors.js';
 import { takePop3SessionLock, type Pop3SessionLock, type Pop3SessionLockOptions } from '../pop3-session-lock.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
 import { isInboxParts, listOnDisk, mailboxPaths, parseName, type Layout } from './layout.js';
@@ -27,11 +27,23 @@ import { notifyMailboxChanged, watchMailbox } from './watch.js';
 
 const DIR_MODE = 0o700;
 
+/** Numbers this process's trash directories (MaildirStore.delete). */
+let trashSeq = 0;
+
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     throw toStorageError(err, what);
+  }
+}
+
+/** mkdir of one directory (not its parents, so one deleted meanwhile is not made again); an existing one is fine. */
+async function mkdirHere(p: string): Promise<void> {
+  try {
+    await mkdir(p, { mode: DIR_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
@@ -113,10 +125,12 @@ export class MaildirStore implements MailStore {
     return box;
   }
 
+  /** The maildir's subdirectories (and control directory, marker) in `box.paths.dir`, which must exist. */
   private async makeMaildir(box: MaildirMailbox, marker: boolean): Promise<void> {
     // cur/ last: exists() tests cur/, so a concurrent delivery that sees it may rely on tmp/ and new/
     // (creating cur/ first let a second first-delivery write into a tmp/ not made yet: 451, found by bench/).
-    for (const sub of ['tmp', 'new', 'cur']) await mkdir(join(box.paths.dir, sub), { recursive: true, mode: DIR_MODE });
+    // One level each: a mailbox deleted under a CREATE must not be made again half (ENOENT instead).
+    for (const sub of ['tmp', 'new', 'cur']) await mkdirHere(join(box.paths.dir, sub));
     if (box.paths.control !== box.paths.dir) await mkdir(box.paths.control, { recursive: true, mode: DIR_MODE });
     if (marker) await (await open(join(box.paths.dir, 'maildirfolder'), 'a', 0o600)).close();
   }
@@ -127,7 +141,12 @@ export class MaildirStore implements MailStore {
     const norm = parts.join(this.separator);
     const box = this.box(norm, parts);
     if (isInboxParts(parts)) {
-      if (!(await box.exists())) await guard('create INBOX', () => this.makeMaildir(box, false));
+      if (!(await box.exists())) {
+        await guard('create INBOX', async () => {
+          await mkdir(box.paths.dir, { recursive: true, mode: DIR_MODE });
+          await this.makeMaildir(box, false);
+        });
+      }
       return box;
     }
     if (!(await box.exists())) throw notFound(norm);
@@ -167,19 +186,32 @@ export class MaildirStore implements MailStore {
     const norm = parts.join(this.separator);
     if (isInboxParts(parts)) throw new StorageError('EXISTS', 'Mailbox already exists');
     const box = this.box(norm, parts);
-    if (await box.exists()) throw new StorageError('EXISTS', 'Mailbox already exists');
-    await guard(`create ${box.paths.dir}`, async () => {
+    const taken = (): StorageError => new StorageError('EXISTS', 'Mailbox already exists');
+    if (await box.exists()) throw taken();
+    try {
       if (this.layout.loc.layout === 'maildir++') {
         await mkdir(this.layout.loc.root, { recursive: true, mode: DIR_MODE });
         try {
           await mkdir(box.paths.dir, { mode: DIR_MODE });
         } catch (err) {
+          // A directory without cur/ is not a mailbox yet (a \Noselect leftover): it becomes one.
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          if (await box.exists()) throw taken();
         }
+      } else {
+        await mkdir(box.paths.dir, { recursive: true, mode: DIR_MODE });
       }
       await this.makeMaildir(box, this.layout.loc.layout === 'maildir++');
       await box.uidlist.ensure();
-    });
+    } catch (err) {
+      if (err instanceof StorageError && err.kind === 'EXISTS') throw err;
+      // Another session deleted or renamed it meanwhile: Dovecot's answer to the same race
+      // (maildir-storage.c mkdir_verify), instead of an internal error.
+      if (hasCode(err, 'ENOENT') || err instanceof LockLostError) {
+        throw new StorageError('NOTFOUND', 'Mailbox was deleted while it was being created', `create ${box.paths.dir}: ${(err as Error).message}`);
+      }
+      throw toStorageError(err, `create ${box.paths.dir}`);
+    }
   }
 
   async delete(name: string): Promise<void> {
@@ -192,12 +224,19 @@ export class MaildirStore implements MailStore {
     await guard(`delete ${box.paths.dir}`, async () => {
       const guid = (await box.uidlist.read().catch(() => undefined))?.guid;
       if (this.layout.loc.layout === 'maildir++') {
-        // Renaming to `..name` first makes the mailbox disappear from listings at once, so no
-        // reader ever sees it half deleted (Dovecot's old maildir delete did the same).
+        // Renaming to `..name.<pid>.<n>` first makes the mailbox disappear from listings at once,
+        // so no reader ever sees it half deleted (Dovecot renames to `..DOVECOT-TRASHED`). The
+        // name is this process's own: two sessions deleting (or one deleting a mailbox that
+        // another just created again) never rename into, or remove, each other's trash.
         const entry = box.paths.dir.slice(this.layout.loc.root.length + 1);
-        const trash = join(this.layout.loc.root, `.${entry}`);
-        await rm(trash, { recursive: true, force: true });
-        await rename(box.paths.dir, trash);
+        const trash = join(this.layout.loc.root, `.${entry}.${process.pid}.${++trashSeq}`);
+        try {
+          await rename(box.paths.dir, trash);
+        } catch (err) {
+          // Deleted or renamed by another session since the check above.
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(norm);
+          throw err;
+        }
         await rm(trash, { recursive: true, force: true });
       } else {
         const children = (await readdir(box.paths.dir)).filter((e) => !['cur', 'new', 'tmp'].includes(e) && !e.startsWith('.') && !e.startsWith('dovecot') && e !== 'maildirfolder');
@@ -234,22 +273,37 @@ export class MaildirStore implements MailStore {
     for (const [, dst] of pairs) {
       if (await exists(dst.paths.dir)) throw new StorageError('EXISTS', 'Mailbox already exists');
     }
-    await guard(`rename ${fromName} -> ${toName}`, async () => {
-      if (this.layout.loc.layout === 'fs') {
-        const [src, dst] = pairs.find(([s]) => s.name === fromName) ?? pairs[0]!;
-        await mkdir(join(dst.paths.dir, '..'), { recursive: true, mode: DIR_MODE });
-        await rename(src.paths.dir, dst.paths.dir);
-        if (src.paths.control !== src.paths.dir) {
-          await mkdir(join(dst.paths.control, '..'), { recursive: true, mode: DIR_MODE });
-          await rename(src.paths.control, dst.paths.control).catch(() => undefined);
-        }
-        return;
+    await guard(`rename ${fromName} -> ${toName}`, () => this.renameDirs(pairs, fromName).catch((err: unknown) => {
+      // Another session renamed or deleted the source, or took the target name, since the checks.
+      const c = (err as NodeJS.ErrnoException).code;
+      if (c === 'ENOENT') throw notFound(fromName);
+      if (c === 'EEXIST' || c === 'ENOTEMPTY') throw new StorageError('EXISTS', 'Mailbox already exists');
+      throw err;
+    }));
+  }
+
+  /** Moves the directories of `pairs` (the mailbox and its children) to their new names. */
+  private async renameDirs(pairs: readonly (readonly [MaildirMailbox, MaildirMailbox])[], fromName: string): Promise<void> {
+    if (this.layout.loc.layout === 'fs') {
+      const [src, dst] = pairs.find(([s]) => s.name === fromName) ?? pairs[0]!;
+      await mkdir(join(dst.paths.dir, '..'), { recursive: true, mode: DIR_MODE });
+      await rename(src.paths.dir, dst.paths.dir);
+      if (src.paths.control !== src.paths.dir) {
+        await mkdir(join(dst.paths.control, '..'), { recursive: true, mode: DIR_MODE });
+        await rename(src.paths.control, dst.paths.control).catch(() => undefined);
       }
-      for (const [src, dst] of pairs) {
+      return;
+    }
+    for (const [src, dst] of pairs) {
+      try {
         await rename(src.paths.dir, dst.paths.dir);
-        if (src.paths.control !== src.paths.dir) await rename(src.paths.control, dst.paths.control).catch(() => undefined);
+      } catch (err) {
+        // A child deleted meanwhile is simply not moved; the mailbox itself must be.
+        if (src.name === fromName || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        continue;
       }
-    });
+      if (src.paths.control !== src.paths.dir) await rename(src.paths.control, dst.paths.control).catch(() => undefined);
+    }
   }
 
   async subscribe(name: string): Promise<void> {
@@ -266,14 +320,31 @@ export class MaildirStore implements MailStore {
     return guard('read subscriptions', () => this.subs.read());
   }
 
+  /**
+   * Runs `fn` on the mailbox `name`, answering a mailbox deleted or renamed under it by another
+   * session as such (MaildirMailbox.vanishedUnder) rather than as an internal error. `again`: when
+   * a new mailbox took the name meanwhile, run once more on it (for what only reads and syncs).
+   */
+  private async onMailbox<T>(name: string, what: string, again: boolean, fn: (box: MaildirMailbox) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const box = await this.mailbox(name);
+      const before = box.identity();
+      try {
+        return await fn(box);
+      } catch (err) {
+        const vanished = box.vanishedUnder(err, before);
+        if (vanished === undefined) throw toStorageError(err, `${what} ${box.paths.dir}`);
+        if (!again || attempt > 0 || vanished.clientText !== DELETED_UNDER_US_TEXT) throw vanished;
+      }
+    }
+  }
+
   async status(name: string): Promise<MailboxStatus> {
-    const box = await this.mailbox(name);
-    return guard(`sync ${box.paths.dir}`, () => box.status());
+    return this.onMailbox(name, 'sync', true, (box) => box.status());
   }
 
   async openMailbox(name: string, opts: { readOnly: boolean; dropRecent?: boolean }): Promise<MailboxView> {
-    const box = await this.mailbox(name);
-    return guard(`open ${box.paths.dir}`, () => MaildirView.open(box, opts.readOnly, opts.dropRecent ?? !opts.readOnly, (n) => this.mailbox(n)));
+    return this.onMailbox(name, 'open', true, (box) => MaildirView.open(box, opts.readOnly, opts.dropRecent ?? !opts.readOnly, (n) => this.mailbox(n)));
   }
 
   async deliver(name: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<SaveResult> {
@@ -285,14 +356,17 @@ export class MaildirStore implements MailStore {
   }
 
   private async save(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: SaveOptions): Promise<SaveResult> {
-    const box = await this.mailbox(name);
-    const flags = opts.flags ?? [];
-    const bad = flags.find((f) => f.startsWith('\\') && !(SYSTEM_FLAGS as readonly string[]).includes(f) && f.toLowerCase() !== '\\recent');
-    if (bad !== undefined) throw new StorageError('PARAMS', `Invalid system flag ${bad}`);
-    const system = flags.filter((f): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f));
-    const keywords = flags.filter((f) => !f.startsWith('\\'));
-    const res = await guard(`save to ${box.paths.dir}`, () => saveMessage(box, { data, system, keywords, internalDate: opts.internalDate }, this.opts.hostname));
-    notifyMailboxChanged(box.paths.dir);
+    // Not run again when the mailbox vanished: the message may be in the renamed one already.
+    const res = await this.onMailbox(name, 'save to', false, async (box) => {
+      const flags = opts.flags ?? [];
+      const bad = flags.find((f) => f.startsWith('\\') && !(SYSTEM_FLAGS as readonly string[]).includes(f) && f.toLowerCase() !== '\\recent');
+      if (bad !== undefined) throw new StorageError('PARAMS', `Invalid system flag ${bad}`);
+      const system = flags.filter((f): f is SystemFlag => (SYSTEM_FLAGS as readonly string[]).includes(f));
+      const keywords = flags.filter((f) => !f.startsWith('\\'));
+      const saved = await saveMessage(box, { data, system, keywords, internalDate: opts.internalDate }, this.opts.hostname);
+      notifyMailboxChanged(box.paths.dir);
+      return saved;
+    });
     return { uid: res.uid, uidValidity: res.uidValidity, guid: res.basename };
   }
 

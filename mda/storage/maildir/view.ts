@@ -253,7 +253,14 @@ export class MaildirView implements MailboxView {
   async copy(uids: readonly number[], dest: string): Promise<CopyResult> {
     this.check();
     const target = await this.resolve(dest);
-    return copyMessages(this.box, uids.filter((u) => this.byUidMap.has(u)), target);
+    const before = target.identity();
+    try {
+      return await copyMessages(this.box, uids.filter((u) => this.byUidMap.has(u)), target);
+    } catch (err) {
+      // The destination deleted or renamed under the copy by another session: NOTFOUND
+      // ([TRYCREATE]), not an internal error.
+      throw target.vanishedUnder(err, before) ?? err;
+    }
   }
 
   async move(uids: readonly number[], dest: string): Promise<CopyResult> {
@@ -391,8 +398,21 @@ export class MaildirView implements MailboxView {
     return watchMailbox(this.box.paths.dir, listener);
   }
 
-  exists(): Promise<boolean> {
-    return this.box.exists();
+  /**
+   * Whether the mailbox this view opened is still there: false when it was deleted or renamed away,
+   * and when a new mailbox has taken its name since (another UIDVALIDITY), so a session does not go
+   * on with UIDs and sequence numbers that mean nothing in the new one.
+   */
+  async exists(): Promise<boolean> {
+    if (!(await this.box.exists())) return false;
+    let list;
+    try {
+      list = await this.box.uidlist.read();
+    } catch {
+      return true; // unreadable is not gone
+    }
+    // No uidlist: a new mailbox being created under the name (or one whose UIDs were reset).
+    return list !== undefined && list.uidValidity === this.snap.uidValidity;
   }
 
   mayHaveChanged(): boolean {

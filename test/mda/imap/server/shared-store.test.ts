@@ -13,17 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { msg, startTestServer, TestClient, untimed } from './harness.js';
-
-/** mulberry32: a small seeded generator, so a failing script can be run again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../helpers/rng.js';
 
 /** Lines with what differs between two runs of the same script (UIDVALIDITY, timings) made equal. */
 function normal(lines: string[]): string[] {
