@@ -68,6 +68,18 @@ export interface LatencyFigures {
   readonly p99: number;
 }
 
+/** The warm-up's figures, also by operation and by second (where a slow start's time goes). */
+export interface WarmupFigures extends LatencyFigures {
+  readonly perOp: Readonly<Record<string, { n: number; p50: number; p99: number }>>;
+  /** Figures of the commands that started in each second of the warm-up. */
+  readonly perSecond: readonly LatencyFigures[];
+}
+
+function figures(v: number[]): LatencyFigures {
+  v.sort((a, b) => a - b);
+  return { commands: v.length, p50: percentileSorted(v, 50), p99: percentileSorted(v, 99) };
+}
+
 export interface LoadResult {
   readonly commands: number;
   readonly seconds: number;
@@ -79,7 +91,7 @@ export interface LoadResult {
   readonly p99: number;
   readonly perOp: Readonly<Record<string, { n: number; p50: number; p99: number }>>;
   /** The commands that started during the warm-up. */
-  readonly warmup: LatencyFigures;
+  readonly warmup: WarmupFigures;
 }
 
 async function limited<T>(items: readonly T[], limit: number, f: (x: T, i: number) => Promise<void>): Promise<void> {
@@ -111,12 +123,19 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
   const sessions = await openSessions(o.port, o.users, o.password, true);
   const lat: Record<string, number[]> = {};
   const warm: number[] = [];
+  const warmOps: Record<string, number[]> = {};
+  const warmSeconds: number[][] = Array.from({ length: Math.ceil(o.warmupSeconds) }, () => []);
   let errors = 0;
   let firstError: string | undefined;
   const warmupEnd = Date.now() + o.warmupSeconds * 1000;
   const note = (op: Op, ms: number, ok: boolean, status: string): void => {
-    if (Date.now() - ms < warmupEnd) warm.push(ms);
-    else (lat[op] ??= []).push(ms);
+    const startedAt = Date.now() - ms;
+    if (startedAt < warmupEnd) {
+      warm.push(ms);
+      (warmOps[op] ??= []).push(ms);
+      const second = Math.floor((startedAt - (warmupEnd - o.warmupSeconds * 1000)) / 1000);
+      warmSeconds[Math.max(0, Math.min(warmSeconds.length - 1, second))]?.push(ms);
+    } else (lat[op] ??= []).push(ms);
     if (!ok) {
       errors++;
       firstError ??= `${op}: ${status}`;
@@ -197,7 +216,6 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     c.close();
   }));
   const all = Object.values(lat).flat().sort((a, b) => a - b);
-  warm.sort((a, b) => a - b);
   const perOp: Record<string, { n: number; p50: number; p99: number }> = {};
   for (const [op, v] of Object.entries(lat)) {
     v.sort((a, b) => a - b);
@@ -212,6 +230,10 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     p50: percentileSorted(all, 50),
     p99: percentileSorted(all, 99),
     perOp,
-    warmup: { commands: warm.length, p50: percentileSorted(warm, 50), p99: percentileSorted(warm, 99) },
+    warmup: {
+      ...figures(warm),
+      perOp: Object.fromEntries(Object.entries(warmOps).map(([op, v]) => { const f = figures(v); return [op, { n: f.commands, p50: f.p50, p99: f.p99 }]; })),
+      perSecond: warmSeconds.map(figures),
+    },
   };
 }

@@ -110,9 +110,15 @@ service imap {
   process_limit = 2500
 }
 plugin {
-  postern_mail_processes = ${mailProcesses}
+  postern_mail_processes = ${mailProcesses}${warmUpLine()}
 }
 `;
+}
+
+/** BENCH_OURS_WARMUP (e.g. `0`, `5 secs`) sets postern_imap_warmup, for A/Bs of the first seconds; the default otherwise. */
+function warmUpLine(): string {
+  const v = process.env['BENCH_OURS_WARMUP'];
+  return v === undefined ? '' : `\n  postern_imap_warmup = ${v}`;
 }
 
 function chownTree(path: string): void {

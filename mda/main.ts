@@ -38,6 +38,7 @@ import { startAuthServer } from './auth/server.js';
 import { LdaAgent, type UserdbPort } from './deliver/agent.js';
 import { deliverySettings, type DeliverySettings } from './deliver/settings.js';
 import { autoMailboxes, imapSettings, specialUseMap } from './imap/settings.js';
+import { warmUpImap, warmUpText } from './imap/warmup.js';
 import { startImapServer } from './imap/server.js';
 import { LmtpServer } from './lmtp/connection.js';
 import { bindInet, bindUnix, closeListener, socketPath, type BoundListener } from './lmtp/listeners.js';
@@ -486,8 +487,18 @@ export async function startMda(o: StartOptions): Promise<RunningMda> {
     markServing();
     // Forked now, after the drop, so they run as the mail uid (pool.ts startShards); only for
     // sessions to serve (with session shards the master saves LMTP deliveries itself).
-    if (sessionShards > 0 && enabled.some((s) => s.name === 'imap' || s.name === 'pop3')) pool?.startShards(ids.uid, ids.gid, sessionShards);
+    const imapServed = enabled.some((s) => s.name === 'imap');
+    const warmUp = { maxMs: imapServed ? startSettings.postern_imap_warmup * 1000 : 0, debug: startSettings.mail_debug };
+    if (sessionShards > 0 && enabled.some((s) => s.name === 'imap' || s.name === 'pop3')) pool?.startShards(ids.uid, ids.gid, sessionShards, warmUp);
     for (const b of bound) await b.serve();
+    // Sessions served in this process: it warms up itself, as a shard does (imap/warmup.ts). A
+    // root master with per-uid workers serves only logins, and its workers come and go.
+    if (warmUp.maxMs > 0 && sessionShards === 0 && !perUidWorkers) {
+      const ws = workerSettings(cfg);
+      void warmUpImap({ imap: ws.imap, auth: ws.auth, maxMs: warmUp.maxMs }).then((r) => {
+        if (warmUp.debug) master.debug(warmUpText(r));
+      });
+    }
   } catch (err) {
     master.fatal(err instanceof Error ? err.message : String(err));
     for (const b of bound.reverse()) await b.close().catch(() => undefined);

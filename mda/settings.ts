@@ -48,6 +48,8 @@ export interface AcceptedSettingDef extends SettingDef {
 
 /** Top-level settings the MDA honours: read by code that acts on them (test/mda/settings-honoured.test.ts checks). */
 export const MDA_SETTINGS = {
+  /** The only mail debug line so far: the IMAP warm-up's result (imap/warmup.ts), at start. */
+  mail_debug: { type: "bool", default: "no" },
   protocols: { type: "str", default: "" },
   listen: { type: "str", default: "*, ::" },
   base_dir: { type: "str", default: "/run/dovecot" },
@@ -117,7 +119,6 @@ export const MDA_ACCEPTED_SETTINGS = {
   mail_chroot: { type: "str", default: "", note: "chroot is not supported" },
   mail_privileged_group: { type: "str", default: "", note: "mbox spool locking is not implemented (Maildir only)" },
   mail_access_groups: { type: "str", default: "", note: "the daemon runs with mail_uid/mail_gid only; no supplementary groups are added" },
-  mail_debug: { type: "bool", default: "no", note: "mail debug logging is not implemented" },
   mail_fsync: { type: "enum", default: "optimized", note: "mail files and their directories are always fsync'd before a save is acknowledged; never and always are not implemented" },
   mail_save_crlf: { type: "bool", default: "no", note: "messages are always saved with LF line ends (the default, no); yes is not implemented" },
   mail_temp_dir: { type: "str", default: "/tmp", note: "message bodies are not spooled to temporary files outside the maildir" },
@@ -257,6 +258,12 @@ export const POSTERN_SETTINGS = {
    * 1 serves them in the daemon's own process. Read at start. Dovecot runs a process per session.
    */
   postern_mail_processes: { type: "uint", default: "1" },
+  /**
+   * imap: how long a process that will serve IMAP sessions (the daemon's own, or each session
+   * shard) runs a session of its own on a scratch maildir as it starts, so the JIT has compiled
+   * the hot paths before the first client (imap/warmup.ts); 0 turns it off. Read at start.
+   */
+  postern_imap_warmup: { type: "time", default: "3 secs" },
   /** lmtp: message size, recipients per transaction, command line length, idle time, bad commands. */
   postern_lmtp_max_message_size: { type: "size", default: "100 M" },
   postern_lmtp_max_recipients: { type: "uint", default: "1000" },

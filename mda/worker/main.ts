@@ -31,6 +31,7 @@ import { isStorageError, type MailStore } from '../storage/api.js';
 import type { KeyValueFields } from '../../shared/proto/tab-escape.js';
 import { isMasterMessage, type DeliverRequest, type SessionHandoff, type WorkerSettings, type WorkerToMaster } from './protocol.js';
 import { startIdleGc } from '../../shared/idle-gc.js';
+import { warmUpImap, warmUpText } from '../imap/warmup.js';
 
 const idleSecs = Number(process.argv[2] ?? '60');
 
@@ -169,6 +170,12 @@ function onSession(h: SessionHandoff, socket: Socket | undefined): void {
   settle();
 }
 
+/** A session shard's warm-up as it starts (imap/warmup.ts); `debug` (mail_debug): its result is logged. */
+async function warmUp(s: WorkerSettings, maxMs: number, debug: boolean): Promise<void> {
+  const r = await warmUpImap({ imap: s.imap, auth: s.auth, maxMs });
+  if (debug) logFor('mail-worker').debug(warmUpText(r));
+}
+
 let agent: { settings: WorkerSettings; lda: LdaAgent } | undefined;
 
 /** One agent per settings generation, so its store cache serves consecutive deliveries. */
@@ -237,6 +244,9 @@ process.on('message', (m: unknown, handle: unknown) => {
     case 'retire':
       retiring = true;
       settle();
+      return;
+    case 'warm-up':
+      if (settings !== undefined) void warmUp(settings, m.maxMs, m.debug);
       return;
   }
 });

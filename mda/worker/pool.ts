@@ -185,9 +185,13 @@ export class MailWorkerPool {
    * Starts the session shards 0..n-1 of uid:gid now, as the daemon starts (Dovecot's
    * process_min_avail): they are a fixed set, never retired, so starting each on its first login
    * only made that login wait for Node's start-up (about 0.5 s here, bench/diag/worker-start.ts).
+   * `warmUp`: each then runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`.
    */
-  startShards(uid: number, gid: number, n: number): void {
-    for (let shard = 0; shard < n; shard++) this.worker({ uid, gid, shard });
+  startShards(uid: number, gid: number, n: number, warmUp?: { readonly maxMs: number; readonly debug: boolean }): void {
+    for (let shard = 0; shard < n; shard++) {
+      const w = this.worker({ uid, gid, shard });
+      if (warmUp !== undefined && warmUp.maxMs > 0) w.send({ type: 'warm-up', ...warmUp });
+    }
   }
 
   /** The pid a session will be served by (the `mpid=` of the login log line). */

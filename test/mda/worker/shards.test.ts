@@ -11,13 +11,16 @@
  *    processes share the maildir the way Dovecot's processes do;
  *  - a worker killed with SIGKILL ends only its own sessions; the next login starts a new one;
  *  - both shards start with the daemon, before any login, and are kept when idle; with no IMAP
- *    or POP3 to serve none is started.
+ *    or POP3 to serve none is started;
+ *  - each shard runs the IMAP warm-up as it starts (imap/warmup.ts): every command OK (mail_debug
+ *    logs the result), no login line, no scratch directory left.
  * shardOf itself is FNV-1a, checked against the published test vectors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shardOf } from '../../../mda/worker/route.js';
 import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
@@ -105,6 +108,11 @@ plugin {
     });
   });
   const mpidOf = (user: string, service: string): number[] => [...d.log().matchAll(new RegExp(`${service}-login: Info: Login: user=<${user}>,[^\\n]*mpid=(\\d+)`, 'g'))].map((m) => Number(m[1]));
+  /** mpidOf once `count` login lines are in the log: the master's line can reach the file after the worker's reply. */
+  const loggedMpids = async (user: string, service: string, count: number): Promise<number[]> => {
+    for (let i = 0; i < 100 && mpidOf(user, service).length < count; i++) await new Promise((r) => setTimeout(r, 50));
+    return mpidOf(user, service);
+  };
 
   const sessions = new Map<string, LineClient>();
   for (const n of names) {
@@ -115,7 +123,8 @@ plugin {
     assert.match((await c.until('b ')).at(-1)!, /^b OK \[READ-WRITE\]/);
     sessions.set(n, c);
   }
-  const workerOf = new Map(names.map((n) => [n, mpidOf(n, 'imap')[0]!]));
+  const workerOf = new Map<string, number>();
+  for (const n of names) workerOf.set(n, (await loggedMpids(n, 'imap', 1))[0]!);
   const pids = new Set(workerOf.values());
   assert.equal(pids.size, 2, `two workers: ${JSON.stringify([...workerOf])}`);
   assert.ok(!pids.has(d.pid), 'no session is served by the master');
@@ -133,7 +142,7 @@ plugin {
   assert.match((await secure.until('a ')).at(-1)!, /^a OK \[CAPABILITY .*\] Logged in$/);
   assert.match((await secure.until('b ')).at(-1)!, /^b OK \[READ-WRITE\]/);
   assert.match((await secure.until('c ')).at(-1)!, /^c OK NOOP completed/);
-  assert.deepEqual(mpidOf('u3', 'imap'), [workerOf.get('u3'), workerOf.get('u3')]);
+  assert.deepEqual(await loggedMpids('u3', 'imap', 2), [workerOf.get('u3'), workerOf.get('u3')]);
   secure.send('z LOGOUT\r\n');
   await secure.until('z ');
   secure.close();
@@ -143,7 +152,7 @@ plugin {
   await again.line();
   again.send('a LOGIN u1 pw-u1\r\n');
   await again.until('a ');
-  assert.deepEqual(mpidOf('u1', 'imap'), [workerOf.get('u1'), workerOf.get('u1')]);
+  assert.deepEqual(await loggedMpids('u1', 'imap', 2), [workerOf.get('u1'), workerOf.get('u1')]);
   again.send('z LOGOUT\r\n');
   await again.until('z ');
   again.close();
@@ -152,7 +161,7 @@ plugin {
   p.send('USER u2\r\nPASS pw-u2\r\n');
   assert.match(await p.line(), /^\+OK/);
   assert.equal(await p.line(), '+OK Logged in.');
-  assert.deepEqual(mpidOf('u2', 'pop3'), [workerOf.get('u2')]);
+  assert.deepEqual(await loggedMpids('u2', 'pop3', 1), [workerOf.get('u2')]);
   p.send('QUIT\r\n');
   p.close();
 
@@ -189,7 +198,7 @@ plugin {
   back.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\n');
   await back.until('a ');
   assert.ok((await back.until('b ')).includes('* 2 EXISTS'), 'both acknowledged messages are there');
-  const fresh = mpidOf('u1', 'imap').at(-1)!;
+  const fresh = (await loggedMpids('u1', 'imap', 3)).at(-1)!;
   assert.ok(fresh !== victim && !pids.has(fresh), 'a new worker serves u1');
   back.close();
   for (const c of sessions.values()) c.close();
@@ -244,6 +253,50 @@ plugin {
   assert.deepEqual(new Set(childrenOf(d.pid)), first, 'both workers are still running');
   await loginAll();
   assert.deepEqual(new Set(mpids()), first, 'and serve the next logins');
+  // The shards' IMAP warm-up ran (postern_imap_warmup's default) and, without mail_debug, said nothing.
+  assert.doesNotMatch(d.log(), /Debug:|warm-up/);
+});
+
+test('session shards warm up as they start: with mail_debug each logs its result; the warm-up session is never logged as a login', { timeout: 120_000 }, async (t) => {
+  let imap = 0;
+  const before = new Set(readdirSync(tmpdir()).filter((e) => e.startsWith('postern-warmup-')));
+  const d = await retryOnAddrInUse(async () => {
+    imap = await freePort();
+    return startMdaDaemon(t, {
+      protocols: 'lmtp imap',
+      users: [{ name: 'u1', password: 'pw-u1' }],
+      extraConf: `disable_plaintext_auth = no
+mail_debug = yes
+service imap-login {
+  inet_listener imap {
+    port = ${imap}
+  }
+}
+plugin {
+  postern_mail_processes = 2
+  postern_imap_warmup = 1 sec
+}
+`,
+    });
+  });
+  const warmed = (): RegExpMatchArray[] => [...d.log().matchAll(/mail-worker: Debug: IMAP warm-up: (\d+) commands \((\d+) failed\) in \d+ ms/g)];
+  for (let i = 0; i < 300 && warmed().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  const lines = warmed();
+  assert.equal(lines.length, 2, d.log());
+  for (const m of lines) {
+    assert.ok(Number(m[1]) > 0, m[0]);
+    assert.equal(m[2], '0', m[0]);
+  }
+  const c = await LineClient.open(imap);
+  await c.line();
+  c.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\nz LOGOUT\r\n');
+  assert.match((await c.until('a ')).at(-1)!, /^a OK /);
+  await c.until('z ');
+  c.close();
+  // Only u1's session is a login; the warm-up sessions left no line and no directory.
+  assert.deepEqual([...d.log().matchAll(/Login: user=<([^>]*)>/g)].map((m) => m[1]), ['u1']);
+  assert.doesNotMatch(d.log(), /imap\(warm-up\)/);
+  assert.deepEqual(readdirSync(tmpdir()).filter((e) => e.startsWith('postern-warmup-') && !before.has(e)), []);
 });
 
 test('session shards with no IMAP or POP3 to serve: no worker is started (the master saves LMTP deliveries)', { timeout: 60_000 }, async (t) => {
