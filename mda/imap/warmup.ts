@@ -16,7 +16,7 @@
  * Setting: postern_imap_warmup (mda/settings.ts); callers: worker/main.ts (session shards) and
  * main.ts (sessions served in the daemon's own process).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,12 @@ export interface WarmUpResult {
   readonly failed: number;
   readonly ms: number;
 }
+
+/** Scratch directories are `<tmpdir>/postern-warmup-<pid>-XXXXXX` (removeOrphans). */
+const PREFIX = 'postern-warmup-';
+
+/** A command not answered in this long ends the warm-up. */
+const COMMAND_TIMEOUT_MS = 10_000;
 
 /** Rounds at most (about 20 commands each): past this the code is as warm as the clients will make it. */
 export const WARM_UP_ROUNDS = 200;
@@ -122,7 +128,19 @@ class Driver {
 
   private wait(mark: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.want = { mark, resolve };
+      // A reply that never comes ends the warm-up (the socket's close settles the wait).
+      const timer = setTimeout(() => {
+        this.closedWith ??= new Error('warm-up command timed out');
+        this.sock.destroy();
+      }, COMMAND_TIMEOUT_MS);
+      timer.unref();
+      this.want = {
+        mark,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
       this.check();
     }).then(() => {
       if (this.closedWith !== undefined) throw this.closedWith;
@@ -164,6 +182,34 @@ function* round(r: number, exists: () => number): Generator<readonly [string, st
   if (r % 3 === 0) yield cmd('s', 'EXAMINE INBOX');
 }
 
+/**
+ * Removes scratch directories of warm-ups whose process is gone without its cleanup (SIGKILL, a
+ * crash): `postern-warmup-<pid>-*` of this uid whose pid no longer runs. Another live process's
+ * (a concurrent warm-up) is left alone.
+ */
+function removeOrphans(root: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const e of entries) {
+    const m = /^postern-warmup-(\d+)-/.exec(e);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    try {
+      if (uid !== undefined && statSync(join(root, e)).uid !== uid) continue;
+      process.kill(pid, 0);
+      continue; // still running
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    rmSync(join(root, e), { recursive: true, force: true });
+  }
+}
+
 /** The mail_debug line of a warm-up's result. */
 export function warmUpText(r: WarmUpResult): string {
   return `IMAP warm-up: ${r.commands} commands (${r.failed} failed) in ${r.ms} ms`;
@@ -175,11 +221,17 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
   let commands = 0;
   let driver: Driver | undefined;
   let dir: string | undefined;
+  const removeOnExit = (): void => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  };
   let store: MailStore | undefined;
   const server = createServer();
   try {
-    dir = mkdtempSync(join(tmpdir(), 'postern-warmup-'));
+    removeOrphans(tmpdir());
+    dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     const home = dir;
+    // A stop in the middle (SIGTERM ends a shard with process.exit) must not leave it behind.
+    process.once('exit', removeOnExit);
     store = await openMailStore({ mailLocation: `maildir:${join(home, 'Maildir')}`, home, user: 'warm-up', hostname: 'warm-up' });
     for (let i = 0; i < 40; i++) await store.deliver('INBOX', Buffer.from(sampleMessage(i), 'latin1'));
     const opened = store;
@@ -225,7 +277,8 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
   } finally {
     server.close();
     await store?.close().catch(() => undefined);
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', removeOnExit);
+    removeOnExit();
   }
   return { commands, failed: driver?.failed ?? 0, ms: Date.now() - started };
 }

@@ -322,7 +322,8 @@ export class MaildirMailbox {
     const detail = `${this.paths.dir} vanished: ${err instanceof Error ? err.message : String(err)}`;
     const now = this.identity();
     if (now === undefined) return new StorageError('NOTFOUND', notFound(this.name).clientText, detail);
-    if (lockLost || (before !== undefined && now !== before)) return new StorageError('NOTFOUND', DELETED_UNDER_US_TEXT, detail);
+    // A lock lost with the same directory in place was taken over as stale: not a deletion.
+    if (before !== undefined && now !== before) return new StorageError('NOTFOUND', DELETED_UNDER_US_TEXT, detail);
     return undefined;
   }
 
