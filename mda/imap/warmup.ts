@@ -3,9 +3,9 @@
  * session shard) runs one session of its own through the real code (socket, parser, dispatch,
  * commands, storage, the message parser, the formatter) on a scratch maildir, so Node's JIT has
  * compiled the hot paths before the first clients come. Measured with the bench's IMAP workload
- * at 100 clients (docs/performance.md, "Sixteenth session"): the p99 of the first 5 s after a
- * start fell by about a third (368–486 ms against 530–662 without) and those seconds served about
- * half as many commands again. Dovecot, in C, has nothing to warm.
+ * at 100 clients, twelve fresh starts each way (docs/performance.md, "Sixteenth session"): the
+ * median p99 of the first 5 s after a start fell from 615 to 516 ms and those seconds served 38 %
+ * more commands. Dovecot, in C, has nothing to warm.
  *
  * The session is a Unix socket pair inside a private temporary directory (mkdtemp, mode 0700), as
  * the process's own uid. It logs nothing (a silent logger: no Login or Logged out lines for log
