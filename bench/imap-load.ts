@@ -92,6 +92,8 @@ export interface LoadResult {
   readonly perOp: Readonly<Record<string, { n: number; p50: number; p99: number }>>;
   /** The commands that started during the warm-up. */
   readonly warmup: WarmupFigures;
+  /** When the loop started (process.hrtime, µs: CLOCK_MONOTONIC, as V8's --cpu-prof time stamps). */
+  readonly loopStartedUs: number;
 }
 
 async function limited<T>(items: readonly T[], limit: number, f: (x: T, i: number) => Promise<void>): Promise<void> {
@@ -127,6 +129,7 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
   const warmSeconds: number[][] = Array.from({ length: Math.ceil(o.warmupSeconds) }, () => []);
   let errors = 0;
   let firstError: string | undefined;
+  const loopStartedUs = Number(process.hrtime.bigint() / 1000n);
   const warmupEnd = Date.now() + o.warmupSeconds * 1000;
   const note = (op: Op, ms: number, ok: boolean, status: string): void => {
     const startedAt = Date.now() - ms;
@@ -230,6 +233,7 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     p50: percentileSorted(all, 50),
     p99: percentileSorted(all, 99),
     perOp,
+    loopStartedUs,
     warmup: {
       ...figures(warm),
       perOp: Object.fromEntries(Object.entries(warmOps).map(([op, v]) => { const f = figures(v); return [op, { n: f.commands, p50: f.p50, p99: f.p99 }]; })),

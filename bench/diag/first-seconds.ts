@@ -42,6 +42,7 @@ try {
     const r = await runImapLoad({ port: peer.imapPort, users, password: PASSWORD, seconds, warmupSeconds, appendBodies });
     const w = r.warmup;
     console.log(`${side} ${name}: first ${warmupSeconds} s ${w.commands} commands, p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms; next ${seconds} s ${r.commands} commands, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+    console.log(`  loop started at ${r.loopStartedUs} µs (monotonic; to slice --cpu-prof profiles)`);
     console.log(`  by second: ${w.perSecond.map((f, i) => `${i}: ${f.commands} p99 ${f.p99.toFixed(0)}`).join('; ')}`);
     console.log(`  by command (first ${warmupSeconds} s): ${Object.entries(w.perOp).map(([op, f]) => `${op} n=${f.n} p50=${f.p50.toFixed(0)} p99=${f.p99.toFixed(0)}`).join('; ')}`);
   };
