@@ -110,7 +110,6 @@ function bye(session: ImapSession, text: string): void {
 /** Dovecot 2.3.19's answer to a command after the selected mailbox was deleted by another session (observed). */
 export const SELECTED_DELETED_BYE = 'IMAP session state is inconsistent, please relogin.';
 
-
 /**
  * A command failed because its selected mailbox was deleted (or renamed away) under the session,
  * answered as Dovecot 2.3.19 does (observed, bad-commands-interop.test.ts): FETCH ends the session

@@ -221,7 +221,10 @@ export interface MailboxView {
    * optional: without it, callers refresh.
    */
   mayHaveChanged?(): boolean;
-  /** Whether the mailbox is still there: asked after a failure, to tell a mailbox deleted under the view. */
+  /**
+   * Whether the mailbox the view opened is still there (not deleted, renamed away, or replaced by a
+   * new one of its name): asked after a failure, to tell a mailbox deleted under the view.
+   */
   exists(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -37,6 +37,15 @@ export class LockLostError extends StorageError {
   }
 }
 
+/**
+ * What an operation meets when its mailbox is deleted or renamed away under it by another session:
+ * a path gone (ENOENT), or its uidlist lock replaced by the directory that took the mailbox's place.
+ * Whether that is what happened needs the mailbox's state too (maildir/mailbox.ts vanishedUnder).
+ */
+export function isVanishing(err: unknown): boolean {
+  return err instanceof LockLostError || hasCode(err, 'ENOENT');
+}
+
 /** Dovecot's text when a mailbox vanished under an operation (mailbox_set_deleted: MAIL_ERROR_NOTFOUND). */
 export const DELETED_UNDER_US_TEXT = 'Mailbox was deleted under us';
 
@@ -67,7 +76,7 @@ export function toStorageError(err: unknown, context: string): StorageError {
 }
 
 /** Whether `err`, or an error it was made from (`cause`), is a system error with errno `code`. */
-export function hasCode(err: unknown, code: string): boolean {
+function hasCode(err: unknown, code: string): boolean {
   for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as Error).cause, depth++) {
     if ((e as NodeJS.ErrnoException).code === code) return true;
   }

@@ -33,7 +33,7 @@ import { fineClockAt, StampedCache, stampOf, type Stamp } from './sync-stamp.js'
 import { byUidIn, indexByUid, mergeByUid, sameStrings } from './uid-order.js';
 import { effectiveNextUid, type UidlistData, type UidlistRecord } from './uidlist-format.js';
 import { FileIndex, type FileEntry, type Sub } from './file-index.js';
-import { DELETED_UNDER_US_TEXT, hasCode, LockLostError, notFound, StorageError } from '../errors.js';
+import { DELETED_UNDER_US_TEXT, isVanishing, notFound, StorageError } from '../errors.js';
 
 export type { FileEntry, Sub } from './file-index.js';
 
@@ -317,8 +317,7 @@ export class MaildirMailbox {
    * internal errors and answers NO [SERVERBUG] (docs/mda.md, "Two sessions changing mailboxes at once").
    */
   vanishedUnder(err: unknown, before: string | undefined): StorageError | undefined {
-    const lockLost = err instanceof LockLostError;
-    if (!lockLost && !hasCode(err, 'ENOENT')) return undefined;
+    if (!isVanishing(err)) return undefined;
     const detail = `${this.paths.dir} vanished: ${err instanceof Error ? err.message : String(err)}`;
     const now = this.identity();
     if (now === undefined) return new StorageError('NOTFOUND', notFound(this.name).clientText, detail);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type {
   MailboxListEntry, MailboxStatus, MailboxView, MailStore, OpenStoreOptions, SaveOptions, SaveResult,
 } from '../api.js';
-import { DELETED_UNDER_US_TEXT, hasCode, LockLostError, notFound, StorageError, toStorageError } from '../errors.js';
+import { DELETED_UNDER_US_TEXT, isVanishing, notFound, StorageError, toStorageError } from '../errors.js';
 import { takePop3SessionLock, type Pop3SessionLock, type Pop3SessionLockOptions } from '../pop3-session-lock.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
 import { isInboxParts, listOnDisk, mailboxPaths, parseName, type Layout } from './layout.js';
@@ -207,7 +207,7 @@ export class MaildirStore implements MailStore {
       if (err instanceof StorageError && err.kind === 'EXISTS') throw err;
       // Another session deleted or renamed it meanwhile: Dovecot's answer to the same race
       // (maildir-storage.c mkdir_verify), instead of an internal error.
-      if (hasCode(err, 'ENOENT') || err instanceof LockLostError) {
+      if (isVanishing(err)) {
         throw new StorageError('NOTFOUND', 'Mailbox was deleted while it was being created', `create ${box.paths.dir}: ${(err as Error).message}`);
       }
       throw toStorageError(err, `create ${box.paths.dir}`);
