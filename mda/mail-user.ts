@@ -118,7 +118,11 @@ export function leaseUserMail(cache: MailStoreCache, user: string, fields: KeyVa
  * back (the store itself closes once its last holder is done, store-cache.ts).
  */
 export function leasedStore(lease: StoreLease): MailStore {
-  const s = lease.mail.store;
+  return storeHandle(lease.mail.store, () => lease.release(false));
+}
+
+/** A handle on store `s`: its operations, with `close` in place of closing it. */
+export function storeHandle(s: MailStore, close: () => Promise<void>): MailStore {
   const handle: MailStore = {
     user: s.user,
     separator: s.separator,
@@ -134,7 +138,7 @@ export function leasedStore(lease: StoreLease): MailStore {
     deliver: (name, data) => s.deliver(name, data),
     append: (name, data, opts) => s.append(name, data, opts),
     watch: (name, listener) => s.watch(name, listener),
-    close: () => lease.release(false),
+    close,
   };
   if (s.lockPop3Session !== undefined) handle.lockPop3Session = (opts) => s.lockPop3Session!(opts);
   // The maildir quota file, which api.ts openQuota looks for on the store it is given.

@@ -24,6 +24,7 @@ import type { DovecotLog } from '../../shared/log/logger.js';
 import { AuthService } from '../auth/auth-service.js';
 import type { AuthSettings } from '../auth/settings.js';
 import { openMailStore, type MailStore } from '../storage/api.js';
+import { storeHandle } from '../mail-user.js';
 import { ImapConnection } from './connection.js';
 import type { ImapSettings } from './settings.js';
 
@@ -234,9 +235,8 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
     process.once('exit', removeOnExit);
     store = await openMailStore({ mailLocation: `maildir:${join(home, 'Maildir')}`, home, user: 'warm-up', hostname: 'warm-up' });
     for (let i = 0; i < 40; i++) await store.deliver('INBOX', Buffer.from(sampleMessage(i), 'latin1'));
-    const opened = store;
     // The session's close() of its store must not close ours (closed below).
-    const sessionStore: MailStore = Object.create(opened, { close: { value: async () => undefined } }) as MailStore;
+    const sessionStore = storeHandle(store, async () => undefined);
     const path = join(home, 'imap.sock');
     const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
     await new Promise<void>((resolve, reject) => {
