@@ -197,7 +197,8 @@ function removeOrphans(root: string): void {
   }
   const uid = process.getuid?.();
   for (const e of entries) {
-    const m = /^postern-warmup-(\d+)-/.exec(e);
+    if (!e.startsWith(PREFIX)) continue;
+    const m = /^(\d+)-/.exec(e.slice(PREFIX.length));
     if (m === null) continue;
     const pid = Number(m[1]);
     try {
