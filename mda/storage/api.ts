@@ -183,6 +183,30 @@ export interface ReadOptions {
   readonly end?: number;
 }
 
+/**
+ * Values the IMAP server computes from a message's content, as a backend keeps them across
+ * sessions, processes and restarts (Dovecot's dovecot.index.cache fields imap.envelope,
+ * imap.bodystructure, imap.body and hdr.*). Each is exactly what would be computed from the file.
+ */
+export interface ContentRecord {
+  readonly envelope?: string;
+  readonly bodystructure?: string;
+  readonly body?: string;
+  /** The top-level header fields, name and value alternating (message/header.ts's parse). */
+  readonly header?: readonly string[];
+}
+
+/** A backend's keeping of ContentRecords, per message of one open mailbox. */
+export interface ContentStore {
+  /** What is kept for message `uid` if it was computed for its file `guid` (MessageInfo.guid). */
+  get(uid: number, guid: string): ContentRecord | undefined;
+  /**
+   * Adds values for message `uid` (file `guid`), merged with those kept. Written later, in
+   * batches; a failed write only loses the cache, never fails the caller.
+   */
+  add(uid: number, guid: string, values: ContentRecord): void;
+}
+
 export interface MailboxView {
   readonly name: string;
   readonly readOnly: boolean;
@@ -226,6 +250,11 @@ export interface MailboxView {
    * new one of its name): asked after a failure, to tell a mailbox deleted under the view.
    */
   exists(): Promise<boolean>;
+  /**
+   * Where content-derived values of this mailbox's messages are kept beyond the process (optional:
+   * without it, or without a mailbox GUID, the IMAP server keeps them in memory only).
+   */
+  readonly contentStore?: ContentStore;
   close(): Promise<void>;
 }
 

@@ -11,9 +11,17 @@
  * that mailbox in the process (it survives a re-SELECT, as Dovecot's cache file does); a backend
  * without mailbox GUIDs gets one cache per view (held weakly: it goes with the view).
  * Bounded by the characters held (least recently used dropped first).
- * Distrusts: nothing new: values are exactly what render.ts / search would compute from the file.
+ *
+ * Behind the memory, the backend's content store (MailboxView.contentStore: the maildir sidecar)
+ * keeps the same values on disk, as dovecot.index.cache does: a value missing from memory is
+ * looked up there before the message is read and parsed, and a value computed is added to it.
+ * So a restart, another session shard, or a mailbox whose entries this process evicted finds
+ * them without parsing again (the first seconds after a start were spent parsing every message
+ * again: docs/performance.md, "Seventeenth session").
+ * Distrusts: nothing new: values are exactly what render.ts / search would compute from the file,
+ * and the store answers a value only for the file (GUID) it was computed from.
  */
-import { mailboxGuidOf, type MailboxView, type MessageInfo } from '../../storage/api.js';
+import { mailboxGuidOf, type ContentRecord, type ContentStore, type MailboxView, type MessageInfo } from '../../storage/api.js';
 import { parseHeader, type HeaderField } from '../message/header.js';
 
 export type CachedItem = 'ENVELOPE' | 'BODYSTRUCTURE' | 'BODY';
@@ -143,9 +151,59 @@ function entryOf(view: MailboxView, m: MessageInfo, create: boolean): { cache: C
   return { cache: c, entry: c.entry('', view.uidValidity, m, create) };
 }
 
+/** Characters of one value worth writing to the content store (a header: all its fields together). */
+export const PERSIST_CHARS = 16 * 1024;
+
+const RECORD_KEY: Readonly<Record<CachedItem, 'envelope' | 'bodystructure' | 'body'>> = {
+  ENVELOPE: 'envelope', BODYSTRUCTURE: 'bodystructure', BODY: 'body',
+};
+
+/** The content store behind the shared cache (none for a view without a mailbox GUID). */
+function storeOf(view: MailboxView): ContentStore | undefined {
+  return mailboxGuidOf(view) === '' ? undefined : view.contentStore;
+}
+
+/**
+ * Fills the memory entry of `m` from the content store, if the store has a record: the values
+ * the entry lacks, all at once (a message asked for once is usually asked for again, item by item).
+ */
+function fromStore(view: MailboxView, m: MessageInfo): { cache: ContentCache; entry: MessageEntry | undefined } | undefined {
+  const rec = storeOf(view)?.get(m.uid, m.guid);
+  if (rec === undefined) return undefined;
+  const found = entryOf(view, m, true);
+  const { cache, entry } = found;
+  if (entry === undefined) return found;
+  let chars = 0;
+  for (const item of Object.keys(RECORD_KEY) as CachedItem[]) {
+    const v = rec[RECORD_KEY[item]];
+    if (v === undefined || entry.items[item] !== undefined || !cache.fits(v.length)) continue;
+    entry.items[item] = v;
+    chars += v.length;
+  }
+  if (rec.header !== undefined && entry.header === undefined) {
+    const fields: { name: string; value: string }[] = [];
+    for (let i = 0; i + 1 < rec.header.length; i += 2) fields.push({ name: rec.header[i]!, value: rec.header[i + 1]! });
+    const n = headerChars(fields);
+    if (cache.fits(n)) {
+      entry.header = { fields, derived: new Map() };
+      chars += n;
+    }
+  }
+  if (chars > 0) cache.grow(entry, chars);
+  return found;
+}
+
+function headerChars(fields: CachedHeader['fields']): number {
+  return fields.reduce((a, f) => a + f.name.length + f.value.length + 16, 0);
+}
+
+function persist(view: MailboxView, m: MessageInfo, values: ContentRecord): void {
+  storeOf(view)?.add(m.uid, m.guid, values);
+}
+
 /** The cached value of `item` for `m`, computing and remembering it on a miss. */
 export async function cachedItem(view: MailboxView, m: MessageInfo, item: CachedItem, compute: () => Promise<string>): Promise<string> {
-  const hit = entryOf(view, m, false).entry?.items[item];
+  const hit = entryOf(view, m, false).entry?.items[item] ?? fromStore(view, m)?.entry?.items[item];
   if (hit !== undefined) return hit;
   const v = await compute();
   const { cache, entry } = entryOf(view, m, true);
@@ -153,6 +211,7 @@ export async function cachedItem(view: MailboxView, m: MessageInfo, item: Cached
     entry.items[item] = v;
     cache.grow(entry, v.length);
   }
+  if (v.length <= PERSIST_CHARS) persist(view, m, { [RECORD_KEY[item]]: v });
   return v;
 }
 
@@ -165,11 +224,13 @@ export interface HeaderHandle {
 /** The top-level header fields of `m`, from the cache or computed (and remembered) on a miss. */
 export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: () => Promise<readonly HeaderField[]>): Promise<HeaderHandle> {
   let { cache, entry } = entryOf(view, m, false);
+  if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
   let h = entry?.header;
   if (h === undefined) {
     const fields = (await compute()).map((f) => ({ name: f.name, value: f.value }));
     h = { fields, derived: new Map() };
-    const chars = fields.reduce((a, f) => a + f.name.length + f.value.length + 16, 0);
+    const chars = headerChars(fields);
+    if (chars <= PERSIST_CHARS) persist(view, m, { header: fields.flatMap((f) => [f.name, f.value]) });
     ({ cache, entry } = entryOf(view, m, true));
     // Another caller may have stored it while we computed: use theirs.
     if (entry?.header !== undefined) h = entry.header;
@@ -186,7 +247,8 @@ export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: (
  * mailbox whose headers are cached tests every message in one synchronous pass (evaluate.ts).
  */
 export function cachedHeaderNow(view: MailboxView, m: MessageInfo): HeaderHandle | undefined {
-  const { cache, entry } = entryOf(view, m, false);
+  let { cache, entry } = entryOf(view, m, false);
+  if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
   const h = entry?.header;
   return h === undefined ? undefined : handleOf(cache, entry, h);
 }

@@ -3,7 +3,9 @@
  * Per mailbox (keyed by the uidlist's mailbox GUID): HIGHESTMODSEQ, the first UID not yet claimed
  * as \Recent (Dovecot's first_recent_uid), and per message its MODSEQ and the flag state that
  * modseq belongs to; per expunged UID the modseq of the expunge (for QRESYNC VANISHED); per message
- * its save date (RFC 8514 SAVEDATE, Dovecot's `date.saved` cache field), in seconds.
+ * its save date (RFC 8514 SAVEDATE, Dovecot's `date.saved` cache field), in seconds; per message
+ * what the IMAP server computed from its content (ENVELOPE, BODYSTRUCTURE, BODY and the top-level
+ * header fields: Dovecot's dovecot.index.cache), with the message's GUID it is valid for.
  *
  * Stored in LMDB at `<control root>/postern-index.lmdb` (never a `dovecot.*` name), or in memory
  * for INDEX=MEMORY. It is a cache: deleting it loses only CONDSTORE history (every message is
@@ -31,6 +33,7 @@
  * Distrusts: its own contents after a UIDVALIDITY change (the mailbox's entries are reset).
  */
 import { open as openLmdb, type RootDatabase } from 'lmdb';
+import type { ContentRecord } from '../api.js';
 import { observeCommit } from '../../../shared/lmdb-commit.js';
 import { checkMarksAtOpen, currentBootId, UnsyncedMark } from './sidecar-marks.js';
 import { isAscending, uidIndexFinder } from './uid-order.js';
@@ -60,6 +63,11 @@ function dryRun(kv: Kv): { kv: Kv; writes: () => number } {
 }
 
 interface Meta { uv: number; hms: number; fr: number }
+
+/** A content record as stored: the values and the message file (GUID) they were computed for. */
+interface StoredContent extends ContentRecord { readonly g: string }
+
+const CONTENT_KEYS = ['envelope', 'bodystructure', 'body', 'header'] as const satisfies readonly (keyof ContentRecord)[];
 
 /**
  * One database handle of a sidecar file, shared by the sidecars of that file in this process.
@@ -272,12 +280,13 @@ export class Sidecar {
   }
 
   async close(): Promise<void> {
+    this.flushContent();
     await Promise.all([...this.pending]);
     await this.closer();
   }
 
   private clear(box: string, kv: Kv = this.kv): void {
-    for (const p of ['m', 'x', 'd']) {
+    for (const p of ['m', 'x', 'd', 'c']) {
       for (const { key } of [...kv.range([p, box], [p, box, Number.MAX_SAFE_INTEGER])]) kv.remove(key);
     }
     kv.remove(['meta', box]);
@@ -412,6 +421,7 @@ export class Sidecar {
       if (i < 0) {
         kv.remove(['m', box, rec.uid]);
         kv.remove(['d', box, rec.uid]);
+        kv.remove(['c', box, rec.uid]);
         kv.put(['x', box, rec.uid], ++m.hms);
         continue;
       }
@@ -502,6 +512,62 @@ export class Sidecar {
     const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
     return done;
+  }
+
+  /**
+   * The content record of message `uid` of `box` if it was computed for the file `guid` (a maildir
+   * file's content never changes under its base name; a record of another file under the UID is
+   * not answered).
+   */
+  content(box: string, uid: number, guid: string): ContentRecord | undefined {
+    const rec = this.kv.get(['c', box, uid]) as StoredContent | undefined;
+    return rec !== undefined && rec.g === guid ? rec : undefined;
+  }
+
+  /**
+   * Queues content values of message `uid` (file `guid`) of `box`, merged with what is kept.
+   * The queue is written in one transaction when the event loop next turns (a FETCH of twenty
+   * envelopes is one commit, not twenty), or by close(). A record is written only while the
+   * message has its modseq record (an expunge by anyone removes both, so none is left behind).
+   * A failed write is dropped: the values are computed again when next asked for.
+   */
+  addContent(box: string, uid: number, guid: string, values: ContentRecord): void {
+    const k = `${uid}\0${box}`;
+    const q = this.contentQueue.get(k);
+    if (q !== undefined && q.guid === guid) q.values = { ...q.values, ...values };
+    else this.contentQueue.set(k, { box, uid, guid, values });
+    this.contentTimer ??= setImmediate(() => void this.flushContent());
+  }
+
+  private readonly contentQueue = new Map<string, { box: string; uid: number; guid: string; values: ContentRecord }>();
+  private contentTimer: NodeJS.Immediate | undefined;
+
+  private flushContent(): void {
+    if (this.contentTimer !== undefined) clearImmediate(this.contentTimer);
+    this.contentTimer = undefined;
+    if (this.contentQueue.size === 0) return;
+    const batch = [...this.contentQueue.values()];
+    this.contentQueue.clear();
+    let done: Promise<void>;
+    try {
+      done = this.commitContent(batch);
+    } catch {
+      return; // a closed handle: the values are computed again when next asked for
+    }
+    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  private commitContent(batch: readonly { box: string; uid: number; guid: string; values: ContentRecord }[]): Promise<void> {
+    return this.kv.txn(() => {
+      for (const { box, uid, guid, values } of batch) {
+        if (this.kv.get(['m', box, uid]) === undefined) continue;
+        const old = this.kv.get(['c', box, uid]) as StoredContent | undefined;
+        const base: StoredContent = old !== undefined && old.g === guid ? old : { g: guid };
+        if (CONTENT_KEYS.every((key) => values[key] === undefined || base[key] !== undefined)) continue;
+        this.kv.put(['c', box, uid], { ...base, ...values, g: guid });
+      }
+    }).then(() => this.kv.fresh());
   }
 
   /** Forgets a deleted mailbox. */

@@ -18,7 +18,7 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type {
-  CopyResult, MailboxStatus, MailboxView, MessageInfo, ReadOptions, StoreRequest, StoreResult, SyncChanges,
+  ContentStore, CopyResult, MailboxStatus, MailboxView, MessageInfo, ReadOptions, StoreRequest, StoreResult, SyncChanges,
 } from '../api.js';
 import { StorageError } from '../errors.js';
 import { lfToCrlf, virtualSize } from './eol.js';
@@ -47,7 +47,8 @@ export class MaildirView implements MailboxView {
    * reports it, so it is counted then, not by a pass over the list on each command.
    */
   private recentCount = 0;
-  /** INTERNALDATE per UID, with the base name it was read for (one entry per message in the view). */
+  /** The content store handed out (contentStore). */
+  private contents: ContentStore | undefined;
 
   private constructor(
     private readonly box: MaildirMailbox,
@@ -62,6 +63,17 @@ export class MaildirView implements MailboxView {
   get highestModseq(): number { return this.snap.highestModseq; }
   /** The mailbox GUID (dovecot-uidlist `G`); read through api.ts mailboxGuidOf(). */
   get mailboxGuid(): string { return this.snap.guid; }
+
+  /** Content values kept in the sidecar under the mailbox GUID; none for a mailbox without one. */
+  get contentStore(): ContentStore | undefined {
+    if (this.snap.guid === '') return undefined;
+    const sidecar = this.box.sidecar;
+    this.contents ??= {
+      get: (uid, guid) => sidecar.content(this.snap.guid, uid, guid),
+      add: (uid, guid, values) => sidecar.addContent(this.snap.guid, uid, guid, values),
+    };
+    return this.contents;
+  }
 
   static async open(box: MaildirMailbox, readOnly: boolean, dropRecent: boolean, resolve: (name: string) => Promise<MaildirMailbox>): Promise<MaildirView> {
     const v = new MaildirView(box, readOnly, dropRecent && !readOnly, resolve);

@@ -6,8 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContentCache } from '../../../../mda/imap/fetch/content-cache.js';
-import type { MessageInfo } from '../../../../mda/storage/api.js';
+import { cachedHeader, cachedHeaderNow, cachedItem, ContentCache, PERSIST_CHARS } from '../../../../mda/imap/fetch/content-cache.js';
+import type { ContentRecord, ContentStore, MailboxView, MessageInfo } from '../../../../mda/storage/api.js';
 
 const msg = (uid: number, guid = `g${uid}`): MessageInfo => ({
   seq: uid, uid, flags: [], recent: false, modseq: 1, guid, physicalSize: 10, virtualSize: 10, pop3Uidl: undefined,
@@ -78,4 +78,69 @@ test('ContentCache: bounded by characters; the oldest entry not asked for since 
   assert.deepEqual([10, 11, 12].filter((uid) => c.entry('third', 1, msg(uid), false) !== undefined), live);
   assert.equal(c.fits(3 * 164 / 8), true);
   assert.equal(c.fits(3 * 164 / 8 + 1), false);
+});
+
+/** A content store in memory, as the sidecar answers (by UID, for the file it was made for). */
+function memoryStore(): ContentStore & { readonly added: number[] } {
+  const recs = new Map<number, { guid: string; rec: ContentRecord }>();
+  const added: number[] = [];
+  return {
+    added,
+    get: (uid, guid) => (recs.get(uid)?.guid === guid ? recs.get(uid)!.rec : undefined),
+    add(uid, guid, values) {
+      added.push(uid);
+      const old = recs.get(uid);
+      recs.set(uid, { guid, rec: { ...(old?.guid === guid ? old.rec : {}), ...values } });
+    },
+  };
+}
+
+let boxes = 0;
+/** A view of a mailbox this process has never cached (its own GUID), backed by `store`. */
+const viewOn = (store: ContentStore | undefined, guid = `box-${++boxes}`): MailboxView =>
+  ({ mailboxGuid: guid, uidValidity: 1, contentStore: store }) as unknown as MailboxView;
+
+test('cachedItem: a value computed once is added to the content store, and a cold cache finds it there', async () => {
+  const store = memoryStore();
+  let computed = 0;
+  const compute = async (): Promise<string> => `ENV${++computed}`;
+  assert.equal(await cachedItem(viewOn(store), msg(1), 'ENVELOPE', compute), 'ENV1');
+  assert.deepEqual(store.added, [1]);
+  assert.equal(store.get(1, 'g1')?.envelope, 'ENV1');
+  // Another mailbox GUID: nothing of it in this process's memory (as after a restart, or in
+  // another shard), the same store: answered from the store, not computed again.
+  const cold = viewOn(store);
+  assert.equal(await cachedItem(cold, msg(1), 'ENVELOPE', compute), 'ENV1');
+  assert.equal(computed, 1);
+  assert.deepEqual(store.added, [1], 'nothing written again for a value read from the store');
+  // Values the store lacks are computed and added; another file under the UID is not answered.
+  assert.equal(await cachedItem(cold, msg(1), 'BODY', async () => 'BODY1'), 'BODY1');
+  assert.equal(store.get(1, 'g1')?.body, 'BODY1');
+  assert.equal(await cachedItem(viewOn(store), msg(1, 'other-file'), 'ENVELOPE', compute), 'ENV2');
+});
+
+test('cachedHeader: header fields go to the store; a cold cache answers them without a read, even synchronously', async () => {
+  const store = memoryStore();
+  const fields = [{ name: 'Subject', value: ' hello' }, { name: 'From', value: ' a@example.com' }];
+  let reads = 0;
+  const read = async () => {
+    reads++;
+    return fields.map((f) => ({ ...f, raw: '' })) as never;
+  };
+  assert.deepEqual((await cachedHeader(viewOn(store), msg(3), read)).fields, fields);
+  assert.deepEqual(store.get(3, 'g3')?.header, ['Subject', ' hello', 'From', ' a@example.com']);
+  const cold = viewOn(store);
+  assert.deepEqual(cachedHeaderNow(cold, msg(3))?.fields, fields);
+  assert.deepEqual((await cachedHeader(viewOn(store), msg(3), read)).fields, fields);
+  assert.equal(reads, 1);
+  assert.equal(cachedHeaderNow(viewOn(store), msg(4)), undefined, 'nothing kept for UID 4');
+});
+
+test('cachedItem: a value over PERSIST_CHARS stays in memory only; a view without a mailbox GUID uses no store', async () => {
+  const store = memoryStore();
+  const big = 'x'.repeat(PERSIST_CHARS + 1);
+  assert.equal(await cachedItem(viewOn(store), msg(1), 'BODYSTRUCTURE', async () => big), big);
+  assert.deepEqual(store.added, []);
+  assert.equal(await cachedItem(viewOn(store, ''), msg(2), 'ENVELOPE', async () => 'E'), 'E');
+  assert.deepEqual(store.added, []);
 });
