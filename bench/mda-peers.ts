@@ -47,6 +47,8 @@ export interface MdaPeer {
   readonly conf: string;
   maildir(user: string): string;
   log(): string;
+  /** Stops the daemon and starts it again on the same configuration and mail (state kept, as a restart by the administrator). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -158,33 +160,47 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
   const imapPort = await freePort();
   const conf = join(dir, 'dovecot.conf');
   writeFileSync(conf, dovecotConf(dir, imapPort, o.mailProcesses));
-  const out = openSync(join(dir, 'stdout.log'), 'w');
-  const child: ChildProcess =
-    side === 'reference'
-      ? spawn('/usr/sbin/dovecot', ['-F', '-c', conf], { stdio: ['ignore', out, out] })
-      : spawn(process.execPath, [...ourNodeArgs(), OUR_MDA, '-c', conf], { stdio: ['ignore', out, out], env: daemonEnv(process.env) });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const lmtpSocket = join(dir, 'run', 'bench-lmtp');
   const log = (): string => {
     const f = join(dir, 'dovecot.log');
     const so = join(dir, 'stdout.log');
     return (existsSync(f) ? readFileSync(f, 'utf8') : '') + (existsSync(so) ? readFileSync(so, 'utf8') : '');
   };
-  const deadline = Date.now() + 30_000;
-  while (!(existsSync(lmtpSocket) && (await connectable(imapPort)))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${side} MDA did not start:\n${log().slice(-2000)}`);
+  const launch = async (): Promise<{ pid: number; end: () => Promise<void> }> => {
+    const out = openSync(join(dir, 'stdout.log'), 'a');
+    const child: ChildProcess =
+      side === 'reference'
+        ? spawn('/usr/sbin/dovecot', ['-F', '-c', conf], { stdio: ['ignore', out, out] })
+        : spawn(process.execPath, [...ourNodeArgs(), OUR_MDA, '-c', conf], { stdio: ['ignore', out, out], env: daemonEnv(process.env) });
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(lmtpSocket) && (await connectable(imapPort)))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`${side} MDA did not start:\n${log().slice(-2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  // Serving is not the end of the start: since the fifteenth session our session shards start with
-  // the daemon (mda/worker/pool.ts startShards), about a second of CPU for Node's start-up here while
-  // the master already accepts. Both sides are measured started, as a server that runs for days is:
-  // each peer's start ends when the machine is quiet again (Dovecot's start is quiet at once; its
-  // lmtp and imap processes, forked on demand, stay inside the figures, as do our sessions).
-  await settleMachine();
-  const pid = child.pid ?? 0;
+    // Serving is not the end of the start: since the fifteenth session our session shards start with
+    // the daemon (mda/worker/pool.ts startShards), about a second of CPU for Node's start-up here while
+    // the master already accepts. Both sides are measured started, as a server that runs for days is:
+    // each peer's start ends when the machine is quiet again (Dovecot's start is quiet at once; its
+    // lmtp and imap processes, forked on demand, stay inside the figures, as do our sessions).
+    await settleMachine();
+    const pid = child.pid ?? 0;
+    return {
+      pid,
+      async end() {
+        const tree = processTree(pid).map((p) => ({ pid: p, start: startTime(p) }));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+        // Children that outlived the master go too: only the very processes seen in its tree
+        // (same pid and same start time), never a reused pid.
+        for (const p of tree) killIfSame(p.pid, p.start);
+      },
+    };
+  };
+  let running = await launch();
   let stopped = false;
   return {
     side,
@@ -192,19 +208,18 @@ export async function startMdaPeer(side: Side, o: MdaPeerOptions): Promise<MdaPe
     mailRoot,
     lmtpSocket,
     imapPort,
-    pid,
+    get pid() { return running.pid; },
     conf,
     maildir: (user) => join(mailRoot, user, 'Maildir'),
     log,
+    async restart() {
+      await running.end();
+      running = await launch();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      const tree = processTree(pid).map((p) => ({ pid: p, start: startTime(p) }));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      // Children that outlived the master go too: only the very processes seen in its tree
-      // (same pid and same start time), never a reused pid.
-      for (const p of tree) killIfSame(p.pid, p.start);
+      await running.end();
       removeLater(dir);
     },
   };

@@ -3,7 +3,9 @@
  * with the bench's mailboxes, and the bench's mix at `clients` sessions in three phases:
  *   A: users 1..N, right after the start: cold code (Node's JIT) and cold mailboxes;
  *   B: users N+1..2N, after A: warm code, mailboxes never read by this daemon;
- *   C: users 1..N again: warm code, warm mailboxes.
+ *   C: users 1..N again: warm code, warm mailboxes;
+ *   D: users 1..N after a restart of the daemon: cold code, mailboxes read before the restart
+ *      (what an index on disk keeps: Dovecot's dovecot.index*, our sidecar).
  * Each phase prints its first `warmup` seconds and the `seconds` after them. If B's first seconds
  * look like C's, a cold mailbox costs little and A's first seconds are the code warming up.
  * Not part of `make bench`; run it on a quiet machine, and more than once (single runs vary by 2x).
@@ -15,6 +17,7 @@ import { loadCorpus } from '../corpus.js';
 import { runImapLoad } from '../imap-load.js';
 import { copyTree, writeMaildir } from '../maildir-fixture.js';
 import { benchDir, PASSWORD, startMdaPeer, userName, type Side } from '../mda-peers.js';
+import { treeCpuSeconds } from '../proc.js';
 import { removeLater, removeScratch } from '../scratch.js';
 
 const side = (process.argv[2] ?? 'ours') as Side;
@@ -39,9 +42,20 @@ const peer = await startMdaPeer(side, {
 try {
   const phase = async (name: string, firstUser: number): Promise<void> => {
     const users = Array.from({ length: clients }, (_, i) => userName(firstUser + i));
+    // The daemon's CPU (all its processes), sampled every 100 ms: what a command costs it in each
+    // part, a figure far steadier than the rates on a machine whose other load varies.
+    const cpu: { us: number; s: number }[] = [];
+    const sample = (): void => void cpu.push({ us: Number(process.hrtime.bigint() / 1000n), s: treeCpuSeconds(peer.pid) });
+    const sampler = setInterval(sample, 100);
     const r = await runImapLoad({ port: peer.imapPort, users, password: PASSWORD, seconds, warmupSeconds, appendBodies });
+    clearInterval(sampler);
+    sample();
+    const at = (us: number): number => (cpu.find((c) => c.us >= us) ?? cpu[cpu.length - 1]!).s;
+    const t0 = r.loopStartedUs;
+    const t1 = t0 + warmupSeconds * 1e6;
     const w = r.warmup;
-    console.log(`${side} ${name}: first ${warmupSeconds} s ${w.commands} commands, p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms; next ${seconds} s ${r.commands} commands, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms`);
+    const perCommand = (a: number, b: number, n: number): string => `${((1000 * (b - a)) / Math.max(1, n)).toFixed(2)} CPU ms/command`;
+    console.log(`${side} ${name}: first ${warmupSeconds} s ${w.commands} commands, p50 ${w.p50.toFixed(0)} ms, p99 ${w.p99.toFixed(0)} ms, ${perCommand(at(t0), at(t1), w.commands)}; next ${seconds} s ${r.commands} commands, p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ${perCommand(at(t1), cpu[cpu.length - 1]!.s, r.commands)}`);
     console.log(`  loop started at ${r.loopStartedUs} µs (monotonic; to slice --cpu-prof profiles)`);
     console.log(`  by second: ${w.perSecond.map((f, i) => `${i}: ${f.commands} p99 ${f.p99.toFixed(0)}`).join('; ')}`);
     console.log(`  by command (first ${warmupSeconds} s): ${Object.entries(w.perOp).map(([op, f]) => `${op} n=${f.n} p50=${f.p50.toFixed(0)} p99=${f.p99.toFixed(0)}`).join('; ')}`);
@@ -49,6 +63,8 @@ try {
   await phase('A (cold code, cold mailboxes)', 1);
   await phase('B (warm code, cold mailboxes)', clients + 1);
   await phase('C (warm code, warm mailboxes)', 1);
+  await peer.restart();
+  await phase('D (after a restart, mailboxes read before it)', 1);
 } finally {
   await peer.stop();
   removeScratch();

@@ -3,7 +3,10 @@
  * an identical copy of the same 100 mailboxes (a template written once as maildir files), then
  * bench/imap-load.ts runs its mix for `imapWarmupSeconds` and then `imapSeconds`: commands/s,
  * p50/p99 latency and CPU over the commands of the measured seconds, and apart the p99 of the
- * first seconds (the warm-up: a fresh daemon on cold mailboxes). Per-command figures go to the log.
+ * first seconds (the warm-up: a fresh daemon on cold mailboxes). Then the peer is restarted on the
+ * same mail (its index kept: Dovecot's dovecot.index*, our sidecar) and the mix runs again for the
+ * warm-up seconds and one more: the p99 of the first seconds after a restart, what users see when an
+ * administrator restarts the daemon. Per-command figures go to the log.
  */
 import { mkdirSync } from 'node:fs';
 import { loadCorpus } from '../corpus.js';
@@ -23,6 +26,7 @@ export function imapWorkload(levels: readonly number[]): Workload {
     { metric: `${n} clients p99`, unit: 'ms', higherIsBetter: false },
     { metric: `${n} clients CPU`, unit: 'CPU ms/command', higherIsBetter: false },
     { metric: `${n} clients p99, first seconds`, unit: 'ms', higherIsBetter: false },
+    { metric: `${n} clients p99, first seconds after a restart`, unit: 'ms', higherIsBetter: false },
   ]);
   return {
     id: 'imap',
@@ -59,6 +63,13 @@ export function imapWorkload(levels: readonly number[]): Workload {
           if (r.warmup.commands > 0) out[`${n} clients p99, first seconds`] = r.warmup.p99;
           const ops = Object.entries(r.perOp).map(([op, v]) => `${op} n=${v.n} p50=${v.p50.toFixed(1)} p99=${v.p99.toFixed(1)}`).join('; ');
           log(`imap ${side} ${n} clients: ${(r.commands / r.seconds).toFixed(0)} commands/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${cpuText(r.cpu, r.commands, 'command')}, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; first ${s.imapWarmupSeconds} s: ${r.warmup.commands} commands, p50 ${r.warmup.p50.toFixed(1)} ms, p99 ${r.warmup.p99.toFixed(1)} ms; ${ops}`);
+          if (s.imapWarmupSeconds > 0) {
+            await peer.restart();
+            const again = await runImapLoad({ port: peer.imapPort, users, password: PASSWORD, seconds: 1, warmupSeconds: s.imapWarmupSeconds, appendBodies });
+            if (again.errors > again.commands * 0.01) throw new Error(`after the restart, ${again.errors} of ${again.commands} commands failed (${again.firstError ?? ''})`);
+            out[`${n} clients p99, first seconds after a restart`] = again.warmup.p99;
+            log(`imap ${side} ${n} clients after a restart: first ${s.imapWarmupSeconds} s: ${again.warmup.commands} commands, p50 ${again.warmup.p50.toFixed(1)} ms, p99 ${again.warmup.p99.toFixed(1)} ms`);
+          }
         } finally {
           await peer.stop();
         }
