@@ -67,6 +67,9 @@ interface Meta { uv: number; hms: number; fr: number }
 /** A content record as stored: the values and the message file (GUID) they were computed for. */
 interface StoredContent extends ContentRecord { readonly g: string }
 
+/** Content records queued at most before they are written without waiting for the loop to turn. */
+const CONTENT_QUEUE_MAX = 256;
+
 const CONTENT_KEYS = ['envelope', 'bodystructure', 'body', 'header'] as const satisfies readonly (keyof ContentRecord)[];
 
 /**
@@ -218,7 +221,12 @@ export class Sidecar {
   /** Save-date transactions not yet committed (close() waits for them). */
   private readonly pending = new Set<Promise<unknown>>();
 
-  private constructor(private readonly kv: Kv, private readonly closer: () => Promise<void>) {}
+  /**
+   * @param onDisk whether this sidecar outlives the process (LMDB): only then does it keep content
+   * records (a memory sidecar, INDEX=MEMORY, would hold every record of every message read for the
+   * store's life, beside the IMAP server's own bounded memory of them).
+   */
+  private constructor(private readonly kv: Kv, private readonly closer: () => Promise<void>, readonly onDisk: boolean) {}
 
   static memory(): Sidecar {
     const map = new Map<string, { key: Key; value: unknown }>();
@@ -242,7 +250,7 @@ export class Sidecar {
       txn: async (fn) => fn(),
       txnSync: (fn) => fn(),
       fresh: () => undefined,
-    }, async () => undefined);
+    }, async () => undefined, false);
   }
 
   /**
@@ -276,7 +284,7 @@ export class Sidecar {
     return new Sidecar(h.kv, () => {
       closed ??= drop() ? h.close() : Promise.resolve();
       return closed;
-    });
+    }, true);
   }
 
   async close(): Promise<void> {
@@ -527,8 +535,9 @@ export class Sidecar {
   /**
    * Queues content values of message `uid` (file `guid`) of `box`, merged with what is kept.
    * The queue is written in one transaction when the event loop next turns (a FETCH of twenty
-   * envelopes is one commit, not twenty), or by close(). A record is written only while the
-   * message has its modseq record (an expunge by anyone removes both, so none is left behind).
+   * envelopes is one commit, not twenty), when it reaches CONTENT_QUEUE_MAX, or by close(). A
+   * record is written only while the message has its modseq record (an expunge by anyone removes
+   * both, so none is left behind).
    * A failed write is dropped: the values are computed again when next asked for.
    */
   addContent(box: string, uid: number, guid: string, values: ContentRecord): void {
@@ -536,7 +545,10 @@ export class Sidecar {
     const q = this.contentQueue.get(k);
     if (q !== undefined && q.guid === guid) q.values = { ...q.values, ...values };
     else this.contentQueue.set(k, { box, uid, guid, values });
-    this.contentTimer ??= setImmediate(() => void this.flushContent());
+    // A long run of work that never lets the loop turn (a FETCH 1:* answered from the page cache)
+    // writes as it goes, so the queue never holds a whole mailbox.
+    if (this.contentQueue.size >= CONTENT_QUEUE_MAX) this.flushContent();
+    else this.contentTimer ??= setImmediate(() => void this.flushContent());
   }
 
   private readonly contentQueue = new Map<string, { box: string; uid: number; guid: string; values: ContentRecord }>();

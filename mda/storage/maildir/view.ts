@@ -64,10 +64,13 @@ export class MaildirView implements MailboxView {
   /** The mailbox GUID (dovecot-uidlist `G`); read through api.ts mailboxGuidOf(). */
   get mailboxGuid(): string { return this.snap.guid; }
 
-  /** Content values kept in the sidecar under the mailbox GUID; none for a mailbox without one. */
+  /**
+   * Content values kept in the sidecar under the mailbox GUID; none for a mailbox without one, nor
+   * with a sidecar in memory (INDEX=MEMORY: nothing to keep beyond the process).
+   */
   get contentStore(): ContentStore | undefined {
-    if (this.snap.guid === '') return undefined;
     const sidecar = this.box.sidecar;
+    if (this.snap.guid === '' || !sidecar.onDisk) return undefined;
     this.contents ??= {
       get: (uid, guid) => sidecar.content(this.snap.guid, uid, guid),
       add: (uid, guid, values) => sidecar.addContent(this.snap.guid, uid, guid, values),

@@ -118,3 +118,13 @@ test('maildir view: the content store keeps values across stores on one maildir,
   assert.equal(v2.contentStore?.get(n2!.uid, n2!.guid)?.bodystructure, 'BS2');
   assert.equal(v2.contentStore?.get(n2!.uid, n1!.guid), undefined, 'asked with another file name');
 });
+
+test('maildir view: with INDEX=MEMORY there is no content store (nothing outlives the process; the IMAP server keeps its own bounded memory)', async (t) => {
+  const { store } = await tempStore(t, { location: 'maildir:~/Maildir:INDEX=MEMORY' });
+  await store.deliver('INBOX', Buffer.from('Subject: one\r\n\r\nbody\r\n'));
+  const view = await store.openMailbox('INBOX', { readOnly: true });
+  assert.equal(view.contentStore, undefined);
+  const { store: onDisk } = await tempStore(t);
+  await onDisk.deliver('INBOX', Buffer.from('Subject: one\r\n\r\nbody\r\n'));
+  assert.notEqual((await onDisk.openMailbox('INBOX', { readOnly: true })).contentStore, undefined);
+});
