@@ -131,6 +131,11 @@ export class MailWorkerPool {
   private readonly pairWaiters = new Map<string, (s: Socket | undefined) => void>();
   private nextDelivery = 1;
   private closed = false;
+  /**
+   * The warm-up of each shard's slot (startShards), run again by the shard that replaces one that
+   * died: it too would otherwise serve its first sessions with cold code.
+   */
+  private readonly warmUps = new Map<string, { readonly maxMs: number; readonly debug: boolean }>();
 
   constructor(private readonly o: MailWorkerPoolOptions) {}
 
@@ -149,6 +154,8 @@ export class MailWorkerPool {
     w.assign(key, slot);
     this.workers.set(key, w);
     w.send({ type: 'init', settings: this.o.settings() });
+    const warmUp = this.warmUps.get(key);
+    if (warmUp !== undefined) w.send({ type: 'warm-up', ...warmUp });
     this.inUse = true;
     // A new worker's start is not slowed by a spare's: the spare follows its `ready`.
     if (spare !== undefined) this.startSpares();
@@ -185,12 +192,13 @@ export class MailWorkerPool {
    * Starts the session shards 0..n-1 of uid:gid now, as the daemon starts (Dovecot's
    * process_min_avail): they are a fixed set, never retired, so starting each on its first login
    * only made that login wait for Node's start-up (about 0.5 s here, bench/diag/worker-start.ts).
-   * `warmUp`: each then runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`.
+   * `warmUp`: each then runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`, and so does a
+   * shard started later in the place of one that died.
    */
   startShards(uid: number, gid: number, n: number, warmUp?: { readonly maxMs: number; readonly debug: boolean }): void {
     for (let shard = 0; shard < n; shard++) {
-      const w = this.worker({ uid, gid, shard });
-      if (warmUp !== undefined && warmUp.maxMs > 0) w.send({ type: 'warm-up', ...warmUp });
+      if (warmUp !== undefined && warmUp.maxMs > 0) this.warmUps.set(slotKey({ uid, gid, shard }), warmUp);
+      this.worker({ uid, gid, shard });
     }
   }
 

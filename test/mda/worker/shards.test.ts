@@ -13,7 +13,8 @@
  *  - both shards start with the daemon, before any login, and are kept when idle; with no IMAP
  *    or POP3 to serve none is started;
  *  - each shard runs the IMAP warm-up as it starts (imap/warmup.ts): every command OK (mail_debug
- *    logs the result), no login line, no scratch directory left.
+ *    logs the result), no login line, no scratch directory left; so does a shard started in the
+ *    place of one that died.
  * shardOf itself is FNV-1a, checked against the published test vectors.
  */
 import { test } from 'node:test';
@@ -297,6 +298,32 @@ plugin {
   assert.deepEqual([...d.log().matchAll(/Login: user=<([^>]*)>/g)].map((m) => m[1]), ['u1']);
   assert.doesNotMatch(d.log(), /imap\(warm-up\)/);
   assert.deepEqual(readdirSync(tmpdir()).filter((e) => e.startsWith('postern-warmup-') && !before.has(e)), []);
+
+  // A shard that dies is replaced at the next login, and its successor warms up too.
+  const victim = Number(/Login: user=<u1>.*mpid=(\d+)/.exec(d.log())?.[1]);
+  assert.ok(victim > 0, d.log());
+  process.kill(victim, 'SIGKILL');
+  const alive = (): boolean => {
+    try {
+      process.kill(victim, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300)); // the master's exit handler
+  const again = await LineClient.open(imap);
+  await again.line();
+  again.send('a LOGIN u1 pw-u1\r\nz LOGOUT\r\n');
+  assert.match((await again.until('a ')).at(-1)!, /^a OK /);
+  await again.until('z ');
+  again.close();
+  for (let i = 0; i < 300 && warmed().length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+  const after = warmed();
+  assert.equal(after.length, 3, d.log());
+  assert.equal(after[2]![2], '0', after[2]![0]);
+  assert.deepEqual([...d.log().matchAll(/Login: user=<([^>]*)>/g)].map((m) => m[1]), ['u1', 'u1'], 'the warm-up is still no login');
 });
 
 test('session shards with no IMAP or POP3 to serve: no worker is started (the master saves LMTP deliveries)', { timeout: 60_000 }, async (t) => {
