@@ -205,9 +205,9 @@ export const MDA_ACCEPTED_SETTINGS = {
   doveadm_port: { type: "port", default: "0", note: "doveadm runs its commands in-process; there is no doveadm server" },
   doveadm_password: { type: "str", default: "", note: "doveadm runs its commands in-process; there is no doveadm server" },
   doveadm_allowed_commands: { type: "str", default: "", note: "doveadm runs its commands in-process; there is no doveadm server" },
-  mail_cache_fields: { type: "str", default: "flags", note: "Postern has no cache files" },
-  mail_never_cache_fields: { type: "str", default: "imap.envelope", note: "Postern has no cache files" },
-  mail_always_cache_fields: { type: "str", default: "", note: "Postern has no cache files" },
+  mail_cache_fields: { type: "str", default: "flags", note: "the fields Postern caches are fixed: ENVELOPE, BODYSTRUCTURE, BODY and the header fields of every message IMAP reads, kept in its index sidecar" },
+  mail_never_cache_fields: { type: "str", default: "imap.envelope", note: "the fields Postern caches are fixed: ENVELOPE, BODYSTRUCTURE, BODY and the header fields of every message IMAP reads, kept in its index sidecar" },
+  mail_always_cache_fields: { type: "str", default: "", note: "the fields Postern caches are fixed: ENVELOPE, BODYSTRUCTURE, BODY and the header fields of every message IMAP reads, kept in its index sidecar" },
 } as const satisfies Readonly<Record<string, AcceptedSettingDef>>;
 
 /**

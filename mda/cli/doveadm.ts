@@ -45,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   { words: ['expunge'], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE['expunge']!, run: m.expungeCommand })) },
   ...(['add', 'remove', 'replace'] as const).map((f): Command => ({ words: ['flags', f], load: async () => mail().then((m) => ({ usage: m.MAIL_USAGE[`flags ${f}`]!, run: (ctx: DoveadmContext, a: readonly string[]) => m.flagsCommand(ctx, f, a) })) })),
   { words: ['quota', 'get'], load: async () => import('./doveadm/quota.js').then((m) => ({ usage: m.QUOTA_USAGE, run: m.quotaGet })) },
+  { words: ['index'], load: async () => import('./doveadm/index-command.js').then((m) => ({ usage: m.INDEX_USAGE, run: m.indexCommand })) },
   { words: ['force-resync'], load: async () => proc().then((m) => ({ usage: 'doveadm force-resync [-u <user>|-A] [-S <socket_path>] [-f] <mailbox mask>', run: m.forceResync })) },
   { words: ['reload'], load: async () => proc().then((m) => ({ usage: 'doveadm reload ', run: (ctx: DoveadmContext) => m.signalDaemon(ctx, 'reload') })) },
   { words: ['stop'], load: async () => proc().then((m) => ({ usage: 'doveadm stop ', run: (ctx: DoveadmContext) => m.signalDaemon(ctx, 'stop') })) },

@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { open as openLmdb } from 'lmdb';
 import { startDovecot } from '../../helpers/dovecot-daemon.js';
 import { oracleSkip } from '../../helpers/oracle.js';
 
@@ -201,6 +202,25 @@ test('doveadm interop: same stdout, stderr and exit codes as the real doveadm 2.
     assert.equal(ours(['mailbox', 'delete', '-u', 'u2', 'Projects.B']).status, 0);
     check(['mailbox', 'list', '-u', 'u2'], sorted);
   });
-  // Guards against a vacuous pass: the subtests above make 99 comparisons when they all run.
-  assert.ok(compared >= 99, `compared ${compared} runs`);
+  await t.test('index: silent, the same exit codes; ours fills the sidecar with every message\'s content record', () => {
+    check(['index', '-u', 'u1', 'INBOX']);
+    check(['index', '-u', 'u1', '*']);
+    check(['index', '-u', 'u1', '-n', '1', 'INBOX']);
+    check(['index', '-u', 'u1', '-q', 'INBOX']);
+    check(['index', '-u', 'u1', 'Nosuch']);
+    check(['index', '-u', 'nosuch', 'INBOX']);
+    check(['index', '-u', 'u1']);
+    const inbox = ours(['search', '-u', 'u1', 'mailbox', 'INBOX', 'all']).stdout.trim().split('\n');
+    const db = openLmdb<unknown, (string | number)[]>({ path: join(d.dir, 'home', 'u1', 'Maildir', 'postern-index.lmdb'), noSubdir: true, readOnly: true } as never);
+    try {
+      const boxGuid = inbox[0]!.split(' ')[0]!;
+      const records = [...db.getRange({ start: ['c', boxGuid], end: ['c', boxGuid, Number.MAX_SAFE_INTEGER] })].map((e) => e.value as { envelope?: string; bodystructure?: string; header?: string[] });
+      assert.equal(records.length, inbox.length, 'one record per INBOX message');
+      for (const r of records) assert.ok(r.envelope !== undefined && r.bodystructure !== undefined && r.header !== undefined, JSON.stringify(r));
+    } finally {
+      void db.close();
+    }
+  });
+  // Guards against a vacuous pass: the subtests above make 106 comparisons when they all run.
+  assert.ok(compared >= 106, `compared ${compared} runs`);
 });
