@@ -9,13 +9,11 @@
  *    made before the sync).
  *  - `-q` queues the work to Dovecot's indexer process; Postern has none, so the work is done at once.
  */
-import { isStorageError } from '../../storage/api.js';
 import { precache } from '../../imap/fetch/precache.js';
 import { UsageError } from './args.js';
-import { exitForStorage, EX_TEMPFAIL, type DoveadmContext } from './context.js';
-import { mailOpts, userSelection, withUserStore } from './mail-user.js';
-import { selectableMailboxes } from './mailbox.js';
-import { mailboxMatcher } from './mailbox-mask.js';
+import type { DoveadmContext } from './context.js';
+import { mailOpts } from './mail-user.js';
+import { eachMatchingMailbox } from './mailbox.js';
 
 export const INDEX_USAGE = 'doveadm index [-u <user>|-A] [-S <socket_path>] [-q] [-n <max recent>] <mailbox mask>';
 
@@ -31,28 +29,17 @@ export async function indexCommand(ctx: DoveadmContext, args: readonly string[])
   const maxText = p.values.find(([k]) => k === 'n')?.[1];
   const maxRecent = maxText === undefined ? 0 : Number(maxText);
   if (!Number.isInteger(maxRecent) || maxRecent < 0) throw new UsageError('usage');
-  const sel = userSelection(p, ctx.io.env ?? process.env);
-  for await (const user of sel.users(ctx)) {
-    await withUserStore(ctx, user, async ({ store }) => {
-      const match = mailboxMatcher(p.rest, store.separator);
-      for (const name of (await selectableMailboxes(store)).filter(match)) {
-        try {
-          if (maxRecent > 0 && (await store.status(name)).recent > maxRecent) continue;
-          const view = await store.openMailbox(name, { readOnly: true });
-          try {
-            const messages = view.messages();
-            for (let i = 0; i < messages.length; i++) {
-              await precache(view, messages[i]!);
-              if (i % MESSAGES_PER_TURN === MESSAGES_PER_TURN - 1) await new Promise((r) => setImmediate(r));
-            }
-          } finally {
-            await view.close();
-          }
-        } catch (err) {
-          ctx.userError(user, `Syncing mailbox ${name} failed: ${isStorageError(err) ? err.clientText : String(err)}`);
-          ctx.fail(isStorageError(err) ? exitForStorage(err.kind) : EX_TEMPFAIL);
-        }
+  await eachMatchingMailbox(ctx, p, (name) => `Syncing mailbox ${name} failed`, async (store, name) => {
+    if (maxRecent > 0 && (await store.status(name)).recent > maxRecent) return;
+    const view = await store.openMailbox(name, { readOnly: true });
+    try {
+      const messages = view.messages();
+      for (let i = 0; i < messages.length; i++) {
+        await precache(view, messages[i]!);
+        if (i % MESSAGES_PER_TURN === MESSAGES_PER_TURN - 1) await new Promise((r) => setImmediate(r));
       }
-    });
-  }
+    } finally {
+      await view.close();
+    }
+  });
 }

@@ -9,8 +9,8 @@
  * Exit codes from the storage error (68 not found, 65 exists, 64 bad name, 75 temporary).
  */
 import { isStorageError, mailboxGuidOf, type MailboxStatus, type MailboxView, type MailStore } from '../../storage/api.js';
-import { UsageError } from './args.js';
-import { exitForStorage, type DoveadmContext } from './context.js';
+import { UsageError, type Parsed } from './args.js';
+import { exitForStorage, EX_TEMPFAIL, type DoveadmContext } from './context.js';
 import { mailOpts, userSelection, withUserStore } from './mail-user.js';
 import { mailboxMatcher } from './mailbox-mask.js';
 import type { PrintHeader } from './print.js';
@@ -40,6 +40,30 @@ const MAILBOX_HEADER: PrintHeader = { key: 'mailbox', title: 'mailbox', hideTitl
 export async function selectableMailboxes(store: MailStore, subscribedOnly = false): Promise<string[]> {
   const entries = await store.list(subscribedOnly ? { subscribedOnly: true } : {});
   return entries.filter((e) => !e.attributes.includes('\\Noselect') && !e.attributes.includes('\\NonExistent')).map((e) => e.name);
+}
+
+/**
+ * Runs `fn` on each selectable mailbox of each selected user that matches the mask words `p.rest`
+ * (force-resync, index). A mailbox that fails is reported as `<failed(name)>: <reason>` with
+ * doveadm's exit code for the failure, and the others go on.
+ */
+export async function eachMatchingMailbox(
+  ctx: DoveadmContext, p: Parsed, failed: (name: string) => string, fn: (store: MailStore, name: string) => Promise<void>,
+): Promise<void> {
+  const sel = userSelection(p, ctx.io.env ?? process.env);
+  for await (const user of sel.users(ctx)) {
+    await withUserStore(ctx, user, async ({ store }) => {
+      const match = mailboxMatcher(p.rest, store.separator);
+      for (const name of (await selectableMailboxes(store)).filter(match)) {
+        try {
+          await fn(store, name);
+        } catch (err) {
+          ctx.userError(user, `${failed(name)}: ${isStorageError(err) ? err.clientText : String(err)}`);
+          ctx.fail(isStorageError(err) ? exitForStorage(err.kind) : EX_TEMPFAIL);
+        }
+      }
+    });
+  }
 }
 
 function storageText(err: unknown): string {

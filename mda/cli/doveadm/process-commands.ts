@@ -12,15 +12,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidAlive } from '../../../shared/fs/pid.js';
-import { isStorageError } from '../../storage/api.js';
 import { getopt, UsageError } from './args.js';
-import { exitForStorage, EX_FATAL, EX_NOTFOUND, EX_TEMPFAIL, type DoveadmContext } from './context.js';
+import { EX_FATAL, EX_NOTFOUND, type DoveadmContext } from './context.js';
 import { netMatcher } from '../../admin/sessions.js';
 import { adminRequest } from './admin-client.js';
 import { ADMIN_SOCKET_NAME, type AdminSession } from '../../admin/protocol.js';
-import { mailOpts, userSelection, withUserStore } from './mail-user.js';
-import { selectableMailboxes } from './mailbox.js';
-import { mailboxMatcher } from './mailbox-mask.js';
+import { mailOpts } from './mail-user.js';
+import { eachMatchingMailbox } from './mailbox.js';
 
 export async function signalDaemon(ctx: DoveadmContext, which: 'reload' | 'stop'): Promise<void> {
   const pidFile = join(ctx.setting('base_dir'), 'master.pid');
@@ -126,20 +124,9 @@ export async function kick(ctx: DoveadmContext, args: readonly string[]): Promis
 export async function forceResync(ctx: DoveadmContext, args: readonly string[]): Promise<void> {
   const p = mailOpts(args, 'f');
   if (p.rest.length === 0) throw new UsageError('usage');
-  const sel = userSelection(p, ctx.io.env ?? process.env);
-  for await (const user of sel.users(ctx)) {
-    await withUserStore(ctx, user, async ({ store }) => {
-      const match = mailboxMatcher(p.rest, store.separator);
-      for (const name of (await selectableMailboxes(store)).filter(match)) {
-        try {
-          const view = await store.openMailbox(name, { readOnly: false });
-          await view.refresh();
-          await view.close();
-        } catch (err) {
-          ctx.userError(user, `Forcing a resync on mailbox ${name} failed: ${isStorageError(err) ? err.clientText : String(err)}`);
-          ctx.fail(isStorageError(err) ? exitForStorage(err.kind) : EX_TEMPFAIL);
-        }
-      }
-    });
-  }
+  await eachMatchingMailbox(ctx, p, (name) => `Forcing a resync on mailbox ${name} failed`, async (store, name) => {
+    const view = await store.openMailbox(name, { readOnly: false });
+    await view.refresh();
+    await view.close();
+  });
 }
