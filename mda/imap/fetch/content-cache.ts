@@ -40,6 +40,11 @@ export interface CachedHeader {
   readonly fields: readonly Pick<HeaderField, 'name' | 'value'>[];
   /** Derived values by the caller's own key (e.g. the search form of field i). */
   readonly derived: Map<string, string>;
+  /**
+   * Offered to the content store already (read from it, or added): fields computed for ENVELOPE
+   * are not, until SEARCH or SORT asks for them (offerHeader).
+   */
+  offered: boolean;
 }
 
 /** What is cached for one message (by its mailbox, UIDVALIDITY and UID; valid for its GUID only). */
@@ -185,7 +190,7 @@ function fromStore(view: MailboxView, m: MessageInfo): { cache: ContentCache; en
     for (let i = 0; i + 1 < rec.header.length; i += 2) fields.push({ name: rec.header[i]!, value: rec.header[i + 1]! });
     const n = headerChars(fields);
     if (cache.fits(n)) {
-      entry.header = { fields, derived: new Map() };
+      entry.header = { fields, derived: new Map(), offered: true };
       chars += n;
     }
   }
@@ -197,7 +202,7 @@ function headerChars(fields: CachedHeader['fields']): number {
   return fields.reduce((a, f) => a + f.name.length + f.value.length + 16, 0);
 }
 
-function persist(view: MailboxView, m: MessageInfo, values: ContentRecord): void {
+function addToStore(view: MailboxView, m: MessageInfo, values: ContentRecord): void {
   storeOf(view)?.add(m.uid, m.guid, values);
 }
 
@@ -211,7 +216,7 @@ export async function cachedItem(view: MailboxView, m: MessageInfo, item: Cached
     entry.items[item] = v;
     cache.grow(entry, v.length);
   }
-  if (v.length <= PERSIST_CHARS) persist(view, m, { [RECORD_KEY[item]]: v });
+  if (v.length <= PERSIST_CHARS) addToStore(view, m, { [RECORD_KEY[item]]: v });
   return v;
 }
 
@@ -221,16 +226,18 @@ export interface HeaderHandle {
   derived(key: string, compute: () => string): string;
 }
 
-/** The top-level header fields of `m`, from the cache or computed (and remembered) on a miss. */
-export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: () => Promise<readonly HeaderField[]>): Promise<HeaderHandle> {
+/**
+ * The top-level header fields of `m`, from the cache or computed (and remembered) on a miss;
+ * computed fields go to the content store too unless `persist` is false.
+ */
+export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: () => Promise<readonly HeaderField[]>, persist = true): Promise<HeaderHandle> {
   let { cache, entry } = entryOf(view, m, false);
   if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
   let h = entry?.header;
   if (h === undefined) {
     const fields = (await compute()).map((f) => ({ name: f.name, value: f.value }));
-    h = { fields, derived: new Map() };
+    h = { fields, derived: new Map(), offered: false };
     const chars = headerChars(fields);
-    if (chars <= PERSIST_CHARS) persist(view, m, { header: fields.flatMap((f) => [f.name, f.value]) });
     ({ cache, entry } = entryOf(view, m, true));
     // Another caller may have stored it while we computed: use theirs.
     if (entry?.header !== undefined) h = entry.header;
@@ -239,7 +246,15 @@ export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: (
       cache.grow(entry, chars);
     }
   }
+  if (persist) offerHeader(view, m, h);
   return handleOf(cache, entry, h);
+}
+
+/** Adds `h` to the content store if it was not offered yet (and is not too long to keep there). */
+function offerHeader(view: MailboxView, m: MessageInfo, h: CachedHeader): void {
+  if (h.offered) return;
+  h.offered = true;
+  if (headerChars(h.fields) <= PERSIST_CHARS) addToStore(view, m, { header: h.fields.flatMap((f) => [f.name, f.value]) });
 }
 
 /**
@@ -250,7 +265,9 @@ export function cachedHeaderNow(view: MailboxView, m: MessageInfo): HeaderHandle
   let { cache, entry } = entryOf(view, m, false);
   if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
   const h = entry?.header;
-  return h === undefined ? undefined : handleOf(cache, entry, h);
+  if (h === undefined) return undefined;
+  offerHeader(view, m, h);
+  return handleOf(cache, entry, h);
 }
 
 function handleOf(cache: ContentCache, entry: MessageEntry | undefined, header: CachedHeader): HeaderHandle {
@@ -274,9 +291,9 @@ export const HEADER_READ_BYTES = 16 * 1024;
  * The top-level header of `m` through the cache. On a miss only the first HEADER_READ_BYTES are
  * read when the header ends inside them (parseHeader stops at the blank line, so the fields are
  * the same as from the whole file), else the whole message; `parsed` gives the fields instead
- * when the caller already has the message parsed.
+ * when the caller already has the message parsed. `persist`: as cachedHeader's.
  */
-export function messageHeader(view: MailboxView, m: MessageInfo, parsed?: () => readonly HeaderField[] | undefined): Promise<HeaderHandle> {
+export function messageHeader(view: MailboxView, m: MessageInfo, parsed?: () => readonly HeaderField[] | undefined, persist = true): Promise<HeaderHandle> {
   return cachedHeader(view, m, async () => {
     const known = parsed?.();
     if (known !== undefined) return known;
@@ -285,5 +302,5 @@ export function messageHeader(view: MailboxView, m: MessageInfo, parsed?: () => 
     if (h.hasEnd || head.length < HEADER_READ_BYTES) return h.fields;
     const raw = (await view.read(m.uid)).toString('latin1');
     return parseHeader(raw, 0, raw.length).fields;
-  });
+  }, persist);
 }

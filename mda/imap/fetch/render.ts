@@ -152,7 +152,10 @@ export async function renderFetch(ctx: RenderContext, m: MessageInfo, attrs: rea
   // ENVELOPE needs only the top-level header: from the message if it is parsed already, else through
   // the header cache SEARCH uses (a miss reads the first 16 KiB, not the whole file, and parses no
   // MIME structure; the fields are the same, parseHeader stops at the blank line either way).
-  const header = async (): Promise<FieldList> => cache?.root.header ?? await messageHeader(ctx.view, m, () => cache?.root.header.fields);
+  // The fields are not written to the content store for ENVELOPE, whose own record is a third of
+  // their size: they are when SEARCH or SORT asks for them (Dovecot caches the hdr.* fields asked
+  // for), so a listing's first read writes less (docs/performance.md, "Seventeenth session").
+  const header = async (): Promise<FieldList> => cache?.root.header ?? await messageHeader(ctx.view, m, () => cache?.root.header.fields, false);
   const order: FetchAttribute[] = [];
   const has = (name: string) => order.some((x) => x.type === 'simple' && x.name === name);
   if (opts.uid) order.push({ type: 'simple', name: 'UID' });

@@ -144,3 +144,21 @@ test('cachedItem: a value over PERSIST_CHARS stays in memory only; a view withou
   assert.equal(await cachedItem(viewOn(store, ''), msg(2), 'ENVELOPE', async () => 'E'), 'E');
   assert.deepEqual(store.added, []);
 });
+
+test('cachedHeader: fields computed for ENVELOPE (persist false) stay out of the store until SEARCH or SORT asks for them', async () => {
+  const store = memoryStore();
+  const view = viewOn(store);
+  const read = async () => [{ name: 'Subject', value: ' x', raw: '' }] as never;
+  await cachedHeader(view, msg(5), read, false);
+  assert.deepEqual(store.added, [], 'not written for ENVELOPE');
+  // SEARCH's synchronous pass finds them in memory and offers them to the store, once.
+  assert.deepEqual(cachedHeaderNow(view, msg(5))?.fields, [{ name: 'Subject', value: ' x' }]);
+  cachedHeaderNow(view, msg(5));
+  await cachedHeader(view, msg(5), read);
+  assert.deepEqual(store.added, [5]);
+  assert.deepEqual(store.get(5, 'g5')?.header, ['Subject', ' x']);
+  // The asynchronous path (SORT, SEARCH on a miss) offers them too.
+  await cachedHeader(view, msg(6), read, false);
+  await cachedHeader(view, msg(6), read);
+  assert.deepEqual(store.added, [5, 6]);
+});
