@@ -198,6 +198,12 @@ function fromStore(view: MailboxView, m: MessageInfo): { cache: ContentCache; en
   return found;
 }
 
+/** The memory entry of `m`, filled from the content store when it lacks the header fields. */
+function headerEntry(view: MailboxView, m: MessageInfo): { cache: ContentCache; entry: MessageEntry | undefined } {
+  const found = entryOf(view, m, false);
+  return found.entry?.header === undefined ? fromStore(view, m) ?? found : found;
+}
+
 function headerChars(fields: CachedHeader['fields']): number {
   return fields.reduce((a, f) => a + f.name.length + f.value.length + 16, 0);
 }
@@ -231,8 +237,7 @@ export interface HeaderHandle {
  * computed fields go to the content store too unless `persist` is false.
  */
 export async function cachedHeader(view: MailboxView, m: MessageInfo, compute: () => Promise<readonly HeaderField[]>, persist = true): Promise<HeaderHandle> {
-  let { cache, entry } = entryOf(view, m, false);
-  if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
+  let { cache, entry } = headerEntry(view, m);
   let h = entry?.header;
   if (h === undefined) {
     const fields = (await compute()).map((f) => ({ name: f.name, value: f.value }));
@@ -262,8 +267,7 @@ function offerHeader(view: MailboxView, m: MessageInfo, h: CachedHeader): void {
  * mailbox whose headers are cached tests every message in one synchronous pass (evaluate.ts).
  */
 export function cachedHeaderNow(view: MailboxView, m: MessageInfo): HeaderHandle | undefined {
-  let { cache, entry } = entryOf(view, m, false);
-  if (entry?.header === undefined) ({ cache, entry } = fromStore(view, m) ?? { cache, entry });
+  const { cache, entry } = headerEntry(view, m);
   const h = entry?.header;
   if (h === undefined) return undefined;
   offerHeader(view, m, h);

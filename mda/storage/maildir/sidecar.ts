@@ -218,8 +218,14 @@ export interface ReconcileResult {
 }
 
 export class Sidecar {
-  /** Save-date transactions not yet committed (close() waits for them). */
+  /** Transactions not yet committed: save dates, STATUS answers, content records (close() waits for them). */
   private readonly pending = new Set<Promise<unknown>>();
+
+  /** Lets close() wait for `done`, whose failure is only a lost cache entry. */
+  private track(done: Promise<unknown>): void {
+    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
 
   /**
    * @param onDisk whether this sidecar outlives the process (LMDB): only then does it keep content
@@ -478,8 +484,7 @@ export class Sidecar {
     const old = this.kv.get(['s', dir]) as StatusRec | undefined;
     if (old !== undefined && JSON.stringify(old) === JSON.stringify(rec)) return Promise.resolve();
     const done = this.kv.txn(() => this.kv.put(['s', dir], rec)).then(() => this.kv.fresh());
-    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.track(done);
     return done;
   }
 
@@ -517,8 +522,7 @@ export class Sidecar {
         this.kv.put(['d', box, e.uid], e.seconds);
       }
     }).then(() => this.kv.fresh());
-    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.track(done);
     return done;
   }
 
@@ -566,8 +570,7 @@ export class Sidecar {
     } catch {
       return; // a closed handle: the values are computed again when next asked for
     }
-    const tracked = done.catch(() => undefined).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
+    this.track(done);
   }
 
   private commitContent(batch: readonly { box: string; uid: number; guid: string; values: ContentRecord }[]): Promise<void> {
