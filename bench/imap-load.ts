@@ -80,6 +80,14 @@ function figures(v: number[]): LatencyFigures {
   return { commands: v.length, p50: percentileSorted(v, 50), p99: percentileSorted(v, 99) };
 }
 
+/** Figures per operation, from the latencies noted per operation. */
+function perOpFigures(byOp: Record<string, number[]>): Record<string, { n: number; p50: number; p99: number }> {
+  return Object.fromEntries(Object.entries(byOp).map(([op, v]) => {
+    const f = figures(v);
+    return [op, { n: f.commands, p50: f.p50, p99: f.p99 }];
+  }));
+}
+
 export interface LoadResult {
   readonly commands: number;
   readonly seconds: number;
@@ -219,11 +227,6 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     c.close();
   }));
   const all = Object.values(lat).flat().sort((a, b) => a - b);
-  const perOp: Record<string, { n: number; p50: number; p99: number }> = {};
-  for (const [op, v] of Object.entries(lat)) {
-    v.sort((a, b) => a - b);
-    perOp[op] = { n: v.length, p50: percentileSorted(v, 50), p99: percentileSorted(v, 99) };
-  }
   return {
     commands: all.length,
     seconds,
@@ -232,11 +235,11 @@ export async function runImapLoad(o: LoadOptions): Promise<LoadResult> {
     ...(firstError !== undefined ? { firstError } : {}),
     p50: percentileSorted(all, 50),
     p99: percentileSorted(all, 99),
-    perOp,
+    perOp: perOpFigures(lat),
     loopStartedUs,
     warmup: {
       ...figures(warm),
-      perOp: Object.fromEntries(Object.entries(warmOps).map(([op, v]) => { const f = figures(v); return [op, { n: f.commands, p50: f.p50, p99: f.p99 }]; })),
+      perOp: perOpFigures(warmOps),
       perSecond: warmSeconds.map(figures),
     },
   };

@@ -20,6 +20,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../../shared/fs/pid.js';
 import type { DovecotLog } from '../../shared/log/logger.js';
 import { AuthService } from '../auth/auth-service.js';
 import type { AuthSettings } from '../auth/settings.js';
@@ -200,15 +201,12 @@ function removeOrphans(root: string): void {
     if (!e.startsWith(PREFIX)) continue;
     const m = /^(\d+)-/.exec(e.slice(PREFIX.length));
     if (m === null) continue;
-    const pid = Number(m[1]);
     try {
       if (uid !== undefined && statSync(join(root, e)).uid !== uid) continue;
-      process.kill(pid, 0);
-      continue; // still running
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    } catch {
+      continue; // gone meanwhile
     }
-    rmSync(join(root, e), { recursive: true, force: true });
+    if (!pidAlive(Number(m[1]))) rmSync(join(root, e), { recursive: true, force: true });
   }
 }
 

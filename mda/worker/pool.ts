@@ -39,7 +39,7 @@ import { StorageError } from '../storage/api.js';
 import type { DeliveryOutcome } from '../deliver/types.js';
 import type { DetachedConnection } from './route.js';
 import {
-  isWorkerMessage, type DeliverRequest, type MasterToWorker, type SessionHandoff, type WorkerSettings,
+  isWorkerMessage, type DeliverRequest, type MasterToWorker, type SessionHandoff, type WarmUpOrder, type WorkerSettings,
 } from './protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -135,7 +135,7 @@ export class MailWorkerPool {
    * The warm-up of each shard's slot (startShards), run again by the shard that replaces one that
    * died: it too would otherwise serve its first sessions with cold code.
    */
-  private readonly warmUps = new Map<string, { readonly maxMs: number; readonly debug: boolean }>();
+  private readonly warmUps = new Map<string, WarmUpOrder>();
 
   constructor(private readonly o: MailWorkerPoolOptions) {}
 
@@ -195,7 +195,7 @@ export class MailWorkerPool {
    * `warmUp`: each then runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`, and so does a
    * shard started later in the place of one that died.
    */
-  startShards(uid: number, gid: number, n: number, warmUp?: { readonly maxMs: number; readonly debug: boolean }): void {
+  startShards(uid: number, gid: number, n: number, warmUp?: WarmUpOrder): void {
     for (let shard = 0; shard < n; shard++) {
       if (warmUp !== undefined && warmUp.maxMs > 0) this.warmUps.set(slotKey({ uid, gid, shard }), warmUp);
       this.worker({ uid, gid, shard });

@@ -78,8 +78,13 @@ export type MasterToWorker =
   | { readonly type: 'kick'; readonly session: string }
   /** Sent after the master stopped routing to this worker: finish what is running, then exit. */
   | { readonly type: 'retire' }
-  /** A session shard runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`; `debug`: log its result (mail_debug). */
-  | { readonly type: 'warm-up'; readonly maxMs: number; readonly debug: boolean };
+  | ({ readonly type: 'warm-up' } & WarmUpOrder);
+
+/** A session shard runs the IMAP warm-up (imap/warmup.ts) for at most `maxMs`; `debug`: log its result (mail_debug). */
+export interface WarmUpOrder {
+  readonly maxMs: number;
+  readonly debug: boolean;
+}
 
 export type DeliverReply =
   | { readonly type: 'delivered'; readonly id: number; readonly kind: 'saved'; readonly mailbox: string; readonly uid: number }

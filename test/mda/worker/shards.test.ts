@@ -24,6 +24,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shardOf } from '../../../mda/worker/route.js';
+import { pidAlive } from '../../../shared/fs/pid.js';
 import { makeSelfSigned } from '../../../shared/tls/selfsigned.js';
 import { freePort, retryOnAddrInUse } from '../../helpers/free-port.js';
 import { LineClient } from '../../helpers/line-client.js';
@@ -303,15 +304,7 @@ plugin {
   const victim = Number(/Login: user=<u1>.*mpid=(\d+)/.exec(d.log())?.[1]);
   assert.ok(victim > 0, d.log());
   process.kill(victim, 'SIGKILL');
-  const alive = (): boolean => {
-    try {
-      process.kill(victim, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && pidAlive(victim); i++) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300)); // the master's exit handler
   const again = await LineClient.open(imap);
   await again.line();
