@@ -12,7 +12,8 @@
  *
  *   node dist/bench/diag/first-seconds.js [ours|reference] [clients=100] [warmup=5] [seconds=5]
  */
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadCorpus } from '../corpus.js';
 import { runImapLoad } from '../imap-load.js';
 import { copyTree, writeMaildir } from '../maildir-fixture.js';
@@ -47,8 +48,14 @@ try {
     const cpu: { us: number; s: number }[] = [];
     const sample = (): void => void cpu.push({ us: Number(process.hrtime.bigint() / 1000n), s: treeCpuSeconds(peer.pid) });
     const sampler = setInterval(sample, 100);
+    // Markers in the daemon's own output, to slice what BENCH_OURS_NODE_ARGS (--trace-gc, …) logs there by phase.
+    const mark = (what: string): void => appendFileSync(join(peer.dir, 'stdout.log'), `=== ${name}: ${what}\n`);
+    mark('start');
+    const marker = setTimeout(() => mark(`after ${warmupSeconds} s`), warmupSeconds * 1000);
     const r = await runImapLoad({ port: peer.imapPort, users, password: PASSWORD, seconds, warmupSeconds, appendBodies });
     clearInterval(sampler);
+    clearTimeout(marker);
+    mark('end');
     sample();
     const at = (us: number): number => (cpu.find((c) => c.us >= us) ?? cpu[cpu.length - 1]!).s;
     const t0 = r.loopStartedUs;

@@ -68,6 +68,25 @@ export interface MailboxSnapshot {
   readonly keywordTable: KeywordTable;
 }
 
+/**
+ * `s` with a STORE's modseq and keyword table, built in the property order of sync's snapshots so
+ * that all snapshots share one hidden class. A spread copy (`{ ...s, highestModseq }`) had
+ * another: V8's code compiled for the first (the view's getters read the snapshot on every FETCH)
+ * was thrown away under the first clients' load (--trace-deopt: "wrong map" at `get mailboxGuid`).
+ */
+export function snapshotWith(s: MailboxSnapshot, highestModseq: number, keywordTable: KeywordTable): MailboxSnapshot {
+  return {
+    uidValidity: s.uidValidity,
+    nextUid: s.nextUid,
+    guid: s.guid,
+    highestModseq,
+    firstRecentUid: s.firstRecentUid,
+    claimedFrom: s.claimedFrom,
+    keywordTable,
+    messages: s.messages,
+  };
+}
+
 export interface MailboxPaths {
   /** The maildir (holds cur/ new/ tmp/). */
   readonly dir: string;
@@ -724,6 +743,7 @@ export class MaildirMailbox {
       const v = ext.get(k);
       return v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : undefined;
     };
+    // The property order of snapshotWith().
     const snapshot: MailboxSnapshot = {
       uidValidity: list.uidValidity,
       nextUid,

@@ -23,7 +23,7 @@ import type {
 import { StorageError } from '../errors.js';
 import { lfToCrlf, virtualSize } from './eol.js';
 import { SYSTEM_FLAGS, type SystemFlag } from './filename.js';
-import type { MaildirMailbox, MailboxSnapshot, MessageRecord } from './mailbox.js';
+import { snapshotWith, type MaildirMailbox, type MailboxSnapshot, type MessageRecord } from './mailbox.js';
 import { copyMessages, expungeMessages, storeFlags } from './ops.js';
 import { byUidIn, sameStrings, uidFinder } from './uid-order.js';
 import { watchMailbox } from './watch.js';
@@ -258,7 +258,7 @@ export class MaildirView implements MailboxView {
       this.recs[m.seq - 1] = r;
       updated.push(info);
     }
-    this.snap = { ...this.snap, highestModseq: snap.highestModseq, keywordTable: snap.keywordTable };
+    this.snap = snapshotWith(this.snap, snap.highestModseq, snap.keywordTable);
     const kw = definedKeywords(snap);
     const keywordsChanged = kw.join(' ') !== this.kw.join(' ');
     this.kw = kw;
