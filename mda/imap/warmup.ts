@@ -286,11 +286,13 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
     const loggedIn = driver.send('', 'L ');
     void conn.resume('L', 'warm-up', Buffer.alloc(0));
     await loggedIn;
-    for (let r = 0; r < (o.maxRounds ?? WARM_UP_ROUNDS) && Date.now() - started < o.maxMs; r++) {
-      const forget = (): void => {
-        const view = conn.session.selected?.view;
-        if (view !== undefined) forgetContent(view);
-      };
+    const forget = (): void => {
+      const view = conn.session.selected?.view;
+      if (view !== undefined) forgetContent(view);
+    };
+    // A command not answered OK ends it: the rounds after it would run on a state they were not
+    // written for (no mailbox selected, say), warming error paths.
+    for (let r = 0; r < (o.maxRounds ?? WARM_UP_ROUNDS) && Date.now() - started < o.maxMs && driver.failed === 0; r++) {
       for (const step of round(r, () => conn.session.selected?.exists ?? 40, forget)) {
         if (typeof step === 'function') {
           step();
@@ -298,6 +300,7 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
         }
         await driver.send(step[0], step[1]);
         commands++;
+        if (driver.failed > 0) break;
       }
     }
     await driver.send('Z LOGOUT\r\n', 'Z ');

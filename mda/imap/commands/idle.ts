@@ -21,7 +21,9 @@ export const idleCommand: CommandSpec = {
     // as Dovecot's IDLE starts with a sync: a change made between the previous command and IDLE (a
     // delivery, the mailbox deleted) was otherwise reported only at the next change or the periodic
     // check. The stamp check (MailboxView.mayHaveChanged) spares the sync when nothing changed.
-    let dirty = session.selected?.view.mayHaveChanged?.() ?? true;
+    // Nothing to sync without a selected mailbox (IDLE in the authenticated state: keep-alives only).
+    const first = session.selected?.view;
+    let dirty = first !== undefined && (first.mayHaveChanged?.() ?? true);
     const poke = () => {
       dirty = true;
       wake?.();
@@ -43,9 +45,11 @@ export const idleCommand: CommandSpec = {
     try {
       for (;;) {
         if (done !== false) break;
-        if (dirty && session.selected !== undefined) {
+        if (dirty) {
           dirty = false;
-          await session.announceChanges(false);
+          // A poke with no mailbox selected (any more) is only cleared: left set, it resolved the
+          // wait below at once, a loop of microtasks that never let the process read DONE again.
+          if (session.selected !== undefined) await session.announceChanges(false);
           continue;
         }
         await new Promise<void>((resolve) => {

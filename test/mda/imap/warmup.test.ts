@@ -28,6 +28,14 @@ test('warm-up: every command answered OK, bounded by its rounds, nothing left in
   assert.deepEqual(scratchDirs().filter((d) => !before.has(d)), []);
 });
 
+test('warm-up: the first command not answered OK ends it (no rounds on a state they were not written for)', async () => {
+  // A mailbox the warm-up's first round creates, made at login by the configuration: that CREATE
+  // is answered NO [ALREADYEXISTS], the third command.
+  const imap = imapSettingsFromText({ ssl: 'no' }, [{ name: 'Warm0', specialUse: undefined, auto: 'create' }]);
+  const r = await warmUpImap({ imap, auth: authSettingsFromText({}), maxMs: 60_000, maxRounds: 4 });
+  assert.deepEqual([r.commands, r.failed], [3, 1]);
+});
+
 test('warm-up: a scratch directory left by a process that is gone is removed; a live process\'s is not', async (t) => {
   const dead = spawnSync(process.execPath, ['-e', '']).pid!;
   const orphan = mkdtempSync(join(tmpdir(), `postern-warmup-${dead}-`));
