@@ -27,7 +27,6 @@ import type { AuthSettings } from '../auth/settings.js';
 import { openMailStore, type MailStore } from '../storage/api.js';
 import { storeHandle } from '../mail-user.js';
 import { ImapConnection } from './connection.js';
-import { forgetContent } from './fetch/content-cache.js';
 import type { ImapSettings } from './settings.js';
 
 export interface WarmUpOptions {
@@ -156,56 +155,33 @@ class Driver {
   }
 }
 
-/** A command and the reply it waits for, or something the warm-up does between commands. */
-type Step = readonly [text: string, waitFor: string] | (() => void);
-
-/**
- * One round of what a desktop client does to a busy INBOX (bench/imap-load.ts's mix, and more).
- * INBOX's messages are in the content cache after the first round, so each round also copies 20
- * of them into a new mailbox (a new mailbox GUID: nothing cached) and works there: the message
- * parser, ENVELOPE and BODYSTRUCTURE, the content store's writes, then (`forget` between two
- * listings) its reads, are what a user's first session after a start costs, and without this they
- * were still cold when the first clients came (docs/performance.md, "Eighteenth session").
- */
-function* round(r: number, exists: () => number, forget: () => void): Generator<Step> {
-  const t = (x: string) => `w${r}${x}`;
-  const cmd = (tag: string, text: string) => [`${t(tag)} ${text}\r\n`, `${t(tag)} `] as const;
-  const box = `Warm${r}`;
-  const listing = (tag: string, set: string) => cmd(tag, `FETCH ${set} (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)`);
-  yield cmd('a', 'SELECT INBOX');
-  const inbox = Math.max(1, exists());
-  yield listing('a3', `${Math.max(1, inbox - 19)}:${inbox}`);
-  yield cmd('b', `CREATE ${box}`);
-  yield cmd('c', `COPY ${Math.max(1, inbox - 19)}:${inbox} ${box}`);
-  yield cmd('d', `SELECT ${box}`);
-  yield listing('d2', '1:*');
-  yield forget;
-  yield listing('d3', '1:*');
+/** One round of what a desktop client does to a busy INBOX (bench/imap-load.ts's mix, and more). */
+function* round(r: number, exists: () => number): Generator<readonly [string, string]> {
   const n = Math.max(1, exists());
   const k = 1 + (r * 7) % n;
-  yield cmd('e', `FETCH ${k} (UID BODY.PEEK[])`);
-  yield cmd('f', `UID FETCH 1:* (FLAGS BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)])`);
-  yield cmd('g', `FETCH ${k} (BODY.PEEK[1] BODY.PEEK[TEXT]<0.100> RFC822.HEADER)`);
-  yield cmd('h', r % 2 === 0 ? `STORE ${k} +FLAGS (\\Seen)` : `STORE ${k} -FLAGS (\\Flagged)`);
-  yield cmd('i', `STORE ${k}:* +FLAGS.SILENT ($Work)`);
-  yield cmd('j', `SEARCH ${['UNSEEN', 'FROM "example"', 'SUBJECT "planning"', 'SINCE 1-Jan-2024 NOT DELETED', 'FLAGGED', 'BODY "line"'][r % 6]}`);
-  yield cmd('k', 'UID SEARCH OR SEEN KEYWORD $Work');
+  const t = (x: string) => `w${r}${x}`;
+  const cmd = (tag: string, text: string) => [`${t(tag)} ${text}\r\n`, `${t(tag)} `] as const;
+  yield cmd('a', 'SELECT INBOX');
+  yield cmd('b', `FETCH ${Math.max(1, n - 19)}:${n} (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE)`);
+  yield cmd('c', `FETCH ${k} (UID BODY.PEEK[])`);
+  yield cmd('d', `UID FETCH 1:* (FLAGS BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)])`);
+  yield cmd('e', `FETCH ${k} (BODY.PEEK[1] BODY.PEEK[TEXT]<0.100> RFC822.HEADER)`);
+  yield cmd('f', r % 2 === 0 ? `STORE ${k} +FLAGS (\\Seen)` : `STORE ${k} -FLAGS (\\Flagged)`);
+  yield cmd('g', `STORE ${k}:* +FLAGS.SILENT ($Work)`);
+  yield cmd('h', `SEARCH ${['UNSEEN', 'FROM "example"', 'SUBJECT "planning"', 'SINCE 1-Jan-2024 NOT DELETED', 'FLAGGED', 'BODY "line"'][r % 6]}`);
+  yield cmd('i', 'UID SEARCH OR SEEN KEYWORD $Work');
   const m = sampleMessage(1000 + r);
-  yield cmd('l', `APPEND ${box} (\\Seen) {${Buffer.byteLength(m, 'latin1')}+}\r\n${m}`);
-  yield cmd('m', `STORE ${n} +FLAGS.SILENT (\\Deleted)`);
-  yield cmd('n', 'EXPUNGE');
-  yield [`${t('o')} IDLE\r\n`, '+ '];
-  yield ['DONE\r\n', `${t('o')} `];
-  yield cmd('p', 'NOOP');
-  yield cmd('q', 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT)');
-  yield cmd('r', 'LIST "" "*"');
-  if (r % 4 === 0) yield cmd('s', 'SORT (REVERSE DATE) UTF-8 ALL');
-  if (r % 4 === 2) yield cmd('t', 'THREAD REFERENCES UTF-8 ALL');
-  if (r % 3 === 0) yield cmd('u', `EXAMINE ${box}`);
-  // What is cached of it goes with it: the warm-up leaves no entries behind for clients to evict.
-  yield forget;
-  yield cmd('v', 'CLOSE');
-  yield cmd('w', `DELETE ${box}`);
+  yield cmd('j', `APPEND INBOX (\\Seen) {${Buffer.byteLength(m, 'latin1')}+}\r\n${m}`);
+  yield cmd('k', `STORE ${n} +FLAGS.SILENT (\\Deleted)`);
+  yield cmd('l', 'EXPUNGE');
+  yield [`${t('m')} IDLE\r\n`, '+ '];
+  yield ['DONE\r\n', `${t('m')} `];
+  yield cmd('n', 'NOOP');
+  yield cmd('o', 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT)');
+  yield cmd('p', 'LIST "" "*"');
+  if (r % 4 === 0) yield cmd('q', 'SORT (REVERSE DATE) UTF-8 ALL');
+  if (r % 4 === 2) yield cmd('r', 'THREAD REFERENCES UTF-8 ALL');
+  if (r % 3 === 0) yield cmd('s', 'EXAMINE INBOX');
 }
 
 /**
@@ -286,19 +262,11 @@ export async function warmUpImap(o: WarmUpOptions): Promise<WarmUpResult> {
     const loggedIn = driver.send('', 'L ');
     void conn.resume('L', 'warm-up', Buffer.alloc(0));
     await loggedIn;
-    const forget = (): void => {
-      const view = conn.session.selected?.view;
-      if (view !== undefined) forgetContent(view);
-    };
     // A command not answered OK ends it: the rounds after it would run on a state they were not
     // written for (no mailbox selected, say), warming error paths.
     for (let r = 0; r < (o.maxRounds ?? WARM_UP_ROUNDS) && Date.now() - started < o.maxMs && driver.failed === 0; r++) {
-      for (const step of round(r, () => conn.session.selected?.exists ?? 40, forget)) {
-        if (typeof step === 'function') {
-          step();
-          continue;
-        }
-        await driver.send(step[0], step[1]);
+      for (const [text, waitFor] of round(r, () => conn.session.selected?.exists ?? 40)) {
+        await driver.send(text, waitFor);
         commands++;
         if (driver.failed > 0) break;
       }

@@ -109,12 +109,6 @@ export class ContentCache {
     this.trim();
   }
 
-  /** Drops every entry of mailbox `box`. */
-  forget(box: string): void {
-    const b = this.boxes.get(box);
-    if (b !== undefined) for (const e of [...b.messages.values()]) this.drop(e);
-  }
-
   /** How many mailboxes have entries (for tests). */
   mailboxCount(): number {
     return this.boxes.size;
@@ -160,17 +154,6 @@ function entryOf(view: MailboxView, m: MessageInfo, create: boolean): { cache: C
     perView.set(view, c);
   }
   return { cache: c, entry: c.entry('', view.uidValidity, m, create) };
-}
-
-/**
- * Drops what this process's memory holds of `view`'s mailbox; its content store keeps its records.
- * The IMAP warm-up (imap/warmup.ts) uses it to take the store's path, as a process started after
- * the records were written does.
- */
-export function forgetContent(view: MailboxView): void {
-  const guid = mailboxGuidOf(view);
-  if (guid !== '') shared.forget(guid);
-  perView.delete(view);
 }
 
 /** Characters of one value worth writing to the content store (a header: all its fields together). */

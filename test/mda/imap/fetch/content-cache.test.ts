@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cachedHeader, cachedHeaderNow, cachedItem, ContentCache, forgetContent, PERSIST_CHARS } from '../../../../mda/imap/fetch/content-cache.js';
+import { cachedHeader, cachedHeaderNow, cachedItem, ContentCache, PERSIST_CHARS } from '../../../../mda/imap/fetch/content-cache.js';
 import type { ContentRecord, ContentStore, MailboxView, MessageInfo } from '../../../../mda/storage/api.js';
 
 const msg = (uid: number, guid = `g${uid}`): MessageInfo => ({
@@ -161,36 +161,4 @@ test('cachedHeader: fields computed for ENVELOPE (persist false) stay out of the
   await cachedHeader(view, msg(6), read, false);
   await cachedHeader(view, msg(6), read);
   assert.deepEqual(store.added, [5, 6]);
-});
-
-test('forgetContent: the mailbox leaves this process\'s memory, not its store; other mailboxes stay', async () => {
-  const store = memoryStore();
-  const view = viewOn(store);
-  const other = viewOn(undefined);
-  let computed = 0;
-  const compute = async (): Promise<string> => `ENV${++computed}`;
-  await cachedItem(view, msg(1), 'ENVELOPE', compute);
-  await cachedItem(other, msg(1), 'ENVELOPE', compute);
-  assert.equal(computed, 2);
-  // The view's store is taken away: a value still in memory is answered without it.
-  const memoryOnly = { ...view, contentStore: undefined } as unknown as MailboxView;
-  assert.equal(await cachedItem(memoryOnly, msg(1), 'ENVELOPE', compute), 'ENV1');
-  forgetContent(view);
-  assert.equal(await cachedItem(memoryOnly, msg(1), 'ENVELOPE', compute), 'ENV3', 'gone from memory: computed again');
-  forgetContent(view);
-  assert.equal(await cachedItem(view, msg(1), 'ENVELOPE', compute), 'ENV1', 'the store kept its record');
-  assert.equal(await cachedItem(other, msg(1), 'ENVELOPE', compute), 'ENV2', 'another mailbox is not forgotten');
-  assert.equal(computed, 3);
-});
-
-test('ContentCache.forget: drops every entry of one mailbox and the mailbox itself', () => {
-  const c = new ContentCache(10_000);
-  for (const uid of [1, 2, 3]) c.grow(c.entry('box', 1, msg(uid), true)!, 10);
-  c.grow(c.entry('other', 1, msg(1), true)!, 10);
-  c.forget('box');
-  assert.equal(c.mailboxCount(), 1);
-  for (const uid of [1, 2, 3]) assert.equal(c.entry('box', 1, msg(uid), false), undefined);
-  assert.ok(c.entry('other', 1, msg(1), false));
-  c.forget('nothing');
-  assert.equal(c.mailboxCount(), 1);
 });
