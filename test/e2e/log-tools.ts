@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTSIDE } from './scenario.js';
@@ -38,9 +38,13 @@ export function parsePflogsumm(report: string): PflogsummTotals {
 export function runPflogsumm(logText: string): string {
   const file = join(tmpdir(), `postern-pflogsumm-${process.pid}-${Date.now()}.log`);
   writeFileSync(file, logText);
-  const r = spawnSync('pflogsumm', ['--no-no-msg-size', file], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`pflogsumm failed: ${r.stderr}`);
-  return r.stdout;
+  try {
+    const r = spawnSync('pflogsumm', ['--no-no-msg-size', file], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`pflogsumm failed: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 export async function checkPflogsumm(log: () => string): Promise<void> {

@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testResolver } from './config-helper.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { splitDsn, splitTransport, applyTransportEntry } from '../../../mta/resolve/nexthop.js';
 
 test('qualification: myorigin, append_dot_mydomain, trailing dot, bang path', () => {
@@ -23,8 +23,8 @@ test('qualification: myorigin, append_dot_mydomain, trailing dot, bang path', ()
   assert.equal(old.qualify('root'), 'root@example.test');
 });
 
-test('Debian myorigin = /etc/mailname reads the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'postern-mailname-'));
+test('Debian myorigin = /etc/mailname reads the file', (t) => {
+  const dir = tempDir(t, 'postern-mailname-');
   writeFileSync(join(dir, 'mailname'), 'mailname.example.org\n');
   const r = testResolver({ myorigin: join(dir, 'mailname') });
   assert.equal(r.qualify('someuser'), 'someuser@mailname.example.org');

@@ -8,8 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPostfixConfig } from '../../../../shared/config/postfix/config.js';
 import { formatReply } from '../../../../shared/proto/smtp-reply.js';
@@ -17,6 +16,7 @@ import { createSmtpdPolicy } from '../../../../mta/smtpd/policy/engine.js';
 import { createStaticDnsClient } from '../../../../mta/dns/static-dns.js';
 import type { Decision, SmtpdFacts } from '../../../../mta/smtpd/policy/api.js';
 import { oracleSkip } from '../../../helpers/oracle.js';
+import { tempDir } from '../../../helpers/tmp.js';
 import { makeTraversable, startPostfix } from '../../../helpers/postfix-instance.js';
 import { smtpSession } from './smtp-probe.js';
 
@@ -27,8 +27,8 @@ interface Case {
   rcpt: string;
 }
 
-function files(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'postern-policy-interop-'));
+function files(t: import('node:test').TestContext): string {
+  const dir = tempDir(t, 'postern-policy-interop-');
   makeTraversable(dir);
   chmodSync(dir, 0o755);
   const w = (name: string, text: string): void => writeFileSync(join(dir, name), text, { mode: 0o644 });
@@ -71,7 +71,7 @@ async function compare(t: import('node:test').TestContext, main: Record<string, 
 const skip = oracleSkip('postfix', 'postmap');
 
 test('RCPT replies match real Postfix: classes, recipient validation, access maps', { skip, timeout: 180_000 }, async (t) => {
-  const dir = files();
+  const dir = files(t);
   const main: Record<string, string> = {
     mydestination: 'mx.test.example, localhost',
     mynetworks: '127.0.0.0/30',
