@@ -289,12 +289,16 @@ plugin {
     assert.ok(Number(m[1]) > 0, m[0]);
     assert.equal(m[2], '0', m[0]);
   }
-  const c = await LineClient.open(imap);
-  await c.line();
-  c.send('a LOGIN u1 pw-u1\r\nb SELECT INBOX\r\nz LOGOUT\r\n');
-  assert.match((await c.until('a ')).at(-1)!, /^a OK /);
-  await c.until('z ');
-  c.close();
+  // One session of u1: LOGIN, `between`, LOGOUT.
+  const session = async (between: string): Promise<void> => {
+    const c = await LineClient.open(imap);
+    await c.line();
+    c.send(`a LOGIN u1 pw-u1\r\n${between}z LOGOUT\r\n`);
+    assert.match((await c.until('a ')).at(-1)!, /^a OK /);
+    await c.until('z ');
+    c.close();
+  };
+  await session('b SELECT INBOX\r\n');
   // Only u1's session is a login; the warm-up sessions left no line and no directory.
   assert.deepEqual([...d.log().matchAll(/Login: user=<([^>]*)>/g)].map((m) => m[1]), ['u1']);
   assert.doesNotMatch(d.log(), /imap\(warm-up\)/);
@@ -306,12 +310,7 @@ plugin {
   process.kill(victim, 'SIGKILL');
   for (let i = 0; i < 100 && pidAlive(victim); i++) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300)); // the master's exit handler
-  const again = await LineClient.open(imap);
-  await again.line();
-  again.send('a LOGIN u1 pw-u1\r\nz LOGOUT\r\n');
-  assert.match((await again.until('a ')).at(-1)!, /^a OK /);
-  await again.until('z ');
-  again.close();
+  await session('');
   for (let i = 0; i < 300 && warmed().length < 3; i++) await new Promise((r) => setTimeout(r, 100));
   const after = warmed();
   assert.equal(after.length, 3, d.log());

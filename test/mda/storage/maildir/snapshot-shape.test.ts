@@ -8,13 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../../../helpers/tmp.js';
 
 test('maildir view: the snapshot after a STORE has the hidden class of the one SELECT made', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'postern-snapshot-shape-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'postern-snapshot-shape-');
   const api = new URL('../../../../mda/storage/api.js', import.meta.url).href;
   const script = `
     const { openMailStore } = await import(${JSON.stringify(api)});
